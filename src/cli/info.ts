@@ -1,0 +1,60 @@
+// The informational commands: suites, devices, summary, schema.
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { listDevices, loadDevice } from "../device/load.js";
+import { findModule, missingRequirements } from "../device/provision.js";
+import { loadSuites } from "../suite/load.js";
+import { expandSuite } from "../suite/expand.js";
+import { schemaJson } from "../suite/schema.js";
+import { deviceSchemaJson } from "../device/schema.js";
+import { readReport } from "../report/writer.js";
+import { writeMarkdown } from "../runner/run.js";
+import { summaryTable } from "../report/summary.js";
+import { ROOT } from "../tool.js";
+import { DEVICES_DIR, SUITES_DIR } from "./run.js";
+
+export async function suitesCommand(flags: { suite?: string[]; ids?: boolean }): Promise<void> {
+  const suites = await loadSuites(flags.suite ?? [], SUITES_DIR);
+  let total = 0;
+  const width = Math.max(...suites.map((s) => s.id.length));
+  for (const suite of suites) {
+    const cases = expandSuite(suite);
+    total += cases.length;
+    process.stdout.write(`${suite.id.padEnd(width)}  ${String(cases.length).padStart(5)}  ${suite.title}\n`);
+    if (flags.ids) for (const c of cases) process.stdout.write(`    ${c.id}\n`);
+  }
+  process.stdout.write(`${"total".padEnd(width)}  ${String(total).padStart(5)}\n`);
+}
+
+export async function devicesCommand(): Promise<void> {
+  for (const file of await listDevices(DEVICES_DIR)) {
+    const profile = await loadDevice(file, DEVICES_DIR);
+    const problems = await missingRequirements(profile);
+    let module = "";
+    try {
+      module = await findModule(profile);
+    } catch (err) {
+      problems.unshift((err as Error).message);
+    }
+    const status = problems.length ? `not usable: ${problems.join("; ")}` : `usable (${module})`;
+    process.stdout.write(`${profile.id}: ${profile.title}\n    ${status}\n`);
+  }
+}
+
+export async function summaryCommand(file: string): Promise<void> {
+  const report = readReport(file);
+  const markdownPath = writeMarkdown(file);
+  const note = report.status === "complete" ? "" : ` (run ${report.status}: ${report.cases.length} of ${report.run.caseCount} cases)`;
+  process.stdout.write(`${report.device.profile}${note}\n\n${summaryTable(report)}\n\nsummary: ${markdownPath}\n`);
+}
+
+export async function schemaCommand(flags: { write?: boolean }): Promise<void> {
+  const files = { "suite.schema.json": schemaJson(), "device.schema.json": deviceSchemaJson() };
+  for (const [name, json] of Object.entries(files)) {
+    if (flags.write) {
+      const target = fileURLToPath(new URL(`schema/${name}`, ROOT));
+      writeFileSync(target, json);
+      process.stdout.write(`wrote ${target}\n`);
+    } else process.stdout.write(json);
+  }
+}

@@ -1,0 +1,62 @@
+// The command line: parses options and hands over to the modules that do the work.
+import { Command, Option } from "commander";
+import { TOOL } from "../tool.js";
+import { runCommand } from "./run.js";
+import { suitesCommand, devicesCommand, summaryCommand, schemaCommand } from "./info.js";
+import { benchCommand } from "./bench.js";
+import { fail } from "./output.js";
+
+const program = new Command()
+  .name("p11compat")
+  .description("Tells whether a PKCS#11 token works for you, and when it does not, which call, mechanism and attribute fails and why.")
+  .version(TOOL.version)
+  .showHelpAfterError();
+
+program
+  .command("run")
+  .description("run suites against a token and write a JSON + Markdown report (default: every suite on a fresh SoftHSM token)")
+  .option("-d, --device <name|file>", "device profile: a name from devices/ or a YAML file", "softhsm")
+  .option("-s, --suite <name|file...>", "suites to run: names from suites/ or YAML files (default: all)")
+  .option("-f, --filter <text>", "only cases whose id contains this text")
+  .option("-o, --out <dir>", "directory for the report", "reports")
+  .option("-m, --module <path>", "PKCS#11 module to load instead of the profile's")
+  .addOption(new Option("--trace <which>", "which cases keep their PKCS#11 call trace").choices(["failed", "all", "none"]).default("failed"))
+  .option("-q, --quiet", "no progress, only the summary")
+  .action(runCommand);
+
+program
+  .command("suites")
+  .description("validate and list suites with how many cases each expands to")
+  .option("-s, --suite <name|file...>", "only these suites")
+  .option("--ids", "also list every case id")
+  .action(suitesCommand);
+
+program
+  .command("devices")
+  .description("list device profiles and whether each is usable on this machine (and if not, why)")
+  .action(devicesCommand);
+
+program
+  .command("summary")
+  .description("print the summary of a report (also of an interrupted one) and rewrite its Markdown")
+  .argument("<report>", "a report JSON file")
+  .action(summaryCommand);
+
+program
+  .command("schema")
+  .description("print the JSON Schemas for suites and devices, or --write them to schema/")
+  .option("--write", "write schema/*.schema.json")
+  .action(schemaCommand);
+
+program
+  .command("bench")
+  .description("measure the harness's overhead against a raw pkcs11js loop on SoftHSM")
+  .option("-n, --iterations <n>", "iterations per operation", "200")
+  .option("--no-suites", "skip the whole-suite run and time only the per-operation comparison")
+  .action(benchCommand);
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  fail(err);
+}

@@ -1,0 +1,16 @@
+// How the CLI reports problems: input and device errors are the user's to fix and get a plain
+// message and exit code 1; anything else is a bug and keeps its stack.
+import { InputError } from "../input/yamlSchema.js";
+import { DeviceError } from "../device/provision.js";
+import { WorkerStartError } from "../runner/supervisor.js";
+
+export function fail(err: unknown): never {
+  if (err instanceof InputError || err instanceof DeviceError || err instanceof WorkerStartError || err instanceof UsageError) {
+    process.stderr.write(`p11compat: ${err.message}\n`);
+  } else {
+    process.stderr.write(`p11compat: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+  process.exit(1);
+}
+
+export class UsageError extends Error {}

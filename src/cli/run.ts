@@ -1,0 +1,76 @@
+// `p11compat run`: the main job.
+import { fileURLToPath } from "node:url";
+import cliProgress from "cli-progress";
+import { loadDevice } from "../device/load.js";
+import { loadSuites } from "../suite/load.js";
+import { expandSuite } from "../suite/expand.js";
+import { runCases } from "../runner/run.js";
+import { readReport } from "../report/writer.js";
+import { summaryTable } from "../report/summary.js";
+import type { TraceMode } from "../worker/protocol.js";
+import { ROOT } from "../tool.js";
+import { UsageError } from "./output.js";
+
+export const SUITES_DIR = fileURLToPath(new URL("suites/", ROOT));
+export const DEVICES_DIR = fileURLToPath(new URL("devices/", ROOT));
+
+interface RunFlags {
+  device: string;
+  suite?: string[];
+  filter?: string;
+  out: string;
+  module?: string;
+  trace: TraceMode;
+  quiet?: boolean;
+}
+
+export async function runCommand(flags: RunFlags): Promise<void> {
+  const profile = await loadDevice(flags.device, DEVICES_DIR);
+  const suites = await loadSuites(flags.suite ?? [], SUITES_DIR);
+  let cases = suites.flatMap(expandSuite);
+  if (flags.filter) {
+    const needle = flags.filter.toLowerCase();
+    cases = cases.filter((c) => c.id.toLowerCase().includes(needle));
+    if (!cases.length) throw new UsageError(`no case id contains "${flags.filter}"; \`p11compat suites --ids\` lists them`);
+  }
+
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write("\ninterrupted: finishing the report (press Ctrl-C again to quit at once)\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const bar =
+    !flags.quiet && process.stderr.isTTY
+      ? new cliProgress.SingleBar({ format: "{bar} {value}/{total} {case}", stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+      : undefined;
+  const log = (line: string) => !flags.quiet && process.stderr.write(`${line}\n`);
+
+  const outcome = await runCases({
+    profile,
+    cases,
+    suites: suites.map((s) => s.id),
+    outDir: flags.out,
+    filter: flags.filter,
+    modulePath: flags.module,
+    trace: flags.trace,
+    signal: controller.signal,
+    onStart: ({ token, mechanisms }) => {
+      log(`${profile.id}: ${token.token.label} (${token.token.manufacturer} ${token.token.model}), ${token.library.description} ${token.library.version}, ${mechanisms.length} mechanisms`);
+      log(`running ${cases.length} cases from ${suites.length} suites`);
+      bar?.start(cases.length, 0, { case: "" });
+    },
+    onCase: (result, done) => bar?.update(done, { case: result.id }),
+  });
+  bar?.stop();
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+
+  const report = readReport(outcome.reportPath);
+  const markdownPath = outcome.reportPath.replace(/\.json$/, ".md");
+  process.stdout.write(`\n${summaryTable(report)}\n\nreport: ${outcome.reportPath}\nsummary: ${markdownPath}\n`);
+  if (outcome.status === "interrupted") process.exit(130);
+}

@@ -1,0 +1,56 @@
+// Loads device profiles (devices/*.yaml) with errors that point at the file, line and column.
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import { existsSync } from "node:fs";
+import { InputError, issueAt, loadYamlFile, type InputIssue } from "../input/yamlSchema.js";
+import { didYouMean } from "../input/suggest.js";
+import { deviceSchema } from "./schema.js";
+import type { DeviceProfile } from "./model.js";
+
+const VARIABLES = new Set(["tmp", "device", "userPin", "soPin"]);
+
+export async function listDevices(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => f.endsWith(".yaml")).sort().map((f) => path.join(dir, f));
+}
+
+/** A profile by name (devices/NAME.yaml) or by file path. */
+export async function loadDevice(selector: string, dir: string): Promise<DeviceProfile> {
+  const file = /[/\\]|\.ya?ml$/.test(selector) ? selector : path.join(dir, `${selector}.yaml`);
+  if (!existsSync(file)) {
+    const names = (await listDevices(dir)).map((f) => path.basename(f, ".yaml"));
+    throw new InputError([{ file, line: 0, col: 0, message: `no device profile "${selector}"; available: ${names.join(", ")}${didYouMean(selector, names)}` }]);
+  }
+  const src = await loadYamlFile(file, deviceSchema);
+  const d = src.data as Record<string, any>;
+  // ${...} in set-up steps and env must name a known variable: a typo would reach a command line.
+  const issues: InputIssue[] = [];
+  const check = (value: unknown, at: (string | number)[]) => {
+    if (typeof value === "string") {
+      for (const [, name] of value.matchAll(/\$\{(\w+)\}/g)) {
+        if (!VARIABLES.has(name!)) issues.push(issueAt(src, at, `unknown variable \${${name}}; known: ${[...VARIABLES].map((v) => `\${${v}}`).join(", ")}${didYouMean(name!, VARIABLES)}`));
+      }
+    } else if (Array.isArray(value)) value.forEach((v, i) => check(v, [...at, i]));
+    else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) check(v, [...at, k]);
+  };
+  check(d.setup, ["setup"]);
+  check(d.teardown, ["teardown"]);
+  check(d.env, ["env"]);
+  check(d.libraryParameters, ["libraryParameters"]);
+  if (issues.length) throw new InputError(issues);
+  return {
+    id: d.device,
+    title: d.title,
+    file,
+    module: d.module,
+    libraryParameters: d.libraryParameters,
+    requires: d.requires ?? [],
+    token: d.token ?? {},
+    pins: d.pins ?? {},
+    env: d.env ?? {},
+    setup: d.setup ?? [],
+    teardown: d.teardown ?? [],
+    objects: d.objects ?? "session",
+    throwaway: d.throwaway ?? false,
+    timeouts: { caseSeconds: d.timeouts?.caseSeconds ?? 120, startSeconds: d.timeouts?.startSeconds ?? 30 },
+  };
+}

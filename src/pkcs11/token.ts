@@ -1,0 +1,349 @@
+// The only place that talks to a PKCS#11 module. Every call goes through `call()`, which times
+// it, records it in the trace (PINs never, secret values redacted) and turns a CK_RV into a
+// Pkcs11CallError naming the function.
+import pkcs11js from "pkcs11js";
+import { performance } from "node:perf_hooks";
+import { nameOf } from "./constants.js";
+import { Pkcs11CallError, toCallError } from "./errors.js";
+import { CallTrace, type ArgsThunk } from "./trace.js";
+import type { Attr } from "./attributes.js";
+import { describeTemplate } from "./describe.js";
+
+export type Handle = Buffer;
+
+export interface MechanismInfo {
+  code: number;
+  name: string;
+  minKeySize: number;
+  maxKeySize: number;
+  flags: number;
+}
+
+export interface TokenIdentity {
+  library: { path: string; manufacturer: string; description: string; version: string; cryptokiVersion: string };
+  slot: { id: string; description: string };
+  token: { label: string; manufacturer: string; model: string; serial: string; firmware: string; hardware: string; flags: number };
+}
+
+export interface Mechanism {
+  mechanism: number;
+  parameter?: Buffer | number | { type: number; [k: string]: unknown };
+}
+
+const OUT_SLACK = 1024;
+// pkcs11js passes a NULL pointer for an empty Buffer, which modules reject (CKR_ARGUMENTS_BAD) although a
+// C client passes a valid pointer with length 0; an empty view into a real buffer keeps the pointer valid.
+const EMPTY = Buffer.alloc(1).subarray(0, 0);
+const nonNull = (b: Buffer) => (b.length === 0 ? EMPTY : b);
+
+const trim = (s: string) => s.replace(/\0/g, "").trim();
+const ver = (v: { major: number; minor: number }) => `${v.major}.${v.minor}`;
+
+export class Pkcs11Token {
+  readonly lib = new pkcs11js.PKCS11();
+  readonly trace = new CallTrace();
+  slot?: Handle;
+
+  constructor(readonly modulePath: string) {}
+
+  call<T>(fn: string, args: ArgsThunk | undefined, thunk: () => T): T {
+    const t0 = performance.now();
+    try {
+      const out = thunk();
+      this.trace.record(fn, args, "CKR_OK", performance.now() - t0);
+      return out;
+    } catch (err) {
+      const e = toCallError(fn, err);
+      const rv = e instanceof Pkcs11CallError ? e.ckr.name : `threw ${String(err)}`;
+      this.trace.record(fn, args, rv, performance.now() - t0);
+      throw e;
+    }
+  }
+
+  load(libraryParameters?: string): void {
+    this.lib.load(this.modulePath);
+    // Without CKF_OS_LOCKING_OK SoftHSM runs lock-free; libraryParameters loses its last char in pkcs11js.
+    const options: Record<string, unknown> = { flags: pkcs11js.CKF_OS_LOCKING_OK };
+    if (libraryParameters) options.libraryParameters = `${libraryParameters} `;
+    this.call("C_Initialize", () => ({ flags: "CKF_OS_LOCKING_OK", libraryParameters }), () =>
+      this.lib.C_Initialize(options as pkcs11js.InitializationOptions),
+    );
+  }
+
+  finalize(): void {
+    try {
+      this.call("C_Finalize", undefined, () => this.lib.C_Finalize());
+    } catch {
+      /* finalizing a broken module must not hide the original error */
+    }
+  }
+
+  /** Choose the slot whose token has this label (or the first slot with a token). */
+  selectSlot(select: { label?: string; serial?: string; index?: number }): Handle {
+    const slots = this.call("C_GetSlotList", () => ({ tokenPresent: true }), () => this.lib.C_GetSlotList(true));
+    const labels: string[] = [];
+    for (const [i, slot] of slots.entries()) {
+      const info = this.call("C_GetTokenInfo", () => ({ slot: slot.toString("hex") }), () => this.lib.C_GetTokenInfo(slot));
+      labels.push(trim(info.label));
+      const ok =
+        (select.label === undefined || trim(info.label) === select.label) &&
+        (select.serial === undefined || trim(info.serialNumber) === select.serial) &&
+        (select.index === undefined || select.index === i);
+      if (ok) return (this.slot = slot);
+    }
+    const want = JSON.stringify(select);
+    throw new Error(
+      slots.length === 0
+        ? `no slot with a token present (wanted ${want})`
+        : `no token matches ${want}; tokens present: ${labels.map((l) => JSON.stringify(l)).join(", ")}`,
+    );
+  }
+
+  identity(): TokenIdentity {
+    const slot = this.requireSlot();
+    const info = this.call("C_GetInfo", undefined, () => this.lib.C_GetInfo());
+    const slotInfo = this.call("C_GetSlotInfo", undefined, () => this.lib.C_GetSlotInfo(slot));
+    const t = this.tokenInfo();
+    return {
+      library: {
+        path: this.modulePath,
+        manufacturer: trim(info.manufacturerID),
+        description: trim(info.libraryDescription),
+        version: ver(info.libraryVersion),
+        cryptokiVersion: ver(info.cryptokiVersion),
+      },
+      slot: { id: slot.toString("hex"), description: trim(slotInfo.slotDescription) },
+      token: {
+        label: trim(t.label),
+        manufacturer: trim(t.manufacturerID),
+        model: trim(t.model),
+        serial: trim(t.serialNumber),
+        firmware: ver(t.firmwareVersion),
+        hardware: ver(t.hardwareVersion),
+        flags: t.flags,
+      },
+    };
+  }
+
+  tokenInfo(): pkcs11js.TokenInfo {
+    const slot = this.requireSlot();
+    return this.call("C_GetTokenInfo", undefined, () => this.lib.C_GetTokenInfo(slot));
+  }
+
+  mechanisms(): MechanismInfo[] {
+    const slot = this.requireSlot();
+    const codes = this.call("C_GetMechanismList", undefined, () => this.lib.C_GetMechanismList(slot));
+    return codes.map((code) => {
+      const info = this.call("C_GetMechanismInfo", () => ({ mechanism: nameOf("CKM", code) }), () =>
+        this.lib.C_GetMechanismInfo(slot, code),
+      );
+      return { code, name: nameOf("CKM", code), minKeySize: info.minKeySize, maxKeySize: info.maxKeySize, flags: info.flags };
+    });
+  }
+
+  openSession(): Handle {
+    const slot = this.requireSlot();
+    const flags = pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION;
+    return this.call("C_OpenSession", () => ({ flags: "CKF_SERIAL_SESSION|CKF_RW_SESSION" }), () =>
+      this.lib.C_OpenSession(slot, flags),
+    );
+  }
+
+  closeSession(session: Handle): void {
+    this.call("C_CloseSession", undefined, () => this.lib.C_CloseSession(session));
+  }
+
+  sessionState(session: Handle): number {
+    return this.call("C_GetSessionInfo", undefined, () => this.lib.C_GetSessionInfo(session)).state;
+  }
+
+  /** The PIN never enters the trace. */
+  login(session: Handle, userType: number, pin: string): void {
+    this.call("C_Login", () => ({ userType: nameOf("CKU", userType), pin: "<redacted>" }), () =>
+      this.lib.C_Login(session, userType, pin),
+    );
+  }
+
+  logout(session: Handle): void {
+    this.call("C_Logout", undefined, () => this.lib.C_Logout(session));
+  }
+
+  generateKey(session: Handle, mech: Mechanism, template: Attr[]): Handle {
+    return this.call("C_GenerateKey", () => ({ mechanism: describeMechanism(mech), template: describeTemplate(template) }), () =>
+      this.lib.C_GenerateKey(session, mech as pkcs11js.Mechanism, template),
+    );
+  }
+
+  generateKeyPair(session: Handle, mech: Mechanism, pub: Attr[], priv: Attr[]): { publicKey: Handle; privateKey: Handle } {
+    return this.call(
+      "C_GenerateKeyPair",
+      () => ({ mechanism: describeMechanism(mech), publicTemplate: describeTemplate(pub), privateTemplate: describeTemplate(priv) }),
+      () => this.lib.C_GenerateKeyPair(session, mech as pkcs11js.Mechanism, pub, priv),
+    );
+  }
+
+  createObject(session: Handle, template: Attr[]): Handle {
+    return this.call("C_CreateObject", () => ({ template: describeTemplate(template) }), () =>
+      this.lib.C_CreateObject(session, template),
+    );
+  }
+
+  copyObject(session: Handle, object: Handle, template: Attr[]): Handle {
+    return this.call("C_CopyObject", () => ({ object: hex(object), template: describeTemplate(template) }), () =>
+      this.lib.C_CopyObject(session, object, template),
+    );
+  }
+
+  destroyObject(session: Handle, object: Handle): void {
+    this.call("C_DestroyObject", () => ({ object: hex(object) }), () => this.lib.C_DestroyObject(session, object));
+  }
+
+  /** One attribute per call: C_GetAttributeValue fails whole on the first sensitive or invalid one. */
+  getAttribute(session: Handle, object: Handle, type: number): Buffer {
+    const [result] = this.call(
+      "C_GetAttributeValue",
+      () => ({ object: hex(object), attribute: describeTemplate([{ type, value: Buffer.alloc(0) }])[0]?.name }),
+      () => this.lib.C_GetAttributeValue(session, object, [{ type }]),
+    );
+    return result?.value ?? Buffer.alloc(0);
+  }
+
+  setAttributes(session: Handle, object: Handle, template: Attr[]): void {
+    this.call("C_SetAttributeValue", () => ({ object: hex(object), template: describeTemplate(template) }), () =>
+      this.lib.C_SetAttributeValue(session, object, template),
+    );
+  }
+
+  find(session: Handle, template: Attr[], max = 1000): Handle[] {
+    this.call("C_FindObjectsInit", () => ({ template: describeTemplate(template) }), () =>
+      this.lib.C_FindObjectsInit(session, template),
+    );
+    try {
+      return this.call("C_FindObjects", () => ({ max }), () => this.lib.C_FindObjects(session, max));
+    } finally {
+      this.call("C_FindObjectsFinal", undefined, () => this.lib.C_FindObjectsFinal(session));
+    }
+  }
+
+  sign(session: Handle, mech: Mechanism, key: Handle, parts: Buffer[]): Buffer {
+    this.call("C_SignInit", () => ({ mechanism: describeMechanism(mech), key: hex(key) }), () =>
+      this.lib.C_SignInit(session, mech as pkcs11js.Mechanism, key),
+    );
+    const out = Buffer.alloc(OUT_SLACK);
+    if (parts.length === 1) {
+      return this.call("C_Sign", () => ({ dataLen: parts[0]!.length }), () => this.lib.C_Sign(session, nonNull(parts[0]!), out));
+    }
+    for (const part of parts) this.call("C_SignUpdate", () => ({ partLen: part.length }), () => this.lib.C_SignUpdate(session, nonNull(part)));
+    return this.call("C_SignFinal", undefined, () => this.lib.C_SignFinal(session, out));
+  }
+
+  /** True if valid; false on CKR_SIGNATURE_INVALID (pkcs11js throws it); other codes throw. */
+  verify(session: Handle, mech: Mechanism, key: Handle, parts: Buffer[], signature: Buffer): boolean {
+    this.call("C_VerifyInit", () => ({ mechanism: describeMechanism(mech), key: hex(key) }), () =>
+      this.lib.C_VerifyInit(session, mech as pkcs11js.Mechanism, key),
+    );
+    try {
+      if (parts.length === 1) {
+        return this.call("C_Verify", () => ({ dataLen: parts[0]!.length, signatureLen: signature.length }), () =>
+          this.lib.C_Verify(session, nonNull(parts[0]!), signature),
+        );
+      }
+      for (const part of parts) this.call("C_VerifyUpdate", () => ({ partLen: part.length }), () => this.lib.C_VerifyUpdate(session, nonNull(part)));
+      return this.call("C_VerifyFinal", () => ({ signatureLen: signature.length }), () => this.lib.C_VerifyFinal(session, signature));
+    } catch (err) {
+      if (err instanceof Pkcs11CallError && err.is("CKR_SIGNATURE_INVALID")) return false;
+      throw err;
+    }
+  }
+
+  encrypt(session: Handle, mech: Mechanism, key: Handle, parts: Buffer[]): Buffer {
+    this.call("C_EncryptInit", () => ({ mechanism: describeMechanism(mech), key: hex(key) }), () =>
+      this.lib.C_EncryptInit(session, mech as pkcs11js.Mechanism, key),
+    );
+    return this.cipher("C_Encrypt", parts, (d, o) => this.lib.C_Encrypt(session, d, o), (d, o) => this.lib.C_EncryptUpdate(session, d, o), (o) => this.lib.C_EncryptFinal(session, o));
+  }
+
+  decrypt(session: Handle, mech: Mechanism, key: Handle, parts: Buffer[]): Buffer {
+    this.call("C_DecryptInit", () => ({ mechanism: describeMechanism(mech), key: hex(key) }), () =>
+      this.lib.C_DecryptInit(session, mech as pkcs11js.Mechanism, key),
+    );
+    return this.cipher("C_Decrypt", parts, (d, o) => this.lib.C_Decrypt(session, d, o), (d, o) => this.lib.C_DecryptUpdate(session, d, o), (o) => this.lib.C_DecryptFinal(session, o));
+  }
+
+  private cipher(
+    fn: string,
+    parts: Buffer[],
+    single: (d: Buffer, o: Buffer) => Buffer,
+    update: (d: Buffer, o: Buffer) => Buffer,
+    final: (o: Buffer) => Buffer,
+  ): Buffer {
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    if (parts.length === 1) {
+      return this.call(fn, () => ({ dataLen: total }), () => single(nonNull(parts[0]!), Buffer.alloc(total + OUT_SLACK)));
+    }
+    const chunks = parts.map((part) =>
+      this.call(`${fn}Update`, () => ({ partLen: part.length }), () => Buffer.from(update(nonNull(part), Buffer.alloc(part.length + OUT_SLACK)))),
+    );
+    chunks.push(this.call(`${fn}Final`, undefined, () => Buffer.from(final(Buffer.alloc(OUT_SLACK)))));
+    return Buffer.concat(chunks);
+  }
+
+  digest(session: Handle, mech: Mechanism, parts: Buffer[]): Buffer {
+    this.call("C_DigestInit", () => ({ mechanism: describeMechanism(mech) }), () => this.lib.C_DigestInit(session, mech as pkcs11js.Mechanism));
+    const out = Buffer.alloc(128);
+    if (parts.length === 1) return this.call("C_Digest", () => ({ dataLen: parts[0]!.length }), () => this.lib.C_Digest(session, nonNull(parts[0]!), out));
+    for (const part of parts) this.call("C_DigestUpdate", () => ({ partLen: part.length }), () => this.lib.C_DigestUpdate(session, nonNull(part)));
+    return this.call("C_DigestFinal", undefined, () => this.lib.C_DigestFinal(session, out));
+  }
+
+  deriveKey(session: Handle, mech: Mechanism, base: Handle, template: Attr[]): Handle {
+    return this.call("C_DeriveKey", () => ({ mechanism: describeMechanism(mech), baseKey: hex(base), template: describeTemplate(template) }), () =>
+      this.lib.C_DeriveKey(session, mech as pkcs11js.Mechanism, base, template),
+    );
+  }
+
+  wrapKey(session: Handle, mech: Mechanism, wrapping: Handle, key: Handle): Buffer {
+    return this.call("C_WrapKey", () => ({ mechanism: describeMechanism(mech), wrappingKey: hex(wrapping), key: hex(key) }), () =>
+      this.lib.C_WrapKey(session, mech as pkcs11js.Mechanism, wrapping, key, Buffer.alloc(4096)),
+    );
+  }
+
+  unwrapKey(session: Handle, mech: Mechanism, unwrapping: Handle, wrapped: Buffer, template: Attr[]): Handle {
+    return this.call(
+      "C_UnwrapKey",
+      () => ({ mechanism: describeMechanism(mech), unwrappingKey: hex(unwrapping), wrappedLen: wrapped.length, template: describeTemplate(template) }),
+      () => this.lib.C_UnwrapKey(session, mech as pkcs11js.Mechanism, unwrapping, wrapped, template),
+    );
+  }
+
+  random(session: Handle, length: number): Buffer {
+    return this.call("C_GenerateRandom", () => ({ length }), () => this.lib.C_GenerateRandom(session, Buffer.alloc(length)));
+  }
+
+  private requireSlot(): Handle {
+    if (!this.slot) throw new Error("no slot selected");
+    return this.slot;
+  }
+}
+
+const hex = (h: Handle) => `0x${Buffer.from(h).reverse().toString("hex").replace(/^0+(?=.)/, "")}`;
+
+/** Mechanism parameters may hold key material only as public data; IVs and labels are fine to show. */
+export function describeMechanism(mech: Mechanism): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: nameOf("CKM", mech.mechanism) };
+  const p = mech.parameter;
+  if (Buffer.isBuffer(p)) out.parameter = p.toString("hex");
+  else if (typeof p === "number") out.parameter = p;
+  else if (p) {
+    const shown: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(p)) {
+      if (k === "type") continue;
+      if (k === "hashAlg") shown[k] = nameOf("CKM", v as number);
+      else if (k === "mgf") shown[k] = nameOf("CKG", v as number);
+      else if (k === "kdf") shown[k] = nameOf("CKD", v as number);
+      else shown[k] = Buffer.isBuffer(v) ? v.toString("hex") : v;
+    }
+    out.parameter = shown;
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+// The Markdown summary written beside each JSON report.
+import type { CaseResult, Report } from "./model.js";
+import { OUTCOMES } from "./model.js";
+import { bySuite, evidence, total } from "./summary.js";
+
+const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+export function renderMarkdown(report: Report): string {
+  const t = report.token;
+  const out: string[] = [];
+  out.push(`# p11compat report: ${report.device.profile}`, "");
+  if (report.status !== "complete") out.push(`> **Run ${report.status}**: ${report.cases.length} of ${report.run.caseCount} cases finished.`, "");
+  out.push(
+    "| | |",
+    "|---|---|",
+    `| Token | ${esc(t.token.label)} (${esc(t.token.manufacturer)} ${esc(t.token.model)}, serial ${esc(t.token.serial)}, firmware ${t.token.firmware}) |`,
+    `| Library | ${esc(t.library.description)} ${t.library.version} by ${esc(t.library.manufacturer)}, Cryptoki ${t.library.cryptokiVersion} |`,
+    `| Module | \`${t.library.path}\` |`,
+    `| Mechanisms advertised | ${report.mechanisms.length} |`,
+    `| Run | ${report.startedAt} to ${report.finishedAt ?? "(not finished)"}, ${report.tool.name} ${report.tool.version} |`,
+    `| Keys generated | ${report.run.keysGenerated} |`,
+    "",
+    "## Summary",
+    "",
+    `| suite | ${OUTCOMES.join(" | ")} | total |`,
+    `|---|${OUTCOMES.map(() => "---:").join("|")}|---:|`,
+  );
+  for (const [suite, s] of bySuite(report.cases)) out.push(`| ${suite} | ${OUTCOMES.map((o) => s[o]).join(" | ")} | ${total(s)} |`);
+  out.push(`| **total** | ${OUTCOMES.map((o) => `**${report.summary[o]}**`).join(" | ")} | **${total(report.summary)}** |`, "");
+
+  section(out, "Failures", report.cases.filter((c) => c.outcome === "fail" || c.outcome === "error"));
+  section(out, "Unsupported", report.cases.filter((c) => c.outcome === "unsupported"));
+  section(out, "Skipped", report.cases.filter((c) => c.outcome === "skipped"));
+  if (report.run.notes.length) out.push("## Notes", "", ...report.run.notes.map((n) => `- ${n}`), "");
+  return out.join("\n");
+}
+
+function section(out: string[], title: string, cases: CaseResult[]): void {
+  if (!cases.length) return;
+  out.push(`## ${title} (${cases.length})`, "", "| case | outcome | evidence |", "|---|---|---|");
+  for (const c of cases) out.push(`| \`${c.id}\` | ${c.outcome} | ${esc(evidence(c))} |`);
+  out.push("");
+}

@@ -1,0 +1,51 @@
+// What a run produces: one CaseResult per case, and the report that gathers them.
+import type { Ckr } from "../pkcs11/errors.js";
+import type { MechanismInfo, TokenIdentity } from "../pkcs11/token.js";
+import type { TraceEntry } from "../pkcs11/trace.js";
+import type { Value } from "../suite/model.js";
+
+export const OUTCOMES = ["pass", "fail", "unsupported", "skipped", "error"] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface CaseResult {
+  id: string;
+  suite: string;
+  title: string;
+  params: Record<string, Value>;
+  outcome: Outcome;
+  /** The PKCS#11 function the outcome is about (the failing call, or the call whose output failed verification). */
+  function?: string;
+  ckr?: Ckr;
+  /** One line a person can act on. */
+  message: string;
+  /** The attribute or parameter involved, when known. */
+  attribute?: string;
+  /** What was checked independently, and by what (e.g. "signature verified by node:crypto"). */
+  verified?: string[];
+  durationMs: number;
+  /** Time inside PKCS#11 calls, and how many calls. */
+  pkcs11Ms: number;
+  calls: number;
+  keysGenerated: number;
+  trace?: TraceEntry[];
+}
+
+export type Summary = Record<Outcome, number>;
+
+export interface Report {
+  schemaVersion: 1;
+  tool: { name: string; version: string };
+  status: "running" | "complete" | "interrupted" | "aborted";
+  startedAt: string;
+  finishedAt: string | null;
+  device: { profile: string; title: string; file: string };
+  token: TokenIdentity;
+  mechanisms: MechanismInfo[];
+  run: { suites: string[]; filter?: string; caseCount: number; keysGenerated: number; workerRestarts: number; notes: string[] };
+  summary: Summary;
+  cases: CaseResult[];
+}
+
+export function emptySummary(): Summary {
+  return { pass: 0, fail: 0, unsupported: 0, skipped: 0, error: 0 };
+}

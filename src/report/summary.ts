@@ -1,0 +1,33 @@
+// Per-suite counts, shared by the terminal table and the Markdown report.
+import { OUTCOMES, emptySummary, type CaseResult, type Report, type Summary } from "./model.js";
+import { formatCkr } from "../pkcs11/errors.js";
+
+export function bySuite(cases: CaseResult[]): Map<string, Summary> {
+  const out = new Map<string, Summary>();
+  for (const c of cases) {
+    let s = out.get(c.suite);
+    if (!s) out.set(c.suite, (s = emptySummary()));
+    s[c.outcome]++;
+  }
+  return out;
+}
+
+/** A plain text table: suite rows, outcome columns, a total row. */
+export function summaryTable(report: Pick<Report, "cases" | "summary">): string {
+  const rows: string[][] = [["suite", ...OUTCOMES, "total"]];
+  for (const [suite, s] of bySuite(report.cases)) rows.push([suite, ...OUTCOMES.map((o) => String(s[o])), String(total(s))]);
+  rows.push(["total", ...OUTCOMES.map((o) => String(report.summary[o])), String(total(report.summary))]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
+  const rule = widths.map((w) => "-".repeat(w)).join("  ");
+  return [line(rows[0]!), rule, ...rows.slice(1, -1).map(line), rule, line(rows.at(-1)!)].join("\n");
+}
+
+export function total(s: Summary): number {
+  return OUTCOMES.reduce((n, o) => n + s[o], 0);
+}
+
+export function evidence(c: CaseResult): string {
+  const parts = [c.function, c.ckr && c.ckr.code !== 0 ? formatCkr(c.ckr) : undefined, c.attribute].filter(Boolean);
+  return parts.length ? `${parts.join(" ")}: ${c.message}` : c.message;
+}

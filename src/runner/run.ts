@@ -1,0 +1,108 @@
+// One run: provision the device, plan the cases, drive the supervisor, write the report as results
+// arrive, and always tear down, even when interrupted.
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import type { DeviceProfile } from "../device/model.js";
+import { provision } from "../device/provision.js";
+import type { PlannedCase } from "../suite/model.js";
+import { ReportWriter, readReport } from "../report/writer.js";
+import { renderMarkdown } from "../report/markdown.js";
+import type { CaseResult, Report } from "../report/model.js";
+import type { TraceMode } from "../worker/protocol.js";
+import { Supervisor } from "./supervisor.js";
+import { TOOL } from "../tool.js";
+
+export interface RunOptions {
+  profile: DeviceProfile;
+  cases: PlannedCase[];
+  suites: string[];
+  outDir: string;
+  filter?: string;
+  modulePath?: string;
+  trace: TraceMode;
+  onCase?: (result: CaseResult, done: number, total: number) => void;
+  onStart?: (report: Pick<Report, "token" | "mechanisms">) => void;
+  /** Set to stop after the current case (SIGINT). */
+  signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  reportPath: string;
+  writer: ReportWriter;
+  status: Report["status"];
+}
+
+/** The Markdown summary beside a report; also used to render a killed run's report afterwards. */
+export function writeMarkdown(reportPath: string): string {
+  const markdownPath = reportPath.replace(/\.json$/, ".md");
+  writeFileSync(markdownPath, renderMarkdown(readReport(reportPath)));
+  return markdownPath;
+}
+
+export function reportPathFor(outDir: string, device: string, startedAt: Date): string {
+  const stamp = startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return path.join(outDir, `${device}-${stamp}.json`);
+}
+
+export async function runCases(opts: RunOptions): Promise<RunOutcome> {
+  const startedAt = new Date();
+  const runTag = randomBytes(4).toString("hex");
+  const prov = await provision(opts.profile, { modulePath: opts.modulePath, runTag });
+  let supervisor: Supervisor | undefined;
+  let writer: ReportWriter | undefined;
+  let status: Report["status"] = "complete";
+  try {
+    supervisor = new Supervisor({
+      device: prov.device,
+      env: prov.env,
+      caseTimeoutMs: opts.profile.timeouts.caseSeconds * 1000,
+      initTimeoutMs: opts.profile.timeouts.startSeconds * 1000,
+    });
+    const { identity, mechanisms } = await supervisor.start();
+    opts.onStart?.({ token: identity, mechanisms });
+    mkdirSync(opts.outDir, { recursive: true });
+    const reportPath = reportPathFor(opts.outDir, opts.profile.id, startedAt);
+    writer = new ReportWriter(
+      reportPath,
+      {
+        schemaVersion: 1,
+        tool: TOOL,
+        startedAt: startedAt.toISOString(),
+        device: { profile: opts.profile.id, title: opts.profile.title, file: opts.profile.file },
+        token: identity,
+        mechanisms,
+      },
+      { suites: opts.suites, filter: opts.filter, caseCount: opts.cases.length, keysGenerated: 0, workerRestarts: 0, notes: [] },
+    );
+    let done = 0;
+    for (const planned of opts.cases) {
+      if (opts.signal?.aborted) {
+        status = "interrupted";
+        break;
+      }
+      const result = await supervisor.run(planned, opts.trace, opts.signal);
+      if (!result) {
+        status = "interrupted";
+        break;
+      }
+      writer.append(result);
+      opts.onCase?.(result, ++done, opts.cases.length);
+    }
+    const problems = await supervisor.stop();
+    writer.update({ workerRestarts: supervisor.restarts, notes: problems });
+    writer.finish(status);
+    writeMarkdown(reportPath);
+    return { reportPath, writer, status };
+  } catch (err) {
+    supervisor?.kill();
+    if (writer) {
+      writer.finish("aborted");
+      writeMarkdown(writer.path);
+    }
+    throw err;
+  } finally {
+    supervisor?.kill();
+    await prov.teardown();
+  }
+}

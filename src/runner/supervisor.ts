@@ -1,0 +1,148 @@
+// Runs the worker process that holds the PKCS#11 module. A worker that dies (a module crash) or stops
+// answering (a hang) costs the case it was running: that case is recorded as `error` with the signal
+// or the time-out, and the next case gets a fresh worker.
+import { fork, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { CaseResult } from "../report/model.js";
+import type { PlannedCase } from "../suite/model.js";
+import type { MechanismInfo, TokenIdentity } from "../pkcs11/token.js";
+import type { FromWorker, ToWorker, TraceMode, WorkerDevice } from "../worker/protocol.js";
+
+const WORKER = fileURLToPath(new URL("../worker/main.ts", import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+
+export interface SupervisorOptions {
+  device: WorkerDevice;
+  /** Environment the module needs (SOFTHSM2_CONF ...): set before the module loads, in its process. */
+  env: Record<string, string>;
+  caseTimeoutMs: number;
+  initTimeoutMs: number;
+}
+
+export class WorkerStartError extends Error {}
+
+export class Supervisor {
+  private child?: ChildProcess;
+  private waiting?: { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
+  restarts = 0;
+  started = 0;
+
+  constructor(private readonly opts: SupervisorOptions) {}
+
+  /** Starts a worker and returns what the token says about itself. */
+  async start(): Promise<{ identity: TokenIdentity; mechanisms: MechanismInfo[] }> {
+    const child = fork(WORKER, [], {
+      execArgv: ["--import", TSX],
+      env: { ...process.env, ...this.opts.env, NODE_OPTIONS: "" },
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "pipe", "ipc"],
+    });
+    this.child = child;
+    this.started++;
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    child.on("message", (msg: FromWorker) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.resolve(msg);
+    });
+    child.on("exit", (code, signal) => {
+      if (this.child === child) this.child = undefined;
+      const w = this.waiting;
+      this.waiting = undefined;
+      const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      w?.reject(new WorkerDied(how, stderr.trim().split("\n").slice(-3).join(" | ")));
+    });
+    const reply = await this.request({ type: "init", device: this.opts.device }, this.opts.initTimeoutMs).catch((err: Error) => {
+      throw new WorkerStartError(`the PKCS#11 worker did not start: ${err.message}`);
+    });
+    if (reply.type === "fatal") {
+      this.kill();
+      throw new WorkerStartError(reply.message);
+    }
+    if (reply.type !== "ready") throw new WorkerStartError(`unexpected worker reply ${reply.type}`);
+    return { identity: reply.identity, mechanisms: reply.mechanisms };
+  }
+
+  /** The case's result; `undefined` if `signal` aborted it (the worker is then killed, nothing recorded). */
+  async run(planned: PlannedCase, trace: TraceMode, signal?: AbortSignal): Promise<CaseResult | undefined> {
+    if (signal?.aborted) return undefined;
+    if (!this.child) {
+      this.restarts++;
+      await this.start();
+    }
+    const t0 = performance.now();
+    const onAbort = () => this.waiting?.reject(new Aborted());
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const reply = await this.request({ type: "case", case: planned, trace }, this.opts.caseTimeoutMs);
+      if (reply.type === "result") return reply.result;
+      return errorResult(planned, reply.type === "fatal" ? `worker failed: ${reply.message}` : `unexpected worker reply ${reply.type}`, t0);
+    } catch (err) {
+      this.kill();
+      if (err instanceof Aborted) return undefined;
+      return errorResult(planned, (err as Error).message, t0);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Asks the worker to destroy what the run created and finalize; returns what it could not clean. */
+  async stop(): Promise<string[]> {
+    if (!this.child) return [];
+    try {
+      const reply = await this.request({ type: "shutdown" }, 30_000);
+      return reply.type === "closed" ? reply.problems : [];
+    } catch (err) {
+      return [`worker shutdown: ${(err as Error).message}`];
+    } finally {
+      this.kill();
+    }
+  }
+
+  kill(): void {
+    const child = this.child;
+    this.child = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+
+  private request(msg: ToWorker, timeoutMs: number): Promise<FromWorker> {
+    const child = this.child;
+    if (!child) return Promise.reject(new Error("no worker"));
+    return new Promise<FromWorker>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        reject(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s: the module hung; worker killed`));
+      }, timeoutMs);
+      this.waiting = {
+        resolve: (m) => (clearTimeout(timer), resolve(m)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      };
+      child.send(msg);
+    });
+  }
+}
+
+class Aborted extends Error {}
+
+class WorkerDied extends Error {
+  constructor(how: string, stderr: string) {
+    super(`the worker process ${how}${stderr ? ` (stderr: ${stderr})` : ""}; a fresh worker runs the next case`);
+  }
+}
+
+function errorResult(planned: PlannedCase, message: string, t0: number): CaseResult {
+  return {
+    id: planned.id,
+    suite: planned.suite,
+    title: planned.title,
+    params: planned.params,
+    outcome: "error",
+    message,
+    durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
+    pkcs11Ms: 0,
+    calls: 0,
+    keysGenerated: 0,
+  };
+}

@@ -1,0 +1,169 @@
+// The data model of a suite after loading: what a YAML file describes, and the cases it expands to.
+// Everything here is plain JSON (it crosses to the worker process over IPC).
+
+/** A YAML-level value: what a template attribute or step parameter holds before encoding. */
+export type Value = string | number | boolean | null | Value[] | { [key: string]: Value };
+
+/** Where something came from, for error messages and reports. */
+export interface SourcePos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** A key the token should hold. Named in a suite's `keys:` map and referenced by steps. */
+export type KeySpec =
+  | { type: "RSA"; bits: number; publicExponent?: number }
+  | { type: "EC"; curve: EcCurve }
+  | { type: "EC_EDWARDS"; curve: "Ed25519" | "Ed448" }
+  | { type: "AES"; bits: 128 | 192 | 256 }
+  | { type: "GENERIC_SECRET"; bits: number };
+
+export type EcCurve = "P-256" | "P-384" | "P-521" | "secp256k1";
+
+/** Attribute name (CKA_ prefix optional, or a number / 0x... for vendor attributes) -> value. */
+export type TemplateSpec = Record<string, Value>;
+
+/** A mechanism with optional parameters, as written in YAML (`SHA256_RSA_PKCS` or `{name, params}`). */
+export interface MechanismSpec {
+  name: string;
+  params?: MechanismParams;
+}
+
+export interface MechanismParams {
+  /** RSA PSS / OAEP: hash mechanism (SHA256 or CKM_SHA256). */
+  hash?: string;
+  /** RSA PSS / OAEP: mask generation function (MGF1_SHA256 or CKG_MGF1_SHA256). */
+  mgf?: string;
+  /** RSA PSS: salt length in bytes. */
+  salt?: number;
+  /** RSA OAEP: label (source data), hex. */
+  label?: string;
+  /** AES CBC/CBC_PAD/GCM/CTR: IV or nonce, hex; random (of `ivBytes`) when absent. */
+  iv?: string;
+  ivBytes?: number;
+  /** AES GCM: additional authenticated data (hex) and tag length in bits. */
+  aad?: string;
+  tagBits?: number;
+  /** AES CTR: counter bits. */
+  counterBits?: number;
+  /** ECDH1_DERIVE: key derivation function (NULL, SHA256_KDF ...). */
+  kdf?: string;
+}
+
+export type Operation = Step["op"];
+
+interface StepBase {
+  /** The step must fail with this CK_RV (name or number) for the case to pass. */
+  expectError?: string;
+}
+
+/** Obtain a key: generate it on the token or import one made by node:crypto. Cached per spec. */
+export interface KeyStep extends StepBase {
+  op: "key";
+  spec: string; // name in the suite's keys
+  source: "generate" | "import";
+  as?: string; // name later steps use; default "key"
+  template?: { public?: TemplateSpec; private?: TemplateSpec; secret?: TemplateSpec };
+  fresh?: boolean; // do not reuse a cached key
+}
+
+interface CryptoStep extends StepBase {
+  key?: string; // default "key"
+  mechanism: MechanismSpec;
+  /** Message size in bytes, or hex data. */
+  data?: number | string;
+  /** 1 = single-part call; n > 1 = Update calls in n pieces then Final. */
+  parts?: number;
+}
+
+export interface SignStep extends CryptoStep { op: "sign" }
+export interface VerifyStep extends CryptoStep { op: "verify" }
+export interface EncryptStep extends CryptoStep { op: "encrypt" }
+export interface DecryptStep extends CryptoStep { op: "decrypt" }
+export interface DigestStep extends StepBase {
+  op: "digest";
+  mechanism: MechanismSpec;
+  data?: number | string;
+  parts?: number;
+}
+export interface DeriveStep extends StepBase {
+  op: "derive";
+  key?: string;
+  mechanism: MechanismSpec;
+  template?: TemplateSpec;
+}
+export interface WrapStep extends StepBase {
+  op: "wrap";
+  key?: string; // wrapping key
+  mechanism: MechanismSpec;
+  target: string; // key spec name of the key to wrap (generated, extractable)
+}
+export interface UnwrapStep extends StepBase {
+  op: "unwrap";
+  key?: string; // unwrapping key
+  mechanism: MechanismSpec;
+  target: string; // key spec of the key node:crypto makes and wraps
+  template?: TemplateSpec;
+}
+export interface RandomStep extends StepBase { op: "random"; length: number }
+export interface LoginStep extends StepBase { op: "login"; user?: "USER" | "SO" }
+export interface LogoutStep extends StepBase { op: "logout" }
+export interface CreateStep extends StepBase { op: "create"; as: string; template: TemplateSpec }
+export interface FindStep extends StepBase {
+  op: "find";
+  template: TemplateSpec;
+  /** Names of objects (from `as`) that must be among the results, and ones that must not. */
+  expectFound?: string[];
+  expectNotFound?: string[];
+  expectCount?: number;
+}
+export interface GetStep extends StepBase {
+  op: "get";
+  object: string;
+  /** Attribute -> expected value; `null` means "read it, any value". */
+  attributes: TemplateSpec;
+}
+export interface SetStep extends StepBase { op: "set"; object: string; attributes: TemplateSpec }
+export interface CopyStep extends StepBase { op: "copy"; object: string; as: string; template?: TemplateSpec }
+export interface DestroyStep extends StepBase { op: "destroy"; object: string }
+
+export type Step =
+  | KeyStep | SignStep | VerifyStep | EncryptStep | DecryptStep | DigestStep | DeriveStep
+  | WrapStep | UnwrapStep | RandomStep | LoginStep | LogoutStep
+  | CreateStep | FindStep | GetStep | SetStep | CopyStep | DestroyStep;
+
+/** A suite file after validation. */
+export interface Suite {
+  id: string;
+  title: string;
+  description?: string;
+  file: string;
+  keys: Record<string, KeySpec>;
+  groups: CaseGroup[];
+}
+
+/** One entry of `cases:` in a suite: a matrix of parameters over a list of steps. */
+export interface CaseGroup {
+  id: string;
+  title: string;
+  matrix: Record<string, Value[]>;
+  exclude: Record<string, Value>[];
+  include: Record<string, Value>[];
+  /** Steps with `$param` / `${param}` references still in place. */
+  steps: Value[];
+  pos: SourcePos;
+}
+
+/** One runnable case: a group with every parameter substituted. */
+export interface PlannedCase {
+  /** Stable across runs and tokens: suite/group[param=value,...]. */
+  id: string;
+  suite: string;
+  group: string;
+  title: string;
+  params: Record<string, Value>;
+  keys: Record<string, KeySpec>;
+  steps: Step[];
+  pos: SourcePos;
+}

@@ -1,0 +1,280 @@
+// Keys the cases work with: generated on the token or imported from node:crypto, made once per
+// (spec, source, template) and reused. Each key also carries node:crypto's view of it, so every
+// later check is independent of the token: the public key parsed from the token's attributes, or
+// for imports the original key pair; secret values where the token lets them be read.
+import type { KeyObject } from "node:crypto";
+import { codeOf } from "../pkcs11/constants.js";
+import type { Attr } from "../pkcs11/attributes.js";
+import { mergeTemplates } from "../pkcs11/attributes.js";
+import { Pkcs11CallError } from "../pkcs11/errors.js";
+import type { Handle } from "../pkcs11/token.js";
+import type { KeySpec, KeyStep } from "../suite/model.js";
+import { ecParamsFor, generateNodeKey, importTemplates, publicKeyFromToken, type NodeKey } from "../crypto/keys.js";
+import { DependencyFailure, VerificationFailure } from "./outcomes.js";
+import { classifyTokenError } from "./classify.js";
+import type { TokenSession } from "./session.js";
+
+export interface TokenKey {
+  name: string;
+  spec: KeySpec;
+  source: "generate" | "import";
+  publicHandle?: Handle;
+  privateHandle?: Handle;
+  secretHandle?: Handle;
+  /** node:crypto's copy: public key always for asymmetric keys; private key and secret when known. */
+  publicKey?: KeyObject;
+  privateKey?: KeyObject;
+  secret?: Buffer;
+}
+
+type Failure = { failure: DependencyFailure };
+
+const A = (name: string) => codeOf("CKA", name)!;
+const K = (name: string) => codeOf("CKK", name)!;
+const O = (name: string) => codeOf("CKO", name)!;
+const M = (name: string) => codeOf("CKM", name)!;
+
+const bool = (name: string, value: boolean): Attr => ({ type: A(name), value });
+
+export function isAsymmetric(spec: KeySpec): boolean {
+  return spec.type === "RSA" || spec.type === "EC" || spec.type === "EC_EDWARDS";
+}
+
+export class KeyStore {
+  private cache = new Map<string, TokenKey | Failure>();
+  /** node:crypto keys made for imports, reused across sources and runs of the same spec. */
+  private nodeKeys = new Map<string, Promise<NodeKey>>();
+  private epoch: number;
+
+  constructor(private readonly session: TokenSession) {
+    this.epoch = session.loginEpoch;
+  }
+
+  /** After a logout the token may have destroyed private keys: drop the cache and what is left of it. */
+  private forgetIfLoggedOut(): void {
+    if (this.epoch === this.session.loginEpoch) return;
+    this.epoch = this.session.loginEpoch;
+    for (const entry of this.cache.values()) {
+      if ("failure" in entry) continue;
+      for (const h of [entry.publicHandle, entry.privateHandle, entry.secretHandle]) {
+        if (!h) continue;
+        try {
+          this.session.destroy(h);
+        } catch {
+          this.session.untrack(h);
+        }
+      }
+    }
+    this.cache.clear();
+  }
+
+  async obtain(name: string, spec: KeySpec, step: KeyStep): Promise<TokenKey> {
+    this.forgetIfLoggedOut();
+    const cacheKey = JSON.stringify([name, spec, step.source, step.template ?? null]);
+    const hit = step.fresh ? undefined : this.cache.get(cacheKey);
+    if (hit && "failure" in hit) {
+      const f = hit.failure;
+      // The first case that needed the key carried its real outcome; later ones say why they could not run.
+      const outcome = f.outcome === "unsupported" ? "unsupported" : "skipped";
+      throw new DependencyFailure(outcome, `needs key ${name} (${step.source}), which could not be made: ${f.message}`, f.fn, f.ckr);
+    }
+    if (hit) return hit;
+    try {
+      const key = step.source === "generate" ? await this.generate(name, spec, step) : await this.import(name, spec, step);
+      if (!step.fresh) this.cache.set(cacheKey, key);
+      return key;
+    } catch (err) {
+      if (!step.fresh) this.cache.set(cacheKey, { failure: asDependency(err, step) });
+      throw err;
+    }
+  }
+
+  nodeKey(name: string, spec: KeySpec): Promise<NodeKey> {
+    const id = JSON.stringify([name, spec]);
+    let key = this.nodeKeys.get(id);
+    if (!key) this.nodeKeys.set(id, (key = generateNodeKey(spec)));
+    return key;
+  }
+
+  private common(id: Buffer, label: string): Attr[] {
+    const { tokenObjects, labelPrefix } = this.session.device;
+    return [bool("CKA_TOKEN", tokenObjects), { type: A("CKA_LABEL"), value: Buffer.from(`${labelPrefix}${label}`) }, { type: A("CKA_ID"), value: id }];
+  }
+
+  private async generate(name: string, spec: KeySpec, step: KeyStep): Promise<TokenKey> {
+    const s = this.session;
+    const id = Buffer.from(`${name}`.slice(0, 16));
+    const key: TokenKey = { name, spec, source: "generate" };
+    if (isAsymmetric(spec)) {
+      const { mechanism, pub, priv } = keyPairTemplates(spec);
+      const pubT = mergeTemplates([...this.common(id, name), ...pub], step.template?.public ?? {});
+      const privT = mergeTemplates([...this.common(id, name), bool("CKA_PRIVATE", true), bool("CKA_SENSITIVE", true), ...priv], step.template?.private ?? {});
+      const pair = s.token.generateKeyPair(s.objects, { mechanism: M(mechanism) }, pubT, privT);
+      s.track(pair.publicKey, s.device.tokenObjects);
+      s.track(pair.privateKey, s.device.tokenObjects);
+      s.keysGenerated++;
+      key.publicHandle = pair.publicKey;
+      key.privateHandle = pair.privateKey;
+      key.publicKey = this.readPublicKey(spec, pair.publicKey, "C_GenerateKeyPair");
+    } else {
+      const { mechanism, attrs } = secretTemplate(spec);
+      const t = mergeTemplates([...this.common(id, name), ...attrs], step.template?.secret ?? {});
+      key.secretHandle = s.token.generateKey(s.objects, { mechanism: M(mechanism) }, t);
+      s.track(key.secretHandle, s.device.tokenObjects);
+      s.keysGenerated++;
+      key.secret = this.readSecret(spec, key.secretHandle, "C_GenerateKey");
+    }
+    return key;
+  }
+
+  private async import(name: string, spec: KeySpec, step: KeyStep): Promise<TokenKey> {
+    const s = this.session;
+    const node = await this.nodeKey(name, spec);
+    const t = importTemplates(node);
+    const id = Buffer.from(`${name}`.slice(0, 16));
+    const key: TokenKey = { name, spec, source: "import", publicKey: node.publicKey, privateKey: node.privateKey, secret: node.secret };
+    if (isAsymmetric(spec)) {
+      const usage = keyPairTemplates(spec);
+      const privT = mergeTemplates([...this.common(id, name), bool("CKA_PRIVATE", true), bool("CKA_SENSITIVE", true), ...usage.priv.filter(isUsage), ...t.private!], step.template?.private ?? {});
+      const pubT = mergeTemplates([...this.common(id, name), ...usage.pub.filter(isUsage), ...t.public!], step.template?.public ?? {});
+      key.privateHandle = s.token.createObject(s.objects, privT);
+      s.track(key.privateHandle, s.device.tokenObjects);
+      key.publicHandle = s.token.createObject(s.objects, pubT);
+      s.track(key.publicHandle, s.device.tokenObjects);
+      // The token's encoding of the imported public key must describe the same key.
+      const parsed = this.readPublicKey(spec, key.publicHandle, "C_CreateObject");
+      const same = parsed.export({ format: "der", type: "spki" }).equals(node.publicKey!.export({ format: "der", type: "spki" }));
+      if (!same) throw new VerificationFailure("C_GetAttributeValue", "the public key read back differs from the one imported");
+    } else {
+      const usage = secretTemplate(spec).attrs.filter(isUsage);
+      const t2 = mergeTemplates([...this.common(id, name), ...usage, ...t.secret!], step.template?.secret ?? {});
+      key.secretHandle = s.token.createObject(s.objects, t2);
+      s.track(key.secretHandle, s.device.tokenObjects);
+    }
+    return key;
+  }
+
+  /** node:crypto's parse of the token's public key attributes; a wrong encoding is a failure. */
+  private readPublicKey(spec: KeySpec, handle: Handle, fn: string): KeyObject {
+    const s = this.session;
+    const get = (attr: string) => s.token.getAttribute(s.objects, handle, A(attr));
+    const attrs =
+      spec.type === "RSA"
+        ? { modulus: get("CKA_MODULUS"), publicExponent: get("CKA_PUBLIC_EXPONENT") }
+        : { ecParams: get("CKA_EC_PARAMS"), ecPoint: get("CKA_EC_POINT") };
+    let parsed;
+    try {
+      parsed = publicKeyFromToken(spec.type as "RSA" | "EC" | "EC_EDWARDS", attrs);
+    } catch (err) {
+      const e = err as Error & { attribute?: string };
+      throw new VerificationFailure("C_GetAttributeValue", `public key from ${fn}: ${e.message}`, e.attribute);
+    }
+    const jwk = parsed.key.export({ format: "jwk" });
+    if (spec.type === "RSA") {
+      const bits = Buffer.from(jwk.n!, "base64url").length * 8;
+      if (bits !== spec.bits) throw new VerificationFailure(fn, `asked for a ${spec.bits}-bit RSA key, the modulus has ${bits} bits`, "CKA_MODULUS");
+      const e = BigInt(`0x${Buffer.from(jwk.e!, "base64url").toString("hex")}`);
+      const want = BigInt(spec.publicExponent ?? 65537);
+      if (e !== want) throw new VerificationFailure(fn, `asked for public exponent ${want}, the key has ${e}`, "CKA_PUBLIC_EXPONENT");
+    }
+    return parsed.key;
+  }
+
+  private readSecret(spec: KeySpec, handle: Handle, fn: string): Buffer | undefined {
+    const s = this.session;
+    let value: Buffer;
+    try {
+      value = s.token.getAttribute(s.objects, handle, A("CKA_VALUE"));
+    } catch (err) {
+      // A token may insist on sensitive keys; later steps then say they cannot check independently.
+      if (err instanceof Pkcs11CallError && err.is("CKR_ATTRIBUTE_SENSITIVE")) return undefined;
+      throw err;
+    }
+    const bits = (spec as { bits: number }).bits;
+    if (value.length * 8 !== bits) throw new VerificationFailure(fn, `asked for a ${bits}-bit key, CKA_VALUE has ${value.length * 8} bits`, "CKA_VALUE");
+    return Buffer.from(value);
+  }
+}
+
+const USAGE = new Set(
+  ["CKA_SIGN", "CKA_VERIFY", "CKA_ENCRYPT", "CKA_DECRYPT", "CKA_WRAP", "CKA_UNWRAP", "CKA_DERIVE", "CKA_EXTRACTABLE", "CKA_SENSITIVE"].map(A),
+);
+const isUsage = (a: Attr) => USAGE.has(a.type);
+
+export function keyPairTemplates(spec: KeySpec): { mechanism: string; pub: Attr[]; priv: Attr[] } {
+  switch (spec.type) {
+    case "RSA": {
+      const e = BigInt(spec.publicExponent ?? 65537).toString(16);
+      return {
+        mechanism: "CKM_RSA_PKCS_KEY_PAIR_GEN",
+        pub: [
+          { type: A("CKA_MODULUS_BITS"), value: spec.bits },
+          { type: A("CKA_PUBLIC_EXPONENT"), value: Buffer.from(e.length % 2 ? `0${e}` : e, "hex") },
+          bool("CKA_VERIFY", true),
+          bool("CKA_ENCRYPT", true),
+          bool("CKA_WRAP", true),
+        ],
+        priv: [bool("CKA_SIGN", true), bool("CKA_DECRYPT", true), bool("CKA_UNWRAP", true)],
+      };
+    }
+    case "EC":
+      return {
+        mechanism: "CKM_EC_KEY_PAIR_GEN",
+        pub: [{ type: A("CKA_EC_PARAMS"), value: ecParamsFor(spec.curve) }, bool("CKA_VERIFY", true)],
+        priv: [bool("CKA_SIGN", true), bool("CKA_DERIVE", true)],
+      };
+    case "EC_EDWARDS":
+      return {
+        mechanism: "CKM_EC_EDWARDS_KEY_PAIR_GEN",
+        pub: [{ type: A("CKA_EC_PARAMS"), value: ecParamsFor(spec.curve) }, bool("CKA_VERIFY", true)],
+        priv: [bool("CKA_SIGN", true)],
+      };
+    default:
+      throw new Error(`${spec.type} is not a key pair`);
+  }
+}
+
+/** Test keys are made readable (not sensitive, extractable) so node:crypto can check what they do. */
+export function secretTemplate(spec: KeySpec): { mechanism: string; attrs: Attr[] } {
+  const readable = [bool("CKA_SENSITIVE", false), bool("CKA_EXTRACTABLE", true)];
+  switch (spec.type) {
+    case "AES":
+      return {
+        mechanism: "CKM_AES_KEY_GEN",
+        attrs: [
+          { type: A("CKA_CLASS"), value: O("CKO_SECRET_KEY") },
+          { type: A("CKA_KEY_TYPE"), value: K("CKK_AES") },
+          { type: A("CKA_VALUE_LEN"), value: spec.bits / 8 },
+          bool("CKA_ENCRYPT", true),
+          bool("CKA_DECRYPT", true),
+          bool("CKA_WRAP", true),
+          bool("CKA_UNWRAP", true),
+          ...readable,
+        ],
+      };
+    case "GENERIC_SECRET":
+      return {
+        mechanism: "CKM_GENERIC_SECRET_KEY_GEN",
+        attrs: [
+          { type: A("CKA_CLASS"), value: O("CKO_SECRET_KEY") },
+          { type: A("CKA_KEY_TYPE"), value: K("CKK_GENERIC_SECRET") },
+          { type: A("CKA_VALUE_LEN"), value: spec.bits / 8 },
+          bool("CKA_SIGN", true),
+          bool("CKA_VERIFY", true),
+          ...readable,
+        ],
+      };
+    default:
+      throw new Error(`${spec.type} is not a secret key`);
+  }
+}
+
+function asDependency(err: unknown, step: KeyStep): DependencyFailure {
+  if (err instanceof DependencyFailure) return err;
+  if (err instanceof Pkcs11CallError) {
+    const c = classifyTokenError(err, { mechanism: undefined, step: step.op });
+    return new DependencyFailure(c.outcome, c.message, err.fn, err.ckr);
+  }
+  if (err instanceof VerificationFailure) return new DependencyFailure("fail", err.message, err.fn);
+  return new DependencyFailure("error", (err as Error).message);
+}

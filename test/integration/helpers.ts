@@ -1,0 +1,34 @@
+// Shared set-up for tests against a real SoftHSM token (created per run by the softhsm profile).
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadDevice } from "../../src/device/load.js";
+import { loadSuites } from "../../src/suite/load.js";
+import { expandSuite } from "../../src/suite/expand.js";
+import { runCases, type RunOptions } from "../../src/runner/run.js";
+import { readReport } from "../../src/report/writer.js";
+import type { DeviceProfile } from "../../src/device/model.js";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const SUITES = path.join(ROOT, "suites");
+export const DEVICES = path.join(ROOT, "devices");
+export const CLI = path.join(ROOT, "bin", "p11compat.js");
+
+export const tmpDir = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), `p11compat-test-${prefix}-`));
+
+export async function softhsm(overrides: Partial<DeviceProfile> = {}): Promise<DeviceProfile> {
+  return { ...(await loadDevice("softhsm", DEVICES)), ...overrides };
+}
+
+export async function casesOf(suites: string[], filter?: (id: string) => boolean) {
+  const loaded = await loadSuites(suites, SUITES);
+  const cases = loaded.flatMap(expandSuite);
+  return filter ? cases.filter((c) => filter(c.id)) : cases;
+}
+
+export async function runOn(profile: DeviceProfile, cases: RunOptions["cases"], extra: Partial<RunOptions> = {}) {
+  const outDir = tmpDir("out");
+  const outcome = await runCases({ profile, cases, suites: [...new Set(cases.map((c) => c.suite))], outDir, trace: "failed", ...extra });
+  return { ...outcome, report: readReport(outcome.reportPath), outDir };
+}

@@ -1,0 +1,28 @@
+// No PIN and no secret key value reaches a report, its Markdown or the console.
+import { describe, expect, it } from "@jest/globals";
+import { readFileSync } from "node:fs";
+import { casesOf, runOn, softhsm } from "./helpers.js";
+
+describe("secrets stay out of outputs", () => {
+  it("keeps PINs and key values out of full traces", async () => {
+    const userPin = "73915502";
+    const soPin = "40981277";
+    const profile = await softhsm({ pins: { user: { value: userPin }, so: { value: soPin } } });
+    const cases = await casesOf(["session", "objects", "keys"], (id) => !id.includes("rsa-"));
+    const { reportPath, report } = await runOn(profile, cases, { trace: "all" });
+    const json = readFileSync(reportPath, "utf8");
+    const md = readFileSync(reportPath.replace(/\.json$/, ".md"), "utf8");
+    for (const text of [json, md]) {
+      expect(text).not.toContain(userPin);
+      expect(text).not.toContain(soPin);
+    }
+    const login = report.cases.find((c) => c.id === "session/login-cycle")!;
+    expect(login.outcome).toBe("pass");
+    expect(login.trace!.find((t) => t.fn === "C_Login")!.args).toEqual({ userType: "CKU_USER", pin: "<redacted>" });
+    // The AES key object created from a known value: the value shows only as redacted in the trace.
+    const secret = report.cases.find((c) => c.id === "objects/secret-object")!;
+    expect(json).not.toContain("000102030405060708090a0b0c0d0e0f");
+    const create = secret.trace!.find((t) => t.fn === "C_CreateObject")!;
+    expect(JSON.stringify(create.args)).toContain("<redacted 16 bytes>");
+  }, 120_000);
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "@jest/globals";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ReportWriter, readReport } from "../../src/report/writer.js";
+import type { CaseResult } from "../../src/report/model.js";
+import { summaryTable } from "../../src/report/summary.js";
+import { renderMarkdown } from "../../src/report/markdown.js";
+import { tmpDir } from "../integration/helpers.js";
+
+const header = {
+  schemaVersion: 1 as const,
+  tool: { name: "p11compat", version: "0" },
+  startedAt: "2026-01-01T00:00:00.000Z",
+  device: { profile: "t", title: "t", file: "t.yaml" },
+  token: {
+    library: { path: "/x.so", manufacturer: "m", description: "d", version: "1.0", cryptokiVersion: "2.40" },
+    slot: { id: "00", description: "s" },
+    token: { label: "l", manufacturer: "m", model: "x", serial: "1", firmware: "1.0", hardware: "1.0", flags: 0 },
+  },
+  mechanisms: [],
+};
+
+const result = (id: string, outcome: CaseResult["outcome"], message = "ok"): CaseResult => ({
+  id,
+  suite: id.split("/")[0]!,
+  title: id,
+  params: {},
+  outcome,
+  message,
+  durationMs: 1,
+  pkcs11Ms: 0.5,
+  calls: 2,
+  keysGenerated: outcome === "pass" ? 1 : 0,
+  ...(outcome === "fail" ? { function: "C_Sign", ckr: { name: "CKR_FUNCTION_FAILED", code: 6 } } : {}),
+});
+
+describe("ReportWriter", () => {
+  it("keeps the file valid JSON after every append and after finishing", () => {
+    const file = path.join(tmpDir("writer"), "r.json");
+    const w = new ReportWriter(file, header, { suites: ["a"], caseCount: 3, keysGenerated: 0, workerRestarts: 0, notes: [] });
+    expect(readReport(file).cases).toEqual([]);
+    expect(readReport(file).status).toBe("running");
+    const outcomes = ["pass", "fail", "unsupported"] as const;
+    outcomes.forEach((o, i) => {
+      w.append(result(`a/c${i}`, o, `message with "quotes" and | pipes ${i}`));
+      const r = readReport(file);
+      expect(r.cases).toHaveLength(i + 1);
+      expect(r.cases[i]!.outcome).toBe(o);
+      expect(r.summary[o]).toBe(1);
+    });
+    w.update({ workerRestarts: 2, notes: ["a note"] });
+    w.finish("complete");
+    const r = readReport(file);
+    expect(r.status).toBe("complete");
+    expect(r.finishedAt).not.toBeNull();
+    expect(r.run).toMatchObject({ workerRestarts: 2, notes: ["a note"], keysGenerated: 1 });
+    expect(r.summary).toEqual({ pass: 1, fail: 1, unsupported: 1, skipped: 0, error: 0 });
+    expect(readFileSync(file, "utf8").endsWith("}\n")).toBe(true);
+  });
+
+  it("shrinks the trailer without leaving stray bytes", () => {
+    const file = path.join(tmpDir("writer"), "r.json");
+    const w = new ReportWriter(file, header, { suites: [], caseCount: 0, keysGenerated: 0, workerRestarts: 0, notes: ["a long note ".repeat(20)] });
+    w.update({ notes: [] });
+    expect(readReport(file).run.notes).toEqual([]);
+    w.finish("interrupted");
+    expect(readReport(file).status).toBe("interrupted");
+  });
+
+  it("renders the summary table and Markdown from a report", () => {
+    const file = path.join(tmpDir("writer"), "r.json");
+    const w = new ReportWriter(file, header, { suites: ["a", "b"], caseCount: 4, keysGenerated: 0, workerRestarts: 0, notes: [] });
+    w.append(result("a/x", "pass"));
+    w.append(result("a/y", "fail", "C_Sign returned CKR_FUNCTION_FAILED (0x06)"));
+    w.append(result("b/z", "unsupported", "not offered"));
+    w.finish("complete");
+    const r = readReport(file);
+    const table = summaryTable(r);
+    expect(table).toMatch(/^suite\s+pass\s+fail\s+unsupported\s+skipped\s+error\s+total$/m);
+    expect(table).toMatch(/^a\s+1\s+1\s+0\s+0\s+0\s+2$/m);
+    expect(table).toMatch(/^total\s+1\s+1\s+1\s+0\s+0\s+3$/m);
+    const md = renderMarkdown(r);
+    expect(md).toContain("## Failures (1)");
+    expect(md).toContain("| `a/y` | fail | C_Sign CKR_FUNCTION_FAILED (0x06): C_Sign returned CKR_FUNCTION_FAILED (0x06) |");
+    expect(md).toContain("## Unsupported (1)");
+    expect(md).not.toContain("Run complete");
+  });
+});
