@@ -1,6 +1,7 @@
 // Name <-> number tables for PKCS#11 constants. pkcs11js exports most names; PKCS#11 3.x
 // additions it lacks are listed here so every table covers the 3.1 base specification.
 import pkcs11js from "pkcs11js";
+import { closest } from "../input/suggest.js";
 
 export type ConstKind = "CKM" | "CKA" | "CKR" | "CKK" | "CKO" | "CKU" | "CKG" | "CKD" | "CKC" | "CKS";
 
@@ -119,26 +120,8 @@ export function namesOf(kind: ConstKind): string[] {
 /** Up to three known names closest to `name`, for "did you mean". */
 export function suggest(kind: ConstKind, name: string, max = 3): string[] {
   const wanted = name.toUpperCase().replace(new RegExp(`^${kind}_`), "");
-  const scored = [...byName.keys()]
-    .filter((n) => n.startsWith(`${kind}_`))
-    .map((n) => ({ n, d: editDistance(wanted, n.slice(kind.length + 1)) }))
-    .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n));
-  const limit = Math.max(2, Math.floor(wanted.length / 3));
-  return scored.filter((s) => s.d <= limit).slice(0, max).map((s) => s.n);
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length]!;
+  const names = [...byName.keys()].filter((n) => n.startsWith(`${kind}_`));
+  return closest(wanted, names.map((n) => n.slice(kind.length + 1)), max).map((n) => `${kind}_${n}`);
 }
 
 export const CKR_OK = 0;

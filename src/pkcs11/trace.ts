@@ -28,8 +28,13 @@ export class CallTrace {
     return this.pending.at(-1)?.fn;
   }
 
-  render(): TraceEntry[] {
-    return this.pending.map(({ fn, args, rv, ms }) => {
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** The first `limit` calls (all by default), arguments rendered. */
+  render(limit = this.pending.length): TraceEntry[] {
+    return this.pending.slice(0, limit).map(({ fn, args, rv, ms }) => {
       const entry: TraceEntry = { fn, rv, ms: Math.round(ms * 1000) / 1000 };
       if (args) {
         try {

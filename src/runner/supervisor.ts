@@ -42,13 +42,16 @@ export class Supervisor {
     this.started++;
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    // A worker killed after a time-out may still report: only the current worker's words count.
     child.on("message", (msg: FromWorker) => {
+      if (this.child !== child) return;
       const w = this.waiting;
       this.waiting = undefined;
       w?.resolve(msg);
     });
     child.on("exit", (code, signal) => {
-      if (this.child === child) this.child = undefined;
+      if (this.child !== child) return;
+      this.child = undefined;
       const w = this.waiting;
       this.waiting = undefined;
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;

@@ -50,13 +50,18 @@ export async function executeCase(
   session.token.trace.reset();
   const state: CaseState = { keys: new Map(), objects: new Map(), mine: [], verified: [] };
   let result: Pick<CaseResult, "outcome" | "message" | "function" | "ckr" | "attribute">;
+  // The trace shows the case's own calls; clean-up after it (closing a poisoned session, logging
+  // back in) counts in the timings but would bury the failing call.
+  let ownCalls = 0;
   try {
     for (const step of planned.steps) {
       state.mechanism = undefined;
       await runStep(session, store, planned, state, step);
     }
+    ownCalls = session.token.trace.size;
     result = { outcome: "pass", message: state.verified.length ? state.verified.join("; ") : "all steps succeeded" };
   } catch (err) {
+    ownCalls = session.token.trace.size;
     result = describeFailure(err, state);
     if (err instanceof Pkcs11CallError || err instanceof VerificationFailure) safely(() => session.resetOps());
   } finally {
@@ -76,7 +81,7 @@ export async function executeCase(
     pkcs11Ms: round(trace.pkcs11Ms),
     calls: trace.calls,
     keysGenerated: session.keysGenerated - keysBefore,
-    trace: keep ? trace.render() : undefined,
+    trace: keep ? trace.render(ownCalls) : undefined,
   };
 }
 

@@ -1,0 +1,64 @@
+// The command line as a user meets it: help, listings, and clear errors for bad input.
+import { describe, expect, it } from "@jest/globals";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { CLI, ROOT, tmpDir } from "./helpers.js";
+
+const cli = (...args: string[]) => execa("node", [CLI, ...args], { cwd: ROOT, reject: false });
+
+describe("p11compat CLI", () => {
+  it("has --help on every command", async () => {
+    for (const cmd of [[], ["run"], ["suites"], ["devices"], ["summary"], ["schema"], ["bench"]]) {
+      const r = await cli(...cmd, "--help");
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: p11compat/);
+    }
+    expect((await cli("run", "--help")).stdout).toMatch(/--device <name\|file>[\s\S]*--suite[\s\S]*--filter[\s\S]*--out/);
+  });
+
+  it("lists suites with case counts", async () => {
+    const r = await cli("suites");
+    expect(r.exitCode).toBe(0);
+    const total = Number(/^total\s+(\d+)$/m.exec(r.stdout)![1]);
+    expect(total).toBeGreaterThanOrEqual(400);
+    expect(r.stdout).toMatch(/^sign\s+\d+\s+Signatures and MACs$/m);
+  });
+
+  it("says which devices are usable", async () => {
+    const r = await cli("devices");
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^softhsm: .*\n\s+usable \(\/.*libsofthsm2\.so\)$/m);
+  });
+
+  it("points at file, line and column of a suite mistake and exits 1", async () => {
+    const file = path.join(tmpDir("cli"), "bad.yaml");
+    writeFileSync(file, ["suite: bad", "title: Bad", "cases:", "  - id: one", "    steps:", "      - { op: digest, mechanism: SHA265 }", ""].join("\n"));
+    const r = await cli("run", "--suite", file);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`${file}:6:34: unknown mechanism 'SHA265'; did you mean CKM_SHA256`);
+  });
+
+  it("says what to install when the module is missing, and exits 1", async () => {
+    const dir = tmpDir("cli");
+    const file = path.join(dir, "nomodule.yaml");
+    writeFileSync(file, ["device: nomodule", "title: missing", "module:", "  paths: [/nonexistent/libnothing.so]", "  install: { debian: nothing-pkg }", ""].join("\n"));
+    const r = await cli("run", "--device", file, "--suite", "digest", "--out", dir);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("no PKCS#11 module for nomodule: looked for /nonexistent/libnothing.so; install it with apt-get install nothing-pkg (Debian/Ubuntu), or pass --module PATH");
+  });
+
+  it("rejects an unknown device with the available ones", async () => {
+    const r = await cli("run", "--device", "softhsn");
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/no device profile "softhsn"; available: .*softhsm.*did you mean 'softhsm'\?/);
+  });
+
+  it("runs a filtered selection and prints the summary table", async () => {
+    const out = tmpDir("cli");
+    const r = await cli("run", "--suite", "digest", "--filter", "SHA256", "--out", out, "--quiet");
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^digest\s+3\s+0\s+0\s+0\s+0\s+3$/m);
+    expect(r.stdout).toMatch(/^report: .*softhsm-\d{8}T\d{6}Z\.json$/m);
+  });
+});
