@@ -12,7 +12,7 @@ import { DEVICES_DIR, SUITES_DIR } from "./run.js";
 
 const f = (n: number, d = 1) => n.toFixed(d);
 
-export async function benchCommand(flags: { iterations: string; suites: boolean }): Promise<void> {
+export async function benchCommand(flags: { iterations: string; runs: string; suites: boolean }): Promise<void> {
   const profile = await loadDevice("softhsm", DEVICES_DIR);
   const iterations = Number(flags.iterations);
   const out = (line = "") => process.stdout.write(`${line}\n`);
@@ -28,21 +28,33 @@ export async function benchCommand(flags: { iterations: string; suites: boolean 
 
   const suites = await loadSuites([], SUITES_DIR);
   const cases = suites.flatMap(expandSuite);
-  const dir = mkdtempSync(path.join(os.tmpdir(), "p11compat-bench-"));
-  try {
-    const t0 = performance.now();
-    const { reportPath } = await runCases({ profile, cases, suites: suites.map((s) => s.id), outDir: dir, trace: "none" });
-    const wall = performance.now() - t0;
-    const report = readReport(reportPath);
-    const inPkcs11 = report.cases.reduce((n, c) => n + c.pkcs11Ms, 0);
-    const inCases = report.cases.reduce((n, c) => n + c.durationMs, 0);
-    const keygen = report.cases.filter((c) => c.keysGenerated > 0).reduce((n, c) => n + c.pkcs11Ms, 0);
-    out("");
-    out(`Default suites (${report.cases.length} cases, ${report.run.keysGenerated} keys generated):`);
-    out(`- wall time ${f(wall / 1000, 2)} s, of which ${f(inPkcs11 / 1000, 2)} s inside PKCS#11 calls (${f((inPkcs11 / wall) * 100)} %)`);
-    out(`- inside the worker: cases ${f(inCases / 1000, 2)} s, harness work in them ${f((inCases - inPkcs11) / 1000, 2)} s (${f(((inCases - inPkcs11) / inPkcs11) * 100)} % of the PKCS#11 time)`);
-    out(`- key generation accounts for ${f(keygen / 1000, 2)} s of the PKCS#11 time; the rest is set-up, process start, IPC and report writing`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const runs = Number(flags.runs);
+  out("");
+  out(`Default suites, ${cases.length} cases, ${runs} runs (seconds):`);
+  out("");
+  out("| run | wall | in PKCS#11 calls | share of wall | harness work inside cases | vs PKCS#11 time | keys generated | slowest harness case |");
+  out("|---|---:|---:|---:|---:|---:|---:|---|");
+  const ratios: number[] = [];
+  for (let i = 1; i <= runs; i++) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "p11compat-bench-"));
+    try {
+      const t0 = performance.now();
+      const { reportPath } = await runCases({ profile, cases, suites: suites.map((s) => s.id), outDir: dir, trace: "none" });
+      const wall = (performance.now() - t0) / 1000;
+      const report = readReport(reportPath);
+      const inPkcs11 = report.cases.reduce((n, c) => n + c.pkcs11Ms, 0) / 1000;
+      const harness = report.cases.reduce((n, c) => n + c.durationMs - c.pkcs11Ms, 0) / 1000;
+      const slowest = report.cases.reduce((a, c) => (c.durationMs - c.pkcs11Ms > a.durationMs - a.pkcs11Ms ? c : a));
+      ratios.push(harness / inPkcs11);
+      out(
+        `| ${i} | ${f(wall, 2)} | ${f(inPkcs11, 2)} | ${f((inPkcs11 / wall) * 100)} % | ${f(harness, 2)} | ${f((harness / inPkcs11) * 100)} % | ${report.run.keysGenerated} | ${slowest.id} ${f(slowest.durationMs - slowest.pkcs11Ms, 0)} ms |`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
+  const sorted = [...ratios].sort((a, b) => a - b);
+  out("");
+  out(`Median harness work inside cases: ${f(sorted[sorted.length >> 1]! * 100)} % of the time spent in PKCS#11 calls.`);
+  out("Wall time outside cases is set-up (token creation), worker start and report writing.");
 }

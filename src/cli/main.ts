@@ -52,7 +52,8 @@ program
   .command("bench")
   .description("measure the harness's overhead against a raw pkcs11js loop on SoftHSM")
   .option("-n, --iterations <n>", "iterations per operation", "200")
-  .option("--no-suites", "skip the whole-suite run and time only the per-operation comparison")
+  .option("-r, --runs <n>", "whole-suite runs", "3")
+  .option("--no-suites", "skip the whole-suite runs and time only the per-operation comparison")
   .action(benchCommand);
 
 try {

@@ -11,6 +11,7 @@ import { renderMarkdown } from "../report/markdown.js";
 import type { CaseResult, Report } from "../report/model.js";
 import type { TraceMode } from "../worker/protocol.js";
 import { Supervisor } from "./supervisor.js";
+import { importKeys } from "../plan/prefetch.js";
 import { TOOL } from "../tool.js";
 
 export interface RunOptions {
@@ -58,6 +59,7 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
       env: prov.env,
       caseTimeoutMs: opts.profile.timeouts.caseSeconds * 1000,
       initTimeoutMs: opts.profile.timeouts.startSeconds * 1000,
+      prefetch: importKeys(opts.cases),
     });
     const { identity, mechanisms } = await supervisor.start();
     opts.onStart?.({ token: identity, mechanisms });

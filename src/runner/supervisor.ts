@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { CaseResult } from "../report/model.js";
 import type { PlannedCase } from "../suite/model.js";
 import type { MechanismInfo, TokenIdentity } from "../pkcs11/token.js";
+import type { ImportKey } from "../plan/prefetch.js";
 import type { FromWorker, ToWorker, TraceMode, WorkerDevice } from "../worker/protocol.js";
 
 const WORKER = fileURLToPath(new URL("../worker/main.ts", import.meta.url));
@@ -18,6 +19,8 @@ export interface SupervisorOptions {
   env: Record<string, string>;
   caseTimeoutMs: number;
   initTimeoutMs: number;
+  /** node:crypto keys each fresh worker starts making at once. */
+  prefetch?: ImportKey[];
 }
 
 export class WorkerStartError extends Error {}
@@ -65,6 +68,7 @@ export class Supervisor {
       throw new WorkerStartError(reply.message);
     }
     if (reply.type !== "ready") throw new WorkerStartError(`unexpected worker reply ${reply.type}`);
+    if (this.opts.prefetch?.length) child.send({ type: "prefetch", keys: this.opts.prefetch } satisfies ToWorker);
     return { identity: reply.identity, mechanisms: reply.mechanisms };
   }
 

@@ -74,6 +74,7 @@ function checkSuite(src: YamlSource): Suite {
     id: suiteId,
     title: typeof data.title === "string" ? data.title : suiteId,
     ...(typeof data.description === "string" ? { description: data.description } : {}),
+    order: typeof data.order === "number" ? data.order : 50,
     file: src.file,
     keys,
     groups,
@@ -331,7 +332,8 @@ export async function loadSuites(selectors: string[], suitesDir: string): Promis
     else seen.set(s.id, s);
   }
   if (issues.length > 0) throw new InputError(issues);
-  return suites;
+  // Named suites run in the order given; all suites in their declared order.
+  return selectors.length ? suites : suites.sort((x, y) => x.order - y.order || x.id.localeCompare(y.id));
 }
 
 async function suiteFiles(dir: string, issues: InputIssue[]): Promise<string[]> {

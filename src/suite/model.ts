@@ -138,6 +138,8 @@ export interface Suite {
   id: string;
   title: string;
   description?: string;
+  /** Position when all suites run (lower first). */
+  order: number;
   file: string;
   keys: Record<string, KeySpec>;
   groups: CaseGroup[];

@@ -333,6 +333,10 @@ export const suiteSchema: S = {
     },
     title: { type: "string", description: "Human-readable title. Default: the suite id." },
     description: { type: "string", description: "What the suite checks, for reports." },
+    order: {
+      type: "integer",
+      description: "Where the suite runs when all suites run: lower first, then by id (default 50). Key generation runs early; suites that log out run late.",
+    },
     keys: {
       type: "object",
       description: "Named key specs that steps refer to (op: key spec, wrap/unwrap target).",

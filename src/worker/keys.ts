@@ -89,6 +89,11 @@ export class KeyStore {
     }
   }
 
+  /** Starts making node:crypto keys for later imports; failures surface when a case needs the key. */
+  prefetch(keys: { name: string; spec: KeySpec }[]): void {
+    for (const { name, spec } of keys) this.nodeKey(name, spec).catch(() => {});
+  }
+
   nodeKey(name: string, spec: KeySpec): Promise<NodeKey> {
     const id = JSON.stringify([name, spec]);
     let key = this.nodeKeys.get(id);

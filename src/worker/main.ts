@@ -16,6 +16,8 @@ let store: KeyStore | undefined;
 let queue = Promise.resolve();
 
 process.on("message", (msg: ToWorker) => {
+  // Prefetching starts background work and must not wait behind (or hold up) the queue.
+  if (msg.type === "prefetch") return void store?.prefetch(msg.keys);
   queue = queue.then(() => handle(msg)).catch((err) => void send({ type: "fatal", message: (err as Error).message }));
 });
 process.on("disconnect", () => process.exit(0));

@@ -1,6 +1,7 @@
 // Messages between the supervisor (parent) and the worker process that loads the PKCS#11 module.
 import type { CaseResult } from "../report/model.js";
 import type { PlannedCase } from "../suite/model.js";
+import type { ImportKey } from "../plan/prefetch.js";
 import type { MechanismInfo, TokenIdentity } from "../pkcs11/token.js";
 
 /** What the worker needs to reach the token. PINs travel over the IPC channel only, never argv or logs. */
@@ -19,6 +20,7 @@ export type TraceMode = "failed" | "all" | "none";
 
 export type ToWorker =
   | { type: "init"; device: WorkerDevice }
+  | { type: "prefetch"; keys: ImportKey[] }
   | { type: "case"; case: PlannedCase; trace: TraceMode }
   | { type: "shutdown" };
 

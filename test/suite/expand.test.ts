@@ -16,6 +16,7 @@ function suiteOf(...groups: CaseGroup[]): Suite {
   return {
     id: "s",
     title: "S",
+    order: 50,
     file: "t.yaml",
     keys: { "rsa-2048": { type: "RSA", bits: 2048 }, "rsa-3072": { type: "RSA", bits: 3072 }, "aes-128": { type: "AES", bits: 128 } },
     groups,
