@@ -88,7 +88,7 @@ describe("loading valid suites", () => {
   it("title defaults to the suite id; keys default to none", () => {
     const s = loadSuiteText("suite: tiny\ncases:\n  - id: r\n    steps: [ { op: random, length: 1 } ]\n", "tiny.yaml");
     expect(s).toEqual({
-      id: "tiny", title: "tiny", file: "tiny.yaml", keys: {},
+      id: "tiny", title: "tiny", order: 50, file: "tiny.yaml", keys: {},
       groups: [{ id: "r", title: "r", matrix: {}, exclude: [], include: [], steps: [{ op: "random", length: 1 }], pos: { file: "tiny.yaml", line: 3, col: 5 } }],
     });
   });

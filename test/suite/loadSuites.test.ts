@@ -4,14 +4,14 @@ import path from "node:path";
 import { loadSuites } from "../../src/suite/load.js";
 import { inputError, tempDir, writeTemp } from "./helpers.js";
 
-const suiteText = (id: string) => `suite: ${id}\ncases:\n  - id: r\n    steps: [ { op: random, length: 1 } ]\n`;
+const suiteText = (id: string, order?: number) => `suite: ${id}\n${order === undefined ? "" : `order: ${order}\n`}cases:\n  - id: r\n    steps: [ { op: random, length: 1 } ]\n`;
 
 async function suitesDir(): Promise<string> {
   const dir = await tempDir();
   await writeTemp("sign.yaml", suiteText("sign"), dir);
   await writeTemp("encrypt.yaml", suiteText("encrypt"), dir);
   // The id, not the file name, is what selectors name.
-  await writeTemp("zz-digest.yaml", suiteText("digest"), dir);
+  await writeTemp("zz-digest.yaml", suiteText("digest", 90), dir);
   await writeTemp("notes.txt", "not a suite", dir);
   await mkdir(path.join(dir, "nested"));
   await writeTemp("nested/other.yaml", suiteText("other"), dir);
@@ -19,9 +19,11 @@ async function suitesDir(): Promise<string> {
 }
 
 describe("loadSuites", () => {
-  it("no selectors: every *.yaml directly in the directory, sorted by file name", async () => {
+  it("no selectors: every *.yaml directly in the directory, by declared order, then id", async () => {
     const dir = await suitesDir();
     expect((await loadSuites([], dir)).map((s) => s.id)).toEqual(["encrypt", "sign", "digest"]);
+    await writeTemp("first.yaml", suiteText("first", 10), dir);
+    expect((await loadSuites([], dir)).map((s) => s.id)).toEqual(["first", "encrypt", "sign", "digest"]);
   });
 
   it("selects by suite id, in the order given, without duplicates", async () => {
