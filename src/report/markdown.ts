@@ -1,7 +1,7 @@
 // The Markdown summary written beside each JSON report.
 import type { CaseResult, Report } from "./model.js";
 import { OUTCOMES } from "./model.js";
-import { bySuite, evidence, total } from "./summary.js";
+import { bySuite, evidence, groupByReason, total } from "./summary.js";
 
 const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -29,10 +29,22 @@ export function renderMarkdown(report: Report): string {
   out.push(`| **total** | ${OUTCOMES.map((o) => `**${report.summary[o]}**`).join(" | ")} | **${total(report.summary)}** |`, "");
 
   section(out, "Failures", report.cases.filter((c) => c.outcome === "fail" || c.outcome === "error"));
-  section(out, "Unsupported", report.cases.filter((c) => c.outcome === "unsupported"));
-  section(out, "Skipped", report.cases.filter((c) => c.outcome === "skipped"));
+  grouped(out, "Unsupported", report.cases.filter((c) => c.outcome === "unsupported"));
+  grouped(out, "Skipped", report.cases.filter((c) => c.outcome === "skipped"));
   if (report.run.notes.length) out.push("## Notes", "", ...report.run.notes.map((n) => `- ${n}`), "");
+  out.push(`## Mechanisms advertised (${report.mechanisms.length})`, "", report.mechanisms.map((m) => `\`${m.name}\``).join(", "), "");
   return out.join("\n");
+}
+
+/** One row per reason: unsupported cases repeat the same few reasons over many parameters. */
+function grouped(out: string[], title: string, cases: CaseResult[]): void {
+  if (!cases.length) return;
+  out.push(`## ${title} (${cases.length})`, "", "| reason | cases |", "|---|---|");
+  for (const g of groupByReason(cases)) {
+    const shown = g.cases.slice(0, 3).map((c) => `\`${c.id}\``).join("<br>");
+    out.push(`| ${esc(g.reason)} | ${g.cases.length}: ${shown}${g.cases.length > 3 ? "<br>..." : ""} |`);
+  }
+  out.push("");
 }
 
 function section(out: string[], title: string, cases: CaseResult[]): void {

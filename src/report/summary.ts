@@ -27,7 +27,21 @@ export function total(s: Summary): number {
   return OUTCOMES.reduce((n, o) => n + s[o], 0);
 }
 
+/** The message, prefixed with the function and CK_RV when the message does not already name them. */
 export function evidence(c: CaseResult): string {
-  const parts = [c.function, c.ckr && c.ckr.code !== 0 ? formatCkr(c.ckr) : undefined, c.attribute].filter(Boolean);
-  return parts.length ? `${parts.join(" ")}: ${c.message}` : c.message;
+  const rv = c.ckr && c.ckr.code !== 0 ? formatCkr(c.ckr) : undefined;
+  const prefix = [c.function && !c.message.includes(c.function) ? c.function : undefined, rv && !c.message.includes(c.ckr!.name) ? rv : undefined];
+  const attribute = c.attribute && !c.message.includes(c.attribute) ? ` [${c.attribute}]` : "";
+  const head = prefix.filter(Boolean).join(" ");
+  return `${head ? `${head}: ` : ""}${c.message}${attribute}`;
+}
+
+/** Cases with the same reason together (reasons differ only in the mechanism or key they name). */
+export function groupByReason(cases: CaseResult[]): { reason: string; cases: CaseResult[] }[] {
+  const groups = new Map<string, CaseResult[]>();
+  for (const c of cases) {
+    const reason = evidence(c);
+    groups.set(reason, [...(groups.get(reason) ?? []), c]);
+  }
+  return [...groups].map(([reason, cs]) => ({ reason, cases: cs })).sort((a, b) => b.cases.length - a.cases.length);
 }

@@ -20,8 +20,8 @@ const TAKES_MECHANISM = /^C_(\w+Init|WrapKey|UnwrapKey|DeriveKey|GenerateKey|Gen
 export interface MechanismInPlay {
   name: string;
   advertised: boolean;
-  /** The suite set parameters beyond the mechanism's defaults. */
-  explicitParams?: boolean;
+  /** The parameters the suite set, as text ("hash=CKM_SHA256, mgf=CKG_MGF1_SHA256"), if any. */
+  explicitParams?: string;
 }
 
 export function classifyTokenError(
@@ -39,7 +39,7 @@ export function classifyTokenError(
   if (m?.explicitParams && err.ckr.name === "CKR_ARGUMENTS_BAD" && TAKES_MECHANISM.test(err.fn)) {
     return {
       outcome: "unsupported",
-      message: `${err.fn} rejected these ${m.name} parameters with ${rv} (PKCS#11 prescribes CKR_MECHANISM_PARAM_INVALID)`,
+      message: `${err.fn} rejected ${m.name} with ${m.explicitParams}: ${rv} (PKCS#11 prescribes CKR_MECHANISM_PARAM_INVALID)`,
     };
   }
   return { outcome: "fail", message: `${err.fn} returned ${rv}${m ? ` for ${m.name}` : ""}` };

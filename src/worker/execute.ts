@@ -374,7 +374,8 @@ async function perform(session: TokenSession, store: KeyStore, planned: PlannedC
 
 function mechanism(session: TokenSession, state: CaseState, spec: { name: string; params?: object }, ctx = {}): ResolvedMechanism {
   const m = resolveMechanism(spec as never, ctx);
-  state.mechanism = { ...inPlay(session, m.name), explicitParams: !!spec.params && Object.keys(spec.params).length > 0 };
+  const explicit = Object.entries(spec.params ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
+  state.mechanism = { ...inPlay(session, m.name), explicitParams: explicit || undefined };
   return m;
 }
 

@@ -20,10 +20,12 @@ describe("classifyTokenError", () => {
     expect(c).toEqual({ outcome: "fail", message: "C_Sign returned CKR_FUNCTION_FAILED (0x06) for CKM_SHA256_RSA_PKCS" });
   });
   it("treats CKR_ARGUMENTS_BAD for explicit parameters at Init as unsupported parameters, and says the code is wrong", () => {
-    const m = { name: "CKM_RSA_PKCS_OAEP", advertised: true, explicitParams: true };
+    const m = { name: "CKM_RSA_PKCS_OAEP", advertised: true, explicitParams: "hash=CKM_SHA256, mgf=CKG_MGF1_SHA256" };
     const c = classifyTokenError(new Pkcs11CallError("C_EncryptInit", 0x07), { mechanism: m, step: "encrypt" });
     expect(c.outcome).toBe("unsupported");
-    expect(c.message).toContain("CKR_MECHANISM_PARAM_INVALID");
+    expect(c.message).toBe(
+      "C_EncryptInit rejected CKM_RSA_PKCS_OAEP with hash=CKM_SHA256, mgf=CKG_MGF1_SHA256: CKR_ARGUMENTS_BAD (0x07) (PKCS#11 prescribes CKR_MECHANISM_PARAM_INVALID)",
+    );
     expect(classifyTokenError(new Pkcs11CallError("C_Encrypt", 0x07), { mechanism: m, step: "encrypt" }).outcome).toBe("fail");
   });
   it("names vendor-defined codes by number", () => {

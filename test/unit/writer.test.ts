@@ -81,8 +81,9 @@ describe("ReportWriter", () => {
     expect(table).toMatch(/^total\s+1\s+1\s+1\s+0\s+0\s+3$/m);
     const md = renderMarkdown(r);
     expect(md).toContain("## Failures (1)");
-    expect(md).toContain("| `a/y` | fail | C_Sign CKR_FUNCTION_FAILED (0x06): C_Sign returned CKR_FUNCTION_FAILED (0x06) |");
+    expect(md).toContain("| `a/y` | fail | C_Sign returned CKR_FUNCTION_FAILED (0x06) |");
     expect(md).toContain("## Unsupported (1)");
+    expect(md).toContain("| not offered | 1: `b/z` |");
     expect(md).not.toContain("Run complete");
   });
 });
