@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from "@jest/globals";
-import crypto, { type KeyObject } from "node:crypto";
+import crypto from "node:crypto";
 import { codeOf } from "../../src/pkcs11/constants.js";
 import type { EcCurve } from "../../src/suite/model.js";
 import { PublicKeyEncodingError, ecPointOf, generateNodeKey, type NodeKey } from "../../src/crypto/keys.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { classifyTokenError } from "../../src/worker/classify.js";
 import { Pkcs11CallError } from "../../src/pkcs11/errors.js";
-import { split } from "../../src/worker/execute.js";
+import { split } from "../../src/worker/steps/context.js";
 
 describe("classifyTokenError", () => {
   const advertised = { name: "CKM_SHA256_RSA_PKCS", advertised: true };

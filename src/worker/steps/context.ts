@@ -1,0 +1,99 @@
+// What the steps of one case share: the token session, the key store, named keys and objects,
+// and small helpers to resolve what a step names.
+import { randomBytes } from "node:crypto";
+import { codeOf } from "../../pkcs11/constants.js";
+import { encodeTemplate, mergeTemplates, type Attr } from "../../pkcs11/attributes.js";
+import { resolveMechanism, type ResolvedMechanism } from "../../pkcs11/mechanisms.js";
+import type { Handle, Pkcs11Token } from "../../pkcs11/token.js";
+import type { KeySpec, PlannedCase, TemplateSpec } from "../../suite/model.js";
+import type { KeyStore, TokenKey } from "../keys.js";
+import type { MechanismInPlay } from "../classify.js";
+import type { TokenSession } from "../session.js";
+
+export const A = (name: string) => codeOf("CKA", name)!;
+
+export interface CaseState {
+  keys: Map<string, TokenKey>;
+  objects: Map<string, Handle>;
+  /** Objects this case created (destroyed when it ends). */
+  mine: Handle[];
+  mechanism?: MechanismInPlay;
+  verified: string[];
+}
+
+export interface StepContext {
+  session: TokenSession;
+  store: KeyStore;
+  planned: PlannedCase;
+  state: CaseState;
+  tok: Pkcs11Token;
+}
+
+export function mechanism(session: TokenSession, state: CaseState, spec: { name: string; params?: object }, ctx = {}): ResolvedMechanism {
+  const m = resolveMechanism(spec as never, ctx);
+  const explicit = Object.entries(spec.params ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
+  state.mechanism = { ...inPlay(session, m.name), explicitParams: explicit || undefined };
+  return m;
+}
+
+export function inPlay(session: TokenSession, name: string): MechanismInPlay {
+  return { name, advertised: session.mechanisms.has(codeOf("CKM", name)!) };
+}
+
+export function keygenMechanism(spec: KeySpec): string {
+  return { RSA: "CKM_RSA_PKCS_KEY_PAIR_GEN", EC: "CKM_EC_KEY_PAIR_GEN", EC_EDWARDS: "CKM_EC_EDWARDS_KEY_PAIR_GEN", AES: "CKM_AES_KEY_GEN", GENERIC_SECRET: "CKM_GENERIC_SECRET_KEY_GEN" }[spec.type];
+}
+
+export function specOf(planned: PlannedCase, name: string): KeySpec {
+  const spec = planned.keys[name];
+  if (!spec) throw new Error(`unknown key spec ${name}`);
+  return spec;
+}
+
+export function keyOf(state: CaseState, name = "key"): TokenKey {
+  const key = state.keys.get(name);
+  if (!key) throw new Error(`no key named ${name} in this case (add an op: key step first)`);
+  return key;
+}
+
+export function objectOf(state: CaseState, name: string): Handle {
+  const handle = state.objects.get(name);
+  if (!handle) throw new Error(`no object named ${name} in this case`);
+  return handle;
+}
+
+export const curveOf = (spec: KeySpec) => (spec.type === "EC" ? spec.curve : undefined);
+
+export const signingHandle = (key: TokenKey) => key.secretHandle ?? key.privateHandle!;
+
+export const verifyingHandle = (key: TokenKey) => key.secretHandle ?? key.publicHandle!;
+
+export function encode(spec: TemplateSpec): Attr[] {
+  return encodeTemplate(spec);
+}
+
+export function objectTemplate(session: TokenSession, spec: TemplateSpec, name: string): Attr[] {
+  const defaults: Attr[] = [
+    { type: A("CKA_TOKEN"), value: session.device.tokenObjects },
+    { type: A("CKA_LABEL"), value: Buffer.from(`${session.device.labelPrefix}${name}`) },
+  ];
+  return mergeTemplates(defaults, spec);
+}
+
+export function dataOf(data: number | string | undefined): Buffer {
+  if (data === undefined) return randomBytes(64);
+  return typeof data === "number" ? randomBytes(data) : Buffer.from(data, "hex");
+}
+
+/** Splits data into n pieces for multi-part calls (1 = a single-part call). */
+export function split(data: Buffer, parts = 1): Buffer[] {
+  if (parts <= 1) return [data];
+  const size = Math.ceil(data.length / parts);
+  const out: Buffer[] = [];
+  for (let i = 0; i < parts; i++) out.push(data.subarray(i * size, Math.min(data.length, (i + 1) * size)));
+  return out;
+}
+
+export function lastFn(tok: { trace: { last?: string } }): string {
+  return tok.trace.last ?? "?";
+}

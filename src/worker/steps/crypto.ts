@@ -1,0 +1,219 @@
+// Steps that use keys: make them, and sign, verify, encrypt, decrypt, digest, derive, wrap and
+// unwrap with them. Every token output is checked by node:crypto before the step counts.
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { codeOf } from "../../pkcs11/constants.js";
+import { mergeTemplates, type Attr } from "../../pkcs11/attributes.js";
+import type { Step } from "../../suite/model.js";
+import * as oracle from "../../crypto/oracle.js";
+import { OracleUnsupported } from "../../crypto/oracle.js";
+import { CURVES, ecPointOf } from "../../crypto/keys.js";
+import { secretTemplate, type TokenKey } from "../keys.js";
+import type { ResolvedMechanism } from "../../pkcs11/mechanisms.js";
+import { CannotCheck, VerificationFailure } from "../outcomes.js";
+import {
+  A,
+  curveOf,
+  dataOf,
+  inPlay,
+  keygenMechanism,
+  keyOf,
+  lastFn,
+  mechanism,
+  signingHandle,
+  specOf,
+  split,
+  verifyingHandle,
+  type StepContext,
+} from "./context.js";
+
+async function keyStep(ctx: StepContext, step: Extract<Step, { op: "key" }>): Promise<void> {
+  const { session, store, planned, state } = ctx;
+  const spec = specOf(planned, step.spec);
+  if (step.source === "generate") state.mechanism = inPlay(session, keygenMechanism(spec));
+  const key = await store.obtain(step.spec, spec, step);
+  state.keys.set(step.as ?? "key", key);
+  state.verified.push(
+    step.source === "generate"
+      ? key.publicKey
+        ? "public key attributes parsed by node:crypto"
+        : key.secret
+          ? "secret key length checked"
+          : "key generated"
+      : "imported key read back",
+  );
+}
+
+/** The token signs; node:crypto must accept the signature (or the MAC) over the same message. */
+function signChecked(ctx: StepContext, key: TokenKey, mech: ResolvedMechanism, message: Buffer, parts?: number): Buffer {
+  const { session, tok } = ctx;
+  const input = oracle.signatureInput(mech.name, mech.params, message, curveOf(key.spec));
+  const signature = tok.sign(session.ops, mech.pk, signingHandle(key), split(input, parts));
+  const checker = key.secret ?? key.publicKey;
+  if (!checker) throw new CannotCheck(`the ${key.name} secret cannot be read from the token, so node:crypto cannot check the MAC`, lastFn(tok));
+  const v = oracle.verifySignature(mech.name, mech.params, checker, message, signature);
+  if (!v.ok) throw new VerificationFailure(lastFn(tok), `node:crypto rejects the token's ${mech.name} signature: ${v.reason}`);
+  return signature;
+}
+
+async function signStep(ctx: StepContext, step: Extract<Step, { op: "sign" }>): Promise<void> {
+  const key = keyOf(ctx.state, step.key);
+  const mech = mechanism(ctx.session, ctx.state, step.mechanism);
+  signChecked(ctx, key, mech, dataOf(step.data), step.parts);
+  ctx.state.verified.push(`${mech.name} signature verified by node:crypto`);
+}
+
+/**
+ * The token verifies a signature made by node:crypto, or, when the private key exists only on the
+ * token, its own signature once node:crypto has accepted it; the same signature with one bit
+ * flipped must be rejected.
+ */
+async function verifyStep(ctx: StepContext, step: Extract<Step, { op: "verify" }>): Promise<void> {
+  const { session, state, tok } = ctx;
+  const key = keyOf(state, step.key);
+  const mech = mechanism(session, state, step.mechanism);
+  const message = dataOf(step.data);
+  const input = oracle.signatureInput(mech.name, mech.params, message, curveOf(key.spec));
+  const signer = key.secret ?? key.privateKey;
+  const signature = signer ? oracle.sign(mech.name, mech.params, signer, message) : signChecked(ctx, key, mech, message);
+  const origin = signer ? "node:crypto" : "the token (checked by node:crypto)";
+  const handle = verifyingHandle(key);
+  if (!tok.verify(session.ops, mech.pk, handle, split(input, step.parts), signature)) {
+    throw new VerificationFailure(lastFn(tok), `the token rejects a valid ${mech.name} signature made by ${origin}`);
+  }
+  const tampered = Buffer.from(signature);
+  tampered[tampered.length >> 1]! ^= 0x01;
+  if (tok.verify(session.ops, mech.pk, handle, split(input, step.parts), tampered)) {
+    throw new VerificationFailure(lastFn(tok), `the token accepts a ${mech.name} signature with a flipped bit`);
+  }
+  state.verified.push(`token verified a ${origin} signature and rejected a tampered one`);
+}
+
+async function encryptStep(ctx: StepContext, step: Extract<Step, { op: "encrypt" }>): Promise<void> {
+  const { session, state, tok } = ctx;
+  const key = keyOf(state, step.key);
+  const mech = mechanism(session, state, step.mechanism);
+  const plaintext = dataOf(step.data);
+  const ciphertext = tok.encrypt(session.ops, mech.pk, key.secretHandle ?? key.publicHandle!, split(plaintext, step.parts));
+  const decryptor = key.secret ?? key.privateKey;
+  if (!decryptor) throw new CannotCheck(`node:crypto cannot decrypt: the ${key.name} key exists only on the token (use source: import)`, lastFn(tok));
+  let back: Buffer;
+  try {
+    back = oracle.decrypt(mech.name, mech.params, decryptor, ciphertext);
+  } catch (err) {
+    if (err instanceof OracleUnsupported) throw err;
+    throw new VerificationFailure(lastFn(tok), `node:crypto cannot decrypt the token's ${mech.name} ciphertext: ${(err as Error).message}`);
+  }
+  if (!back.equals(plaintext)) throw new VerificationFailure(lastFn(tok), `node:crypto decrypts the token's ${mech.name} ciphertext to different bytes`);
+  state.verified.push(`${mech.name} ciphertext decrypted by node:crypto`);
+}
+
+async function decryptStep(ctx: StepContext, step: Extract<Step, { op: "decrypt" }>): Promise<void> {
+  const { session, state, tok } = ctx;
+  const key = keyOf(state, step.key);
+  const mech = mechanism(session, state, step.mechanism);
+  const plaintext = dataOf(step.data);
+  const encryptor = key.secret ?? key.publicKey;
+  if (!encryptor) throw new CannotCheck(`node:crypto cannot encrypt: the ${key.name} secret cannot be read`);
+  const ciphertext = oracle.encrypt(mech.name, mech.params, encryptor, plaintext);
+  const back = tok.decrypt(session.ops, mech.pk, key.secretHandle ?? key.privateHandle!, split(ciphertext, step.parts));
+  if (!back.equals(plaintext)) throw new VerificationFailure(lastFn(tok), `the token decrypts a node:crypto ${mech.name} ciphertext to different bytes`);
+  state.verified.push(`node:crypto ${mech.name} ciphertext decrypted by the token`);
+}
+
+async function digestStep(ctx: StepContext, step: Extract<Step, { op: "digest" }>): Promise<void> {
+  const { session, state, tok } = ctx;
+  const mech = mechanism(session, state, step.mechanism);
+  const data = dataOf(step.data);
+  const got = tok.digest(session.ops, mech.pk, split(data, step.parts));
+  const want = oracle.digest(mech.name, data);
+  if (!got.equals(want)) throw new VerificationFailure(lastFn(tok), `${mech.name} digest differs from node:crypto's`);
+  state.verified.push(`${mech.name} digest matches node:crypto`);
+}
+
+async function deriveStep(ctx: StepContext, step: Extract<Step, { op: "derive" }>): Promise<void> {
+  const { session, state, tok } = ctx;
+  const key = keyOf(state, step.key);
+  if (key.spec.type !== "EC") throw new Error(`derive needs an EC key, ${key.name} is ${key.spec.type}`);
+  const curve = CURVES[key.spec.curve];
+  const peer = generateKeyPairSync("ec", { namedCurve: curve.nodeName });
+  const point = ecPointOf(peer.publicKey);
+  const mech = mechanism(session, state, step.mechanism, { publicData: point });
+  const size = curve.size;
+  const defaults: Attr[] = [
+    { type: A("CKA_CLASS"), value: codeOf("CKO", "SECRET_KEY")! },
+    { type: A("CKA_KEY_TYPE"), value: codeOf("CKK", "GENERIC_SECRET")! },
+    { type: A("CKA_VALUE_LEN"), value: size },
+    { type: A("CKA_TOKEN"), value: false },
+    { type: A("CKA_SENSITIVE"), value: false },
+    { type: A("CKA_EXTRACTABLE"), value: true },
+  ];
+  const derived = tok.deriveKey(session.objects, mech.pk, key.privateHandle!, mergeTemplates(defaults, step.template ?? {}));
+  session.track(derived, false);
+  state.mine.push(derived);
+  const value = tok.getAttribute(session.objects, derived, A("CKA_VALUE"));
+  const want = oracle.ecdh(key.spec.curve, peer.privateKey, ecPointOf(key.publicKey!));
+  if (!Buffer.from(value).equals(want)) throw new VerificationFailure("C_DeriveKey", "the derived secret differs from node:crypto's ECDH result", "CKA_VALUE");
+  state.verified.push("ECDH secret recomputed by node:crypto");
+}
+
+async function wrapStep(ctx: StepContext, step: Extract<Step, { op: "wrap" }>): Promise<void> {
+  const { session, store, planned, state, tok } = ctx;
+  const key = keyOf(state, step.key);
+  const mech = mechanism(session, state, step.mechanism);
+  const targetSpec = specOf(planned, step.target);
+  const target = await store.obtain(step.target, targetSpec, { op: "key", spec: step.target, source: "generate" });
+  if (!target.secret) throw new CannotCheck(`the ${step.target} key value cannot be read to compare`);
+  const wrapped = tok.wrapKey(session.ops, mech.pk, key.secretHandle ?? key.publicHandle!, target.secretHandle!);
+  const unwrapper = key.secret ?? key.privateKey;
+  if (!unwrapper) throw new CannotCheck(`node:crypto cannot unwrap: the ${key.name} key exists only on the token (use source: import)`, "C_WrapKey");
+  let value: Buffer;
+  try {
+    value = oracle.unwrapKey(mech.name, unwrapper, wrapped, mech.params);
+  } catch (err) {
+    if (err instanceof OracleUnsupported) throw err;
+    throw new VerificationFailure("C_WrapKey", `node:crypto cannot unwrap the token's ${mech.name} output: ${(err as Error).message}`);
+  }
+  if (!value.equals(target.secret)) throw new VerificationFailure("C_WrapKey", `node:crypto unwraps the token's ${mech.name} output to a different key`);
+  state.verified.push(`${mech.name} wrapped key unwrapped by node:crypto`);
+}
+
+async function unwrapStep(ctx: StepContext, step: Extract<Step, { op: "unwrap" }>): Promise<void> {
+  const { session, planned, state, tok } = ctx;
+  const key = keyOf(state, step.key);
+  const mech = mechanism(session, state, step.mechanism);
+  const targetSpec = specOf(planned, step.target);
+  const value = randomBytes((targetSpec as { bits: number }).bits / 8);
+  const wrapper = key.secret ?? key.publicKey;
+  if (!wrapper) throw new CannotCheck(`node:crypto cannot wrap: the ${key.name} secret cannot be read`);
+  const wrapped = oracle.wrapKey(mech.name, wrapper, value, mech.params);
+  const defaults = secretTemplate(targetSpec).attrs.filter((a) => a.type !== A("CKA_VALUE_LEN"));
+  defaults.push({ type: A("CKA_TOKEN"), value: false });
+  const handle = tok.unwrapKey(session.objects, mech.pk, key.secretHandle ?? key.privateHandle!, wrapped, mergeTemplates(defaults, step.template ?? {}));
+  session.track(handle, false);
+  state.mine.push(handle);
+  const got = tok.getAttribute(session.objects, handle, A("CKA_VALUE"));
+  if (!Buffer.from(got).equals(value)) throw new VerificationFailure("C_UnwrapKey", "the unwrapped key differs from the one node:crypto wrapped", "CKA_VALUE");
+  state.verified.push(`node:crypto ${mech.name} wrapping unwrapped by the token`);
+}
+
+async function randomStep(ctx: StepContext, step: Extract<Step, { op: "random" }>): Promise<void> {
+  const { session, state, tok } = ctx;
+  const a = tok.random(session.ops, step.length);
+  const b = tok.random(session.ops, step.length);
+  if (a.length !== step.length) throw new VerificationFailure("C_GenerateRandom", `asked for ${step.length} bytes, got ${a.length}`);
+  if (step.length >= 16 && (a.equals(b) || a.every((x) => x === 0))) throw new VerificationFailure("C_GenerateRandom", "two calls returned the same (or all-zero) bytes");
+  state.verified.push(`${step.length} random bytes, two calls differ`);
+}
+
+export const cryptoSteps = {
+  key: keyStep,
+  sign: signStep,
+  verify: verifyStep,
+  encrypt: encryptStep,
+  decrypt: decryptStep,
+  digest: digestStep,
+  derive: deriveStep,
+  wrap: wrapStep,
+  unwrap: unwrapStep,
+  random: randomStep,
+};
