@@ -111,7 +111,7 @@ export async function measureOperations(profile: DeviceProfile, iterations: numb
         const caseT: number[] = [];
         for (let i = 0; i < Math.min(iterations, 200); i++) {
           const t = performance.now();
-          const r = await executeCase(session, store, planned, "none");
+          const r = await executeCase(session, store, planned, { trace: "none", diagnosisBudget: 0 });
           caseT.push(performance.now() - t);
           if (r.outcome !== "pass") throw new Error(`benchmark case ${planned.id} did not pass: ${r.message}`);
         }

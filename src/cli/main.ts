@@ -21,6 +21,7 @@ program
   .option("-o, --out <dir>", "directory for the report", "reports")
   .option("-m, --module <path>", "PKCS#11 module to load instead of the profile's")
   .addOption(new Option("--trace <which>", "which cases keep their PKCS#11 call trace").choices(["failed", "all", "none"]).default("failed"))
+  .option("--diagnose <calls>", "extra calls diagnosis may spend on each failed template call (0: off)", "64")
   .option("-q, --quiet", "no progress, only the summary")
   .action(runCommand);
 

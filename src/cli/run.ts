@@ -21,6 +21,7 @@ interface RunFlags {
   out: string;
   module?: string;
   trace: TraceMode;
+  diagnose: string;
   quiet?: boolean;
 }
 
@@ -57,6 +58,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     filter: flags.filter,
     modulePath: flags.module,
     trace: flags.trace,
+    diagnosisBudget: budgetOf(flags.diagnose),
     signal: controller.signal,
     onStart: ({ token, mechanisms }) => {
       log(`${profile.id}: ${token.token.label} (${token.token.manufacturer} ${token.token.model}), ${token.library.description} ${token.library.version}, ${mechanisms.length} mechanisms`);
@@ -73,4 +75,10 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   const markdownPath = outcome.reportPath.replace(/\.json$/, ".md");
   process.stdout.write(`\n${summaryTable(report)}\n\nreport: ${outcome.reportPath}\nsummary: ${markdownPath}\n`);
   if (outcome.status === "interrupted") process.exit(130);
+}
+
+function budgetOf(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--diagnose takes a whole number of calls (0 turns diagnosis off), not "${text}"`);
+  return n;
 }

@@ -84,7 +84,7 @@ function add(name: string, code: number): void {
   if (!table.has(code) || PREFERRED.has(name)) table.set(code, name);
 }
 
-const PREFERRED = new Set(["CKK_EC", "CKM_EC_KEY_PAIR_GEN", "CKA_PUBLIC_KEY_INFO"]);
+const PREFERRED = new Set(["CKK_EC", "CKM_EC_KEY_PAIR_GEN", "CKA_PUBLIC_KEY_INFO", "CKA_EC_PARAMS"]);
 const KINDS: ConstKind[] = ["CKM", "CKA", "CKR", "CKK", "CKO", "CKU", "CKG", "CKD", "CKC", "CKS"];
 
 for (const [name, value] of Object.entries(pkcs11js as unknown as Record<string, unknown>)) {

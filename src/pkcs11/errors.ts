@@ -15,11 +15,23 @@ export function formatCkr(rv: Ckr): string {
   return `${rv.name} (0x${rv.code.toString(16).padStart(rv.code > 0xffff ? 8 : 2, "0")})`;
 }
 
+/** The templates a failed call took, and a way to call it again with others (for diagnosis). */
+export interface TemplateCall {
+  fn: string;
+  templates: { name: "template" | "public" | "private"; attrs: { type: number; value: boolean | number | Buffer }[] }[];
+  /** Calls `fn` again with these templates (same session, mechanism and objects); returns what it created. */
+  replay(templates: { type: number; value: boolean | number | Buffer }[][]): Buffer[];
+  /** Destroys an object a successful replay created. */
+  destroy(handle: Buffer): void;
+}
+
 export class Pkcs11CallError extends Error {
   readonly fn: string;
   readonly ckr: Ckr;
   /** The attribute or parameter the harness knows the call was about, when there is one. */
   readonly detail?: string;
+  /** Set on calls that take templates. */
+  templateCall?: TemplateCall;
 
   constructor(fn: string, code: number, detail?: string) {
     const rv = ckr(code);

@@ -4,7 +4,7 @@
 import pkcs11js from "pkcs11js";
 import { performance } from "node:perf_hooks";
 import { nameOf } from "./constants.js";
-import { Pkcs11CallError, toCallError } from "./errors.js";
+import { Pkcs11CallError, toCallError, type TemplateCall } from "./errors.js";
 import { CallTrace, type ArgsThunk } from "./trace.js";
 import type { Attr } from "./attributes.js";
 import { describeTemplate } from "./describe.js";
@@ -168,29 +168,73 @@ export class Pkcs11Token {
     this.call("C_Logout", undefined, () => this.lib.C_Logout(session));
   }
 
+  /**
+   * A call that takes templates. On failure the error carries a replay of the same call with other
+   * templates, which diagnosis uses to find out which attributes the token objects to.
+   */
+  private templated<T>(
+    session: Handle,
+    fn: string,
+    templates: TemplateCall["templates"],
+    args: (ts: Attr[][]) => Record<string, unknown>,
+    invoke: (ts: Attr[][]) => T,
+    created: (result: T) => Handle[],
+  ): T {
+    const run = (ts: Attr[][]) => this.call(fn, () => args(ts), () => invoke(ts));
+    try {
+      return run(templates.map((t) => t.attrs));
+    } catch (err) {
+      if (err instanceof Pkcs11CallError) {
+        err.templateCall = { fn, templates, replay: (ts) => created(run(ts)), destroy: (h) => this.destroyObject(session, h) };
+      }
+      throw err;
+    }
+  }
+
   generateKey(session: Handle, mech: Mechanism, template: Attr[]): Handle {
-    return this.call("C_GenerateKey", () => ({ mechanism: describeMechanism(mech), template: describeTemplate(template) }), () =>
-      this.lib.C_GenerateKey(session, mech as pkcs11js.Mechanism, template),
+    return this.templated(
+      session,
+      "C_GenerateKey",
+      [{ name: "template", attrs: template }],
+      ([t]) => ({ mechanism: describeMechanism(mech), template: describeTemplate(t!) }),
+      ([t]) => this.lib.C_GenerateKey(session, mech as pkcs11js.Mechanism, t!),
+      (h) => [h],
     );
   }
 
   generateKeyPair(session: Handle, mech: Mechanism, pub: Attr[], priv: Attr[]): { publicKey: Handle; privateKey: Handle } {
-    return this.call(
+    return this.templated(
+      session,
       "C_GenerateKeyPair",
-      () => ({ mechanism: describeMechanism(mech), publicTemplate: describeTemplate(pub), privateTemplate: describeTemplate(priv) }),
-      () => this.lib.C_GenerateKeyPair(session, mech as pkcs11js.Mechanism, pub, priv),
+      [
+        { name: "public", attrs: pub },
+        { name: "private", attrs: priv },
+      ],
+      ([p, q]) => ({ mechanism: describeMechanism(mech), publicTemplate: describeTemplate(p!), privateTemplate: describeTemplate(q!) }),
+      ([p, q]) => this.lib.C_GenerateKeyPair(session, mech as pkcs11js.Mechanism, p!, q!),
+      (pair) => [pair.publicKey, pair.privateKey],
     );
   }
 
   createObject(session: Handle, template: Attr[]): Handle {
-    return this.call("C_CreateObject", () => ({ template: describeTemplate(template) }), () =>
-      this.lib.C_CreateObject(session, template),
+    return this.templated(
+      session,
+      "C_CreateObject",
+      [{ name: "template", attrs: template }],
+      ([t]) => ({ template: describeTemplate(t!) }),
+      ([t]) => this.lib.C_CreateObject(session, t!),
+      (h) => [h],
     );
   }
 
   copyObject(session: Handle, object: Handle, template: Attr[]): Handle {
-    return this.call("C_CopyObject", () => ({ object: hex(object), template: describeTemplate(template) }), () =>
-      this.lib.C_CopyObject(session, object, template),
+    return this.templated(
+      session,
+      "C_CopyObject",
+      [{ name: "template", attrs: template }],
+      ([t]) => ({ object: hex(object), template: describeTemplate(t!) }),
+      ([t]) => this.lib.C_CopyObject(session, object, t!),
+      (h) => [h],
     );
   }
 
@@ -209,14 +253,27 @@ export class Pkcs11Token {
   }
 
   setAttributes(session: Handle, object: Handle, template: Attr[]): void {
-    this.call("C_SetAttributeValue", () => ({ object: hex(object), template: describeTemplate(template) }), () =>
-      this.lib.C_SetAttributeValue(session, object, template),
+    this.templated(
+      session,
+      "C_SetAttributeValue",
+      [{ name: "template", attrs: template }],
+      ([t]) => ({ object: hex(object), template: describeTemplate(t!) }),
+      ([t]) => this.lib.C_SetAttributeValue(session, object, t!),
+      () => [],
     );
   }
 
   find(session: Handle, template: Attr[], max = 1000): Handle[] {
-    this.call("C_FindObjectsInit", () => ({ template: describeTemplate(template) }), () =>
-      this.lib.C_FindObjectsInit(session, template),
+    this.templated(
+      session,
+      "C_FindObjectsInit",
+      [{ name: "template", attrs: template }],
+      ([t]) => ({ template: describeTemplate(t!) }),
+      ([t]) => {
+        this.lib.C_FindObjectsInit(session, t!);
+        return undefined;
+      },
+      () => (this.lib.C_FindObjectsFinal(session), []),
     );
     try {
       return this.call("C_FindObjects", () => ({ max }), () => this.lib.C_FindObjects(session, max));
@@ -297,8 +354,13 @@ export class Pkcs11Token {
   }
 
   deriveKey(session: Handle, mech: Mechanism, base: Handle, template: Attr[]): Handle {
-    return this.call("C_DeriveKey", () => ({ mechanism: describeMechanism(mech), baseKey: hex(base), template: describeTemplate(template) }), () =>
-      this.lib.C_DeriveKey(session, mech as pkcs11js.Mechanism, base, template),
+    return this.templated(
+      session,
+      "C_DeriveKey",
+      [{ name: "template", attrs: template }],
+      ([t]) => ({ mechanism: describeMechanism(mech), baseKey: hex(base), template: describeTemplate(t!) }),
+      ([t]) => this.lib.C_DeriveKey(session, mech as pkcs11js.Mechanism, base, t!),
+      (h) => [h],
     );
   }
 
@@ -309,10 +371,13 @@ export class Pkcs11Token {
   }
 
   unwrapKey(session: Handle, mech: Mechanism, unwrapping: Handle, wrapped: Buffer, template: Attr[]): Handle {
-    return this.call(
+    return this.templated(
+      session,
       "C_UnwrapKey",
-      () => ({ mechanism: describeMechanism(mech), unwrappingKey: hex(unwrapping), wrappedLen: wrapped.length, template: describeTemplate(template) }),
-      () => this.lib.C_UnwrapKey(session, mech as pkcs11js.Mechanism, unwrapping, wrapped, template),
+      [{ name: "template", attrs: template }],
+      ([t]) => ({ mechanism: describeMechanism(mech), unwrappingKey: hex(unwrapping), wrappedLen: wrapped.length, template: describeTemplate(t!) }),
+      ([t]) => this.lib.C_UnwrapKey(session, mech as pkcs11js.Mechanism, unwrapping, wrapped, t!),
+      (h) => [h],
     );
   }
 

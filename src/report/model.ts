@@ -3,6 +3,7 @@ import type { Ckr } from "../pkcs11/errors.js";
 import type { MechanismInfo, TokenIdentity } from "../pkcs11/token.js";
 import type { TraceEntry } from "../pkcs11/trace.js";
 import type { Value } from "../suite/model.js";
+import type { Diagnosis } from "../diagnose/diagnose.js";
 
 export const OUTCOMES = ["pass", "fail", "unsupported", "skipped", "error"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -27,6 +28,8 @@ export interface CaseResult {
   pkcs11Ms: number;
   calls: number;
   keysGenerated: number;
+  /** For a failed call that takes templates: which attributes the token objects to, found by experiment. */
+  diagnosis?: Diagnosis;
   trace?: TraceEntry[];
 }
 

@@ -22,6 +22,8 @@ export interface RunOptions {
   filter?: string;
   modulePath?: string;
   trace: TraceMode;
+  /** Extra calls diagnosis may spend per failed template call (default 64; 0 turns it off). */
+  diagnosisBudget?: number;
   onCase?: (result: CaseResult, done: number, total: number) => void;
   onStart?: (report: Pick<Report, "token" | "mechanisms">) => void;
   /** Set to stop after the current case (SIGINT). */
@@ -83,7 +85,7 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
         status = "interrupted";
         break;
       }
-      const result = await supervisor.run(planned, opts.trace, opts.signal);
+      const result = await supervisor.run(planned, { trace: opts.trace, diagnosisBudget: opts.diagnosisBudget ?? 64 }, opts.signal);
       if (!result) {
         status = "interrupted";
         break;

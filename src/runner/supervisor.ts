@@ -8,7 +8,7 @@ import type { CaseResult } from "../report/model.js";
 import type { PlannedCase } from "../suite/model.js";
 import type { MechanismInfo, TokenIdentity } from "../pkcs11/token.js";
 import type { ImportKey } from "../plan/prefetch.js";
-import type { FromWorker, ToWorker, TraceMode, WorkerDevice } from "../worker/protocol.js";
+import type { CaseOptions, FromWorker, ToWorker, WorkerDevice } from "../worker/protocol.js";
 
 const WORKER = fileURLToPath(new URL("../worker/main.ts", import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -73,7 +73,7 @@ export class Supervisor {
   }
 
   /** The case's result; `undefined` if `signal` aborted it (the worker is then killed, nothing recorded). */
-  async run(planned: PlannedCase, trace: TraceMode, signal?: AbortSignal): Promise<CaseResult | undefined> {
+  async run(planned: PlannedCase, options: CaseOptions, signal?: AbortSignal): Promise<CaseResult | undefined> {
     if (signal?.aborted) return undefined;
     if (!this.child) {
       this.restarts++;
@@ -83,7 +83,7 @@ export class Supervisor {
     const onAbort = () => this.waiting?.reject(new Aborted());
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const reply = await this.request({ type: "case", case: planned, trace }, this.opts.caseTimeoutMs);
+      const reply = await this.request({ type: "case", case: planned, options }, this.opts.caseTimeoutMs);
       if (reply.type === "result") return reply.result;
       return errorResult(planned, reply.type === "fatal" ? `worker failed: ${reply.message}` : `unexpected worker reply ${reply.type}`, t0);
     } catch (err) {

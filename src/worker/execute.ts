@@ -11,7 +11,8 @@ import type { KeyStore } from "./keys.js";
 import { classifyTokenError } from "./classify.js";
 import { CannotCheck, DependencyFailure, VerificationFailure } from "./outcomes.js";
 import type { TokenSession } from "./session.js";
-import type { TraceMode } from "./protocol.js";
+import type { CaseOptions } from "./protocol.js";
+import { diagnosable, diagnose } from "../diagnose/diagnose.js";
 import type { CaseState, StepContext } from "./steps/context.js";
 import { cryptoSteps } from "./steps/crypto.js";
 import { objectSteps } from "./steps/objects.js";
@@ -20,13 +21,13 @@ export async function executeCase(
   session: TokenSession,
   store: KeyStore,
   planned: PlannedCase,
-  traceMode: TraceMode,
+  options: CaseOptions,
 ): Promise<CaseResult> {
   const t0 = performance.now();
   const keysBefore = session.keysGenerated;
   session.token.trace.reset();
   const state: CaseState = { keys: new Map(), objects: new Map(), mine: [], verified: [] };
-  let result: Pick<CaseResult, "outcome" | "message" | "function" | "ckr" | "attribute">;
+  let result: Pick<CaseResult, "outcome" | "message" | "function" | "ckr" | "attribute" | "diagnosis">;
   // The trace shows the case's own calls; clean-up after it (closing a poisoned session, logging
   // back in) counts in the timings but would bury the failing call.
   let ownCalls = 0;
@@ -40,13 +41,21 @@ export async function executeCase(
   } catch (err) {
     ownCalls = session.token.trace.size;
     result = describeFailure(err, state);
+    if (options.diagnosisBudget > 0 && diagnosable(err)) {
+      safely(() => session.resetOps());
+      // The mechanism's key size range means CKA_VALUE_LEN / CKA_MODULUS_BITS only for key generation.
+      const keygen = err.fn === "C_GenerateKey" || err.fn === "C_GenerateKeyPair";
+      const info = keygen && state.mechanism ? session.mechanisms.get(codeOf("CKM", state.mechanism.name)!) : undefined;
+      result.diagnosis = diagnose(err, options.diagnosisBudget, { keySizes: info ? { min: info.minKeySize, max: info.maxKeySize } : undefined });
+      result.attribute ??= result.diagnosis.culprits[0]?.attribute ?? result.diagnosis.missing[0]?.attribute;
+    }
     if (err instanceof Pkcs11CallError || err instanceof VerificationFailure) safely(() => session.resetOps());
   } finally {
     for (const handle of state.mine) safely(() => session.owns(handle) && session.destroy(handle));
     safely(() => session.restore());
   }
   const trace = session.token.trace;
-  const keep = traceMode === "all" || (traceMode === "failed" && result.outcome !== "pass");
+  const keep = options.trace === "all" || (options.trace === "failed" && result.outcome !== "pass");
   return {
     id: planned.id,
     suite: planned.suite,

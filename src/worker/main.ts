@@ -37,7 +37,7 @@ async function handle(msg: ToWorker): Promise<void> {
       if (!session || !store) throw new Error("case before init");
       if (crashOn && msg.case.id === crashOn) process.kill(process.pid, "SIGSEGV");
       if (hangOn && msg.case.id === hangOn) await new Promise(() => {});
-      send({ type: "result", result: await executeCase(session, store, msg.case, msg.trace) });
+      send({ type: "result", result: await executeCase(session, store, msg.case, msg.options) });
       return;
     }
     case "shutdown": {

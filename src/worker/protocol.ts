@@ -18,10 +18,16 @@ export interface WorkerDevice {
 
 export type TraceMode = "failed" | "all" | "none";
 
+export interface CaseOptions {
+  trace: TraceMode;
+  /** Extra calls diagnosis may spend on one failed template call (0: no diagnosis). */
+  diagnosisBudget: number;
+}
+
 export type ToWorker =
   | { type: "init"; device: WorkerDevice }
   | { type: "prefetch"; keys: ImportKey[] }
-  | { type: "case"; case: PlannedCase; trace: TraceMode }
+  | { type: "case"; case: PlannedCase; options: CaseOptions }
   | { type: "shutdown" };
 
 export type FromWorker =

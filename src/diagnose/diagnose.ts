@@ -1,0 +1,265 @@
+// Finds out, by experiment on the token, why a call that takes templates failed: every attribute
+// that blocks it (not only the first the token checks), what kind of problem each is, and what the
+// token accepts instead. Each experiment is one replay of the failed call within a budget; objects
+// a successful replay creates are destroyed at once.
+import { attributeKind, attributeName, type Attr } from "../pkcs11/attributes.js";
+import { formatCkr, Pkcs11CallError, type Ckr, type TemplateCall } from "../pkcs11/errors.js";
+import { Budget, BudgetExhausted, minimalSubset } from "./minimise.js";
+import { alternatives, display, requiredCandidates, type ProbeContext } from "./alternatives.js";
+
+export type CulpritKind = "not-accepted" | "read-only" | "value-rejected" | "conflict";
+type TemplateName = TemplateCall["templates"][number]["name"];
+
+export interface Culprit {
+  attribute: string;
+  template: TemplateName;
+  kind: CulpritKind;
+  value: string;
+  /** What the token answers when this attribute alone is added back to a template that works. */
+  ckr?: Ckr;
+  accepted: string[];
+  rejected: string[];
+  conflictsWith?: string;
+}
+
+export interface Missing {
+  attribute: string;
+  template: TemplateName;
+  value: string;
+}
+
+export interface Diagnosis {
+  function: string;
+  ckr: Ckr;
+  culprits: Culprit[];
+  missing: Missing[];
+  /** Replays of the call spent, and the budget. */
+  calls: number;
+  budget: number;
+  exhausted: boolean;
+  summary: string;
+}
+
+/** Codes that say something about a template, and generic codes that may hide a template problem. */
+export const TEMPLATE_CODES = new Set([
+  "CKR_ATTRIBUTE_TYPE_INVALID",
+  "CKR_ATTRIBUTE_VALUE_INVALID",
+  "CKR_ATTRIBUTE_READ_ONLY",
+  "CKR_TEMPLATE_INCONSISTENT",
+  "CKR_TEMPLATE_INCOMPLETE",
+  "CKR_FUNCTION_FAILED",
+  "CKR_DEVICE_ERROR",
+  "CKR_GENERAL_ERROR",
+]);
+
+export function diagnosable(err: unknown): err is Pkcs11CallError & { templateCall: TemplateCall } {
+  return err instanceof Pkcs11CallError && !!err.templateCall && TEMPLATE_CODES.has(err.ckr.name);
+}
+
+interface Item {
+  t: number;
+  attr: Attr;
+}
+
+type Attempt = { ok: true } | { ok: false; ckr: Ckr };
+interface Changes {
+  /** Attributes swapped for other values. */
+  replace?: Map<Item, Attr>;
+  added?: Item[];
+}
+type Try = (removed: Item[], changes?: Changes) => Attempt;
+
+export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, budgetLimit: number, ctx: ProbeContext = {}): Diagnosis {
+  const call = err.templateCall;
+  const budget = new Budget(budgetLimit);
+  const items: Item[] = call.templates.flatMap((t, ti) => t.attrs.map((attr) => ({ t: ti, attr })));
+  const culprits: Culprit[] = [];
+  const missing: Missing[] = [];
+  let note = "";
+
+  /** Replays the call without `removed`, with replacements swapped in and additions appended. */
+  const attempt: Try = (removed, changes = {}) => {
+    budget.charge();
+    const templates = call.templates.map((t, ti) => {
+      const kept = items.filter((i) => i.t === ti && !removed.includes(i)).map((i) => changes.replace?.get(i) ?? i.attr);
+      return [...kept, ...(changes.added ?? []).filter((a) => a.t === ti).map((a) => a.attr)];
+    });
+    try {
+      for (const h of call.replay(templates)) {
+        try {
+          call.destroy(h);
+        } catch {
+          /* a session object the token will not destroy goes with the session */
+        }
+      }
+      return { ok: true };
+    } catch (e) {
+      if (e instanceof Pkcs11CallError) return { ok: false, ckr: e.ckr };
+      throw e;
+    }
+  };
+  const describe = (i: Item) => ({ attribute: attributeName(i.attr.type), template: call.templates[i.t]!.name });
+
+  try {
+    const again = attempt([]);
+    if (again.ok) {
+      note = `${call.fn} succeeded when called again with the same templates; the failure did not reproduce`;
+    } else if (again.ckr.name === "CKR_TEMPLATE_INCOMPLETE") {
+      findMissing(call, ctx, attempt, missing);
+      if (!missing.length) note = "no attribute tried made the template complete";
+    } else {
+      // Removing one attribute at a time finds lone culprits, the sides of a conflicting pair, and
+      // which attributes the call cannot do without.
+      const single = items.map((i) => ({ i, r: attempt([i]) }));
+      const passingAlone = single.filter((s) => s.r.ok).map((s) => s.i);
+      const required = single.filter((s) => !s.r.ok && s.r.ckr.name === "CKR_TEMPLATE_INCOMPLETE").map((s) => s.i);
+      const optional = items.filter((i) => !required.includes(i));
+      const fixes = new Map<Item, Attr>();
+      let removal: Item[] | undefined;
+      if (passingAlone.length) removal = [passingAlone[0]!];
+      else if (attempt(optional).ok) removal = minimalSubset(optional, (r) => attempt(r).ok);
+      else {
+        // A required attribute's value may be what the token objects to: try others in its place.
+        for (const r of required) {
+          const fix = alternatives(r.attr, ctx).find((a) => attempt(optional, { replace: new Map([...fixes, [r, a.attr]]) }).ok);
+          if (fix) fixes.set(r, fix.attr);
+          if (fix) break;
+        }
+        if (fixes.size) removal = attempt([], { replace: fixes }).ok ? [] : minimalSubset(optional, (r) => attempt(r, { replace: fixes }).ok);
+      }
+      if (!removal) note = "no attribute could be removed or given another value to make the call succeed";
+      else {
+        for (const [r] of fixes) culprits.push(requiredCulprit(r, removal, fixes, attempt, ctx, describe));
+        for (const c of removal) culprits.push(explainCulprit(c, removal, items, passingAlone, fixes, attempt, ctx, describe));
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof BudgetExhausted)) throw e;
+  }
+  const exhausted = budget.spent >= budget.limit && budget.limit > 0;
+  const summary = summarise(call.fn, err.ckr, culprits, missing, note, exhausted);
+  return { function: call.fn, ckr: err.ckr, culprits, missing, calls: budget.spent, budget: budget.limit, exhausted, summary };
+}
+
+/** Attributes whose other values are cheap to try when looking for what a value conflicts with. */
+const PARTNER_KINDS = new Set(["bool", "ulong"]);
+
+type Describe = (i: Item) => { attribute: string; template: TemplateName };
+
+/** A required attribute whose value was the problem: which values the token takes instead. */
+function requiredCulprit(r: Item, removal: Item[], fixes: Map<Item, Attr>, attempt: Try, ctx: ProbeContext, describe: Describe): Culprit {
+  const culprit: Culprit = { ...describe(r), kind: "value-rejected", value: display(r.attr), accepted: [], rejected: [] };
+  const others = new Map([...fixes].filter(([k]) => k !== r));
+  const alone = attempt(removal, { replace: others });
+  if (!alone.ok) culprit.ckr = alone.ckr;
+  for (const a of alternatives(r.attr, ctx)) {
+    (attempt(removal, { replace: new Map([...others, [r, a.attr]]) }).ok ? culprit.accepted : culprit.rejected).push(a.display);
+  }
+  return culprit;
+}
+
+function explainCulprit(
+  c: Item,
+  removal: Item[],
+  items: Item[],
+  passingAlone: Item[],
+  fixes: Map<Item, Attr>,
+  attempt: Try,
+  ctx: ProbeContext,
+  describe: Describe,
+): Culprit {
+  const others = removal.filter((x) => x !== c);
+  const culprit: Culprit = { ...describe(c), kind: "value-rejected", value: display(c.attr), accepted: [], rejected: [] };
+  const named = (i: Item) => `${describe(i).attribute} (${display(i.attr)})`;
+  // Back into a template that works, alone: does the token object to this attribute by itself?
+  const alone = attempt(others, { replace: fixes });
+  if (alone.ok) {
+    culprit.kind = "conflict";
+    const partner = others.find((d) => !attempt(others.filter((x) => x !== d), { replace: fixes }).ok);
+    if (partner) culprit.conflictsWith = named(partner);
+    return culprit;
+  }
+  culprit.ckr = alone.ckr;
+  const partner = passingAlone.find((d) => d !== c);
+  if (partner) {
+    culprit.kind = "conflict";
+    culprit.conflictsWith = named(partner);
+    return culprit;
+  }
+  if (alone.ckr.name === "CKR_ATTRIBUTE_READ_ONLY") culprit.kind = "read-only";
+  else if (alone.ckr.name === "CKR_ATTRIBUTE_TYPE_INVALID") culprit.kind = "not-accepted";
+  else {
+    for (const a of alternatives(c.attr, ctx)) {
+      (attempt(others, { replace: new Map([...fixes, [c, a.attr]]) }).ok ? culprit.accepted : culprit.rejected).push(a.display);
+    }
+    // Inconsistent with what? An attribute of the working template whose removal lets this one in.
+    const base = items.filter((i) => !removal.includes(i) && !fixes.has(i));
+    const partnerInBase = base.find((b) => attempt([...others, b], { replace: fixes }).ok);
+    if (partnerInBase) {
+      culprit.kind = "conflict";
+      culprit.conflictsWith = named(partnerInBase);
+      return culprit;
+    }
+    // ... or whose other value lets this one in (a key type that allows this length, say).
+    for (const b of base.filter((i) => PARTNER_KINDS.has(attributeKind(i.attr.type).kind))) {
+      const other = alternatives(b.attr, ctx).find((a) => attempt(others, { replace: new Map([...fixes, [b, a.attr]]) }).ok);
+      if (other) {
+        culprit.kind = "conflict";
+        culprit.conflictsWith = `${named(b)}; accepted with ${describe(b).attribute} ${other.display}`;
+        break;
+      }
+    }
+  }
+  return culprit;
+}
+
+function findMissing(
+  call: TemplateCall,
+  ctx: ProbeContext,
+  attempt: Try,
+  missing: Missing[],
+): void {
+  const present = new Set(call.templates.flatMap((t) => t.attrs.map((a) => a.type)));
+  const candidates: Item[] = [];
+  for (const a of requiredCandidates(call.fn, ctx)) {
+    if (present.has(a.attr.type)) continue;
+    // Key pairs: key parameters belong in the public template, the rest in either.
+    call.templates.forEach((_, t) => candidates.push({ t, attr: a.attr }));
+  }
+  const works = (added: Item[]) => attempt([], { added }).ok;
+  const one = candidates.find((c) => works([c]));
+  const needed = one ? [one] : candidates.length && works(candidates) ? minimalSubset(candidates, works) : [];
+  for (const n of needed) missing.push({ attribute: attributeName(n.attr.type), template: call.templates[n.t]!.name, value: display(n.attr) });
+}
+
+export function summarise(fn: string, rv: Ckr, culprits: Culprit[], missing: Missing[], note: string, exhausted: boolean): string {
+  const parts: string[] = [];
+  const inT = (t: TemplateName) => (t === "template" ? "the template" : `the ${t} template`);
+  for (const m of missing) parts.push(`${fn} needs ${m.attribute} in ${inT(m.template)} (${formatCkr(rv)} without it; with ${m.attribute}=${m.value} the call succeeds)`);
+  culprits.forEach((c, i) => {
+    const also = i === 0 ? "" : "also ";
+    const rvText = c.ckr ? ` (${formatCkr(c.ckr)})` : "";
+    switch (c.kind) {
+      case "conflict":
+        parts.push(`${i === 0 ? `${fn} rejected ` : "also "}${c.attribute} (${c.value}) in ${inT(c.template)} together with ${c.conflictsWith ?? "another attribute"}: each is accepted without the other`);
+        break;
+      case "value-rejected":
+        parts.push(
+          `${i === 0 ? `${fn} rejected ` : "also "}${c.attribute} (${c.value}) in ${inT(c.template)}${rvText}` +
+            (c.accepted.length ? `: the token accepts ${c.accepted.join(", ")}` : c.rejected.length ? `; no alternative tried was accepted (${c.rejected.join(", ")})` : ""),
+        );
+        break;
+      case "read-only":
+        parts.push(`${also}${c.attribute} cannot be set by the caller in ${inT(c.template)}${rvText}: leave it out, the token sets it`);
+        break;
+      case "not-accepted":
+        parts.push(`${also}${c.attribute} is not accepted at all in ${inT(c.template)}${rvText}`);
+        break;
+    }
+  });
+  if (note) parts.push(note);
+  if (exhausted) parts.push("the diagnosis budget ran out before every question was answered");
+  if (!parts.length) return `${fn} returned ${formatCkr(rv)}; no culprit found`;
+  const text = parts.join("; ");
+  return `${text[0]!.toUpperCase()}${text.slice(1)}.`;
+}
