@@ -35,10 +35,18 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     if (!cases.length) throw new UsageError(`no case id contains "${flags.filter}"; \`p11compat suites --ids\` lists them`);
   }
 
+  // First Ctrl-C: finish the case under way, clean up, write the report. Second: stop at once.
   const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write("\ninterrupted: finishing the report (press Ctrl-C again to quit at once)\n");
+  const now = new AbortController();
+  let exitCode = 130;
+  const onSignal = (sig: NodeJS.Signals) => {
+    exitCode = sig === "SIGTERM" ? 143 : 130;
+    if (controller.signal.aborted) {
+      process.stderr.write("\nstopping now: the case under way is dropped\n");
+      now.abort();
+      return;
+    }
+    process.stderr.write("\ninterrupted: finishing the case under way, then cleaning up (Ctrl-C again to stop at once)\n");
     controller.abort();
   };
   process.on("SIGINT", onSignal);
@@ -60,6 +68,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     trace: flags.trace,
     diagnosisBudget: budgetOf(flags.diagnose),
     signal: controller.signal,
+    now: now.signal,
     onStart: ({ token, mechanisms }) => {
       log(`${profile.id}: ${token.token.label} (${token.token.manufacturer} ${token.token.model}), ${token.library.description} ${token.library.version}, ${mechanisms.length} mechanisms`);
       log(`running ${cases.length} cases from ${suites.length} suites`);
@@ -74,7 +83,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   const report = readReport(outcome.reportPath);
   const markdownPath = outcome.reportPath.replace(/\.json$/, ".md");
   process.stdout.write(`\n${summaryTable(report)}\n\nreport: ${outcome.reportPath}\nsummary: ${markdownPath}\n`);
-  if (outcome.status === "interrupted") process.exit(130);
+  if (outcome.status === "interrupted") process.exit(exitCode);
 }
 
 function budgetOf(text: string): number {

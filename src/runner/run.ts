@@ -26,8 +26,10 @@ export interface RunOptions {
   diagnosisBudget?: number;
   onCase?: (result: CaseResult, done: number, total: number) => void;
   onStart?: (report: Pick<Report, "token" | "mechanisms">) => void;
-  /** Set to stop after the current case (SIGINT). */
+  /** Stop after the current case (first Ctrl-C). */
   signal?: AbortSignal;
+  /** Stop now, dropping the case under way (second Ctrl-C). */
+  now?: AbortSignal;
 }
 
 export interface RunOutcome {
@@ -85,7 +87,7 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
         status = "interrupted";
         break;
       }
-      const result = await supervisor.run(planned, { trace: opts.trace, diagnosisBudget: opts.diagnosisBudget ?? 64 }, opts.signal);
+      const result = await supervisor.run(planned, { trace: opts.trace, diagnosisBudget: opts.diagnosisBudget ?? 64 }, opts.now);
       if (!result) {
         status = "interrupted";
         break;
@@ -94,6 +96,9 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
       opts.onCase?.(result, ++done, opts.cases.length);
     }
     const problems = await supervisor.stop();
+    if (supervisor.lost && opts.profile.objects === "token") {
+      problems.push(`${supervisor.lost} worker(s) died or were killed during a case; token objects they created (CKA_LABEL starting with ${prov.device.labelPrefix}) may remain`);
+    }
     writer.update({ workerRestarts: supervisor.restarts, notes: problems });
     writer.finish(status);
     writeMarkdown(reportPath);

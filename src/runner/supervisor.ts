@@ -30,6 +30,8 @@ export class Supervisor {
   private waiting?: { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
   restarts = 0;
   started = 0;
+  /** Workers that died or were killed during a case: their clean-up never ran. */
+  lost = 0;
 
   constructor(private readonly opts: SupervisorOptions) {}
 
@@ -52,6 +54,8 @@ export class Supervisor {
       this.waiting = undefined;
       w?.resolve(msg);
     });
+    // A send to a worker that has just died surfaces as an 'error' event; its exit event settles the request.
+    child.on("error", () => {});
     child.on("exit", (code, signal) => {
       if (this.child !== child) return;
       this.child = undefined;
@@ -72,16 +76,19 @@ export class Supervisor {
     return { identity: reply.identity, mechanisms: reply.mechanisms };
   }
 
-  /** The case's result; `undefined` if `signal` aborted it (the worker is then killed, nothing recorded). */
-  async run(planned: PlannedCase, options: CaseOptions, signal?: AbortSignal): Promise<CaseResult | undefined> {
-    if (signal?.aborted) return undefined;
+  /**
+   * The case's result; `undefined` if `now` aborted it (the user insisted on stopping at once: the
+   * worker is killed and the half-run case is not recorded).
+   */
+  async run(planned: PlannedCase, options: CaseOptions, now?: AbortSignal): Promise<CaseResult | undefined> {
+    if (now?.aborted) return undefined;
     if (!this.child) {
       this.restarts++;
       await this.start();
     }
     const t0 = performance.now();
     const onAbort = () => this.waiting?.reject(new Aborted());
-    signal?.addEventListener("abort", onAbort, { once: true });
+    now?.addEventListener("abort", onAbort, { once: true });
     try {
       const reply = await this.request({ type: "case", case: planned, options }, this.opts.caseTimeoutMs);
       if (reply.type === "result") return reply.result;
@@ -89,9 +96,11 @@ export class Supervisor {
     } catch (err) {
       this.kill();
       if (err instanceof Aborted) return undefined;
-      return errorResult(planned, (err as Error).message, t0);
+      // Objects it created as token objects may remain; session objects went with it.
+      this.lost++;
+      return errorResult(planned, `${(err as Error).message}; a fresh worker runs the next case`, t0);
     } finally {
-      signal?.removeEventListener("abort", onAbort);
+      now?.removeEventListener("abort", onAbort);
     }
   }
 
@@ -126,7 +135,8 @@ export class Supervisor {
         resolve: (m) => (clearTimeout(timer), resolve(m)),
         reject: (e) => (clearTimeout(timer), reject(e)),
       };
-      child.send(msg);
+      if (!child.connected) return this.waiting.reject(new Error("the worker process is gone"));
+      child.send(msg, (err) => err && this.waiting?.reject(new Error(`could not reach the worker: ${err.message}`)));
     });
   }
 }
@@ -135,7 +145,7 @@ class Aborted extends Error {}
 
 class WorkerDied extends Error {
   constructor(how: string, stderr: string) {
-    super(`the worker process ${how}${stderr ? ` (stderr: ${stderr})` : ""}; a fresh worker runs the next case`);
+    super(`the worker process ${how}${stderr ? ` (stderr: ${stderr})` : ""}`);
   }
 }
 

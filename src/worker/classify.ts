@@ -14,8 +14,22 @@ export const UNSUPPORTED_CODES = new Set([
   "CKR_DOMAIN_PARAMS_INVALID",
 ]);
 
-/** The calls that receive the mechanism and its parameters. */
+/** The calls that receive the mechanism, and those that receive its parameters. */
 const TAKES_MECHANISM = /^C_(\w+Init|WrapKey|UnwrapKey|DeriveKey|GenerateKey|GenerateKeyPair)$/;
+const PARAMETER_CALLS = /^C_(\w+Init|WrapKey|UnwrapKey|DeriveKey)$/;
+
+/** Codes about the session, login or handles: never explained by a missing mechanism. */
+const NOT_ABOUT_MECHANISMS = new Set([
+  "CKR_SESSION_HANDLE_INVALID",
+  "CKR_SESSION_CLOSED",
+  "CKR_USER_NOT_LOGGED_IN",
+  "CKR_OBJECT_HANDLE_INVALID",
+  "CKR_KEY_HANDLE_INVALID",
+  "CKR_OPERATION_ACTIVE",
+  "CKR_CRYPTOKI_NOT_INITIALIZED",
+  "CKR_DEVICE_REMOVED",
+  "CKR_TOKEN_NOT_PRESENT",
+]);
 
 export interface MechanismInPlay {
   name: string;
@@ -29,18 +43,20 @@ export function classifyTokenError(
   ctx: { mechanism?: MechanismInPlay; step: string },
 ): { outcome: Outcome; message: string } {
   const rv = formatCkr(err.ckr);
-  const m = ctx.mechanism;
-  if (m && !m.advertised) {
+  // What a mechanism's absence explains is only the answer of the call that was given the mechanism.
+  const m = ctx.mechanism && TAKES_MECHANISM.test(err.fn) ? ctx.mechanism : undefined;
+  const about = ctx.mechanism ? ` for ${ctx.mechanism.name}` : "";
+  if (m && !m.advertised && !NOT_ABOUT_MECHANISMS.has(err.ckr.name)) {
     return { outcome: "unsupported", message: `${m.name} is not in the token's mechanism list; ${err.fn} returned ${rv}` };
   }
   if (UNSUPPORTED_CODES.has(err.ckr.name)) {
-    return { outcome: "unsupported", message: `${err.fn} returned ${rv}${m ? ` for ${m.name}` : ""}` };
+    return { outcome: "unsupported", message: `${err.fn} returned ${rv}${about}` };
   }
-  if (m?.explicitParams && err.ckr.name === "CKR_ARGUMENTS_BAD" && TAKES_MECHANISM.test(err.fn)) {
+  if (m?.explicitParams && err.ckr.name === "CKR_ARGUMENTS_BAD" && PARAMETER_CALLS.test(err.fn)) {
     return {
       outcome: "unsupported",
       message: `${err.fn} rejected ${m.name} with ${m.explicitParams}: ${rv} (PKCS#11 prescribes CKR_MECHANISM_PARAM_INVALID)`,
     };
   }
-  return { outcome: "fail", message: `${err.fn} returned ${rv}${m ? ` for ${m.name}` : ""}` };
+  return { outcome: "fail", message: `${err.fn} returned ${rv}${about}` };
 }

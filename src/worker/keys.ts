@@ -25,6 +25,8 @@ export interface TokenKey {
   publicKey?: KeyObject;
   privateKey?: KeyObject;
   secret?: Buffer;
+  /** What was checked independently when the key was made. */
+  checked: string;
 }
 
 type Failure = { failure: DependencyFailure };
@@ -56,14 +58,7 @@ export class KeyStore {
     this.epoch = this.session.loginEpoch;
     for (const entry of this.cache.values()) {
       if ("failure" in entry) continue;
-      for (const h of [entry.publicHandle, entry.privateHandle, entry.secretHandle]) {
-        if (!h) continue;
-        try {
-          this.session.destroy(h);
-        } catch {
-          this.session.untrack(h);
-        }
-      }
+      for (const h of [entry.publicHandle, entry.privateHandle, entry.secretHandle]) if (h) this.session.dispose(h);
     }
     this.cache.clear();
   }
@@ -109,7 +104,7 @@ export class KeyStore {
   private async generate(name: string, spec: KeySpec, step: KeyStep): Promise<TokenKey> {
     const s = this.session;
     const id = Buffer.from(`${name}`.slice(0, 16));
-    const key: TokenKey = { name, spec, source: "generate" };
+    const key: TokenKey = { name, spec, source: "generate", checked: "key generated" };
     if (isAsymmetric(spec)) {
       const { mechanism, pub, priv } = keyPairTemplates(spec);
       const pubT = mergeTemplates([...this.common(id, name), ...pub], step.template?.public ?? {});
@@ -121,6 +116,7 @@ export class KeyStore {
       key.publicHandle = pair.publicKey;
       key.privateHandle = pair.privateKey;
       key.publicKey = this.readPublicKey(spec, pair.publicKey, "C_GenerateKeyPair");
+      key.checked = "public key attributes parsed by node:crypto";
     } else {
       const { mechanism, attrs } = secretTemplate(spec);
       const t = mergeTemplates([...this.common(id, name), ...attrs], step.template?.secret ?? {});
@@ -128,6 +124,7 @@ export class KeyStore {
       s.track(key.secretHandle, s.device.tokenObjects);
       s.keysGenerated++;
       key.secret = this.readSecret(spec, key.secretHandle, "C_GenerateKey");
+      key.checked = key.secret ? "secret key length checked" : "key generated (its value cannot be read)";
     }
     return key;
   }
@@ -137,7 +134,7 @@ export class KeyStore {
     const node = await this.nodeKey(name, spec);
     const t = importTemplates(node);
     const id = Buffer.from(`${name}`.slice(0, 16));
-    const key: TokenKey = { name, spec, source: "import", publicKey: node.publicKey, privateKey: node.privateKey, secret: node.secret };
+    const key: TokenKey = { name, spec, source: "import", publicKey: node.publicKey, privateKey: node.privateKey, secret: node.secret, checked: "" };
     if (isAsymmetric(spec)) {
       const usage = keyPairTemplates(spec);
       const privT = mergeTemplates([...this.common(id, name), bool("CKA_PRIVATE", true), bool("CKA_SENSITIVE", true), ...usage.priv.filter(isUsage), ...t.private!], step.template?.private ?? {});
@@ -150,11 +147,15 @@ export class KeyStore {
       const parsed = this.readPublicKey(spec, key.publicHandle, "C_CreateObject");
       const same = parsed.export({ format: "der", type: "spki" }).equals(node.publicKey!.export({ format: "der", type: "spki" }));
       if (!same) throw new VerificationFailure("C_GetAttributeValue", "the public key read back differs from the one imported");
+      key.checked = "imported public key read back and compared by node:crypto";
     } else {
       const usage = secretTemplate(spec).attrs.filter(isUsage);
       const t2 = mergeTemplates([...this.common(id, name), ...usage, ...t.secret!], step.template?.secret ?? {});
       key.secretHandle = s.token.createObject(s.objects, t2);
       s.track(key.secretHandle, s.device.tokenObjects);
+      const back = this.readSecret(spec, key.secretHandle, "C_CreateObject");
+      if (back && !back.equals(node.secret!)) throw new VerificationFailure("C_GetAttributeValue", "the secret key read back differs from the one imported", "CKA_VALUE");
+      key.checked = back ? "imported secret read back and compared" : "secret imported (its value cannot be read back)";
     }
     return key;
   }

@@ -21,6 +21,8 @@ process.on("message", (msg: ToWorker) => {
   queue = queue.then(() => handle(msg)).catch((err) => void send({ type: "fatal", message: (err as Error).message }));
 });
 process.on("disconnect", () => process.exit(0));
+// Ctrl-C in a terminal reaches the whole process group; the supervisor decides when this worker stops.
+process.on("SIGINT", () => {});
 
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
@@ -38,6 +40,8 @@ async function handle(msg: ToWorker): Promise<void> {
       if (crashOn && msg.case.id === crashOn) process.kill(process.pid, "SIGSEGV");
       if (hangOn && msg.case.id === hangOn) await new Promise(() => {});
       send({ type: "result", result: await executeCase(session, store, msg.case, msg.options) });
+      // A session that could not be restored would fail every later case: let a fresh worker take over.
+      if (session.broken) setImmediate(() => process.exit(3));
       return;
     }
     case "shutdown": {

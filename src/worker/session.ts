@@ -3,6 +3,7 @@
 // failed operation (an operation can stay active after an error and poison the next call).
 import pkcs11js from "pkcs11js";
 import { Pkcs11CallError } from "../pkcs11/errors.js";
+import { codeOf } from "../pkcs11/constants.js";
 import { Pkcs11Token, type Handle, type MechanismInfo } from "../pkcs11/token.js";
 import type { WorkerDevice } from "./protocol.js";
 
@@ -13,8 +14,12 @@ export class TokenSession {
   objects!: Handle;
   ops!: Handle;
   mechanisms = new Map<number, MechanismInfo>();
-  /** Objects this run created, with whether they persist on the token. */
-  private created = new Map<string, { handle: Handle; persistent: boolean }>();
+  /** Objects this run created, with whether they persist on the token and, if so, their label. */
+  private created = new Map<string, { handle: Handle; persistent: boolean; label?: Buffer }>();
+  /** What could not be cleaned up, for the report. */
+  readonly problems: string[] = [];
+  /** Set when the session can no longer be trusted (a failed re-login): the worker is then replaced. */
+  broken?: string;
   keysGenerated = 0;
   /** Bumped by every logout: C_Logout destroys private session objects, so cached keys may be gone. */
   loginEpoch = 0;
@@ -57,9 +62,13 @@ export class TokenSession {
     return state === 1 || state === 3 || state === 4; // CKS_RO_USER_FUNCTIONS, CKS_RW_USER_FUNCTIONS, CKS_RW_SO_FUNCTIONS
   }
 
-  /** After a case: logged in again if the case logged out, and a clean operation session. */
+  /** After a case: logged in again if the case logged out. A failure marks the session broken. */
   restore(): void {
-    if (this.device.pins.user !== undefined && !this.isLoggedIn()) this.login();
+    try {
+      if (this.device.pins.user !== undefined && !this.isLoggedIn()) this.login();
+    } catch (err) {
+      this.broken = `could not log in again after the case: ${(err as Error).message}`;
+    }
   }
 
   resetOps(): void {
@@ -72,11 +81,18 @@ export class TokenSession {
   }
 
   track(handle: Handle, persistent: boolean): void {
-    this.created.set(handle.toString("hex"), { handle, persistent });
+    // A token object outlives its handle (a logout renumbers private objects on some tokens), so
+    // remember its label: it is checked before destroying and used to find the object again.
+    const label = persistent ? Buffer.from(this.token.getAttribute(this.objects, handle, CKA_LABEL)) : undefined;
+    this.created.set(handle.toString("hex"), { handle, persistent, label });
   }
 
   untrack(handle: Handle): void {
     this.created.delete(handle.toString("hex"));
+  }
+
+  isPersistent(handle: Handle): boolean {
+    return this.created.get(handle.toString("hex"))?.persistent ?? this.device.tokenObjects;
   }
 
   owns(handle: Handle): boolean {
@@ -84,24 +100,64 @@ export class TokenSession {
   }
 
   destroy(handle: Handle): void {
-    if (!this.owns(handle)) throw new Error("refusing to destroy an object this run did not create");
+    const entry = this.created.get(handle.toString("hex"));
+    if (!entry) throw new Error("refusing to destroy an object this run did not create");
+    if (entry.label && !Buffer.from(this.token.getAttribute(this.objects, handle, CKA_LABEL)).equals(entry.label)) {
+      this.untrack(handle);
+      throw new Error(`refusing to destroy handle ${handle.toString("hex")}: it now names an object with another label`);
+    }
     this.token.destroyObject(this.objects, handle);
     this.untrack(handle);
   }
 
+  /** Token objects whose handle went stale: found again by their label, if it is unique to this run. */
+  private destroyByLabel(label: Buffer | undefined, problems: string[]): void {
+    const text = label?.toString("utf8") ?? "";
+    if (!label || !text.startsWith(this.device.labelPrefix)) {
+      problems.push(`a token object labelled "${text}" may remain: its handle is no longer valid and its label does not identify this run`);
+      return;
+    }
+    for (const h of this.token.find(this.objects, [{ type: CKA_LABEL, value: label }, { type: CKA_TOKEN, value: true }])) {
+      this.token.destroyObject(this.objects, h);
+    }
+  }
+
   /** Destroy what the run created; session objects also vanish with the session. Returns failures. */
   close(): string[] {
-    const problems: string[] = [];
-    for (const { handle } of [...this.created.values()]) {
+    for (const { handle } of [...this.created.values()]) this.dispose(handle);
+    this.token.finalize();
+    return this.problems;
+  }
+
+  /**
+   * Destroys an object the run created, however its handle fared: a session object whose handle is
+   * gone is gone (C_Logout destroys private session objects); a token object is found again by its
+   * run-tagged label. What cannot be cleaned up is recorded for the report.
+   */
+  dispose(handle: Handle): void {
+    const entry = this.created.get(handle.toString("hex"));
+    if (!entry) return;
+    try {
+      this.destroy(handle);
+    } catch (err) {
+      this.untrack(handle);
+      const stale = err instanceof Pkcs11CallError && err.is("CKR_OBJECT_HANDLE_INVALID");
+      if (stale && !entry.persistent) return;
       try {
-        this.destroy(handle);
-      } catch (err) {
-        // Gone already (a private session object after a logout) is what we wanted.
-        if (err instanceof Pkcs11CallError && err.is("CKR_OBJECT_HANDLE_INVALID")) continue;
-        problems.push(`could not destroy object ${handle.toString("hex")}: ${(err as Error).message}`);
+        if (entry.persistent) this.destroyByLabel(entry.label, this.problems);
+        else this.problems.push(`could not destroy object ${handle.toString("hex")}: ${(err as Error).message}`);
+      } catch (e) {
+        this.problems.push(`could not destroy token object "${entry.label?.toString("utf8")}": ${(e as Error).message}`);
       }
     }
-    this.token.finalize();
-    return problems;
+  }
+
+  /** After the run changed an object's label itself. */
+  relabel(handle: Handle): void {
+    const entry = this.created.get(handle.toString("hex"));
+    if (entry?.persistent) entry.label = Buffer.from(this.token.getAttribute(this.objects, handle, CKA_LABEL));
   }
 }
+
+const CKA_LABEL = codeOf("CKA", "LABEL")!;
+const CKA_TOKEN = codeOf("CKA", "TOKEN")!;

@@ -15,6 +15,12 @@ describe("classifyTokenError", () => {
     expect(c.outcome).toBe("unsupported");
     expect(c.message).toBe("CKM_ECDSA_SHA256 is not in the token's mechanism list; C_SignInit returned CKR_GENERAL_ERROR (0x05)");
   });
+  it("applies mechanism rules only to the call that was given the mechanism", () => {
+    const absent = { name: "CKM_AES_KEY_WRAP_KWP", advertised: false };
+    expect(classifyTokenError(new Pkcs11CallError("C_WrapKey", 0x70), { mechanism: absent, step: "wrap" }).outcome).toBe("unsupported");
+    expect(classifyTokenError(new Pkcs11CallError("C_GetAttributeValue", 0x12), { mechanism: absent, step: "wrap" }).outcome).toBe("fail");
+    expect(classifyTokenError(new Pkcs11CallError("C_WrapKey", 0x101), { mechanism: absent, step: "wrap" }).outcome).toBe("fail");
+  });
   it("calls other errors from an advertised mechanism a failure", () => {
     const c = classifyTokenError(new Pkcs11CallError("C_Sign", 0x06), { mechanism: advertised, step: "sign" });
     expect(c).toEqual({ outcome: "fail", message: "C_Sign returned CKR_FUNCTION_FAILED (0x06) for CKM_SHA256_RSA_PKCS" });

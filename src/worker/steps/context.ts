@@ -73,11 +73,19 @@ export function encode(spec: TemplateSpec): Attr[] {
 }
 
 export function objectTemplate(session: TokenSession, spec: TemplateSpec, name: string): Attr[] {
-  const defaults: Attr[] = [
-    { type: A("CKA_TOKEN"), value: session.device.tokenObjects },
-    { type: A("CKA_LABEL"), value: Buffer.from(`${session.device.labelPrefix}${name}`) },
-  ];
+  const defaults: Attr[] = [{ type: A("CKA_TOKEN"), value: session.device.tokenObjects }, runLabel(session, name)];
   return mergeTemplates(defaults, spec);
+}
+
+/** CKA_LABEL that marks an object as this run's (its prefix holds a random run tag). */
+export function runLabel(session: TokenSession, name: string): Attr {
+  return { type: A("CKA_LABEL"), value: Buffer.from(`${session.device.labelPrefix}${name}`) };
+}
+
+/** Whether a template makes a token object: its last CKA_TOKEN, else `fallback`. */
+export function tokenFlag(template: Attr[], fallback: boolean): boolean {
+  const t = template.filter((a) => a.type === A("CKA_TOKEN")).at(-1);
+  return t ? t.value === true : fallback;
 }
 
 export function dataOf(data: number | string | undefined): Buffer {

@@ -19,9 +19,11 @@ import {
   keyOf,
   lastFn,
   mechanism,
+  runLabel,
   signingHandle,
   specOf,
   split,
+  tokenFlag,
   verifyingHandle,
   type StepContext,
 } from "./context.js";
@@ -32,15 +34,7 @@ async function keyStep(ctx: StepContext, step: Extract<Step, { op: "key" }>): Pr
   if (step.source === "generate") state.mechanism = inPlay(session, keygenMechanism(spec));
   const key = await store.obtain(step.spec, spec, step);
   state.keys.set(step.as ?? "key", key);
-  state.verified.push(
-    step.source === "generate"
-      ? key.publicKey
-        ? "public key attributes parsed by node:crypto"
-        : key.secret
-          ? "secret key length checked"
-          : "key generated"
-      : "imported key read back",
-  );
+  state.verified.push(key.checked);
 }
 
 /** The token signs; node:crypto must accept the signature (or the MAC) over the same message. */
@@ -146,9 +140,11 @@ async function deriveStep(ctx: StepContext, step: Extract<Step, { op: "derive" }
     { type: A("CKA_TOKEN"), value: false },
     { type: A("CKA_SENSITIVE"), value: false },
     { type: A("CKA_EXTRACTABLE"), value: true },
+    runLabel(session, "derived"),
   ];
-  const derived = tok.deriveKey(session.objects, mech.pk, key.privateHandle!, mergeTemplates(defaults, step.template ?? {}));
-  session.track(derived, false);
+  const template = mergeTemplates(defaults, step.template ?? {});
+  const derived = tok.deriveKey(session.objects, mech.pk, key.privateHandle!, template);
+  session.track(derived, tokenFlag(template, false));
   state.mine.push(derived);
   const value = tok.getAttribute(session.objects, derived, A("CKA_VALUE"));
   const want = oracle.ecdh(key.spec.curve, peer.privateKey, ecPointOf(key.publicKey!));
@@ -159,9 +155,10 @@ async function deriveStep(ctx: StepContext, step: Extract<Step, { op: "derive" }
 async function wrapStep(ctx: StepContext, step: Extract<Step, { op: "wrap" }>): Promise<void> {
   const { session, store, planned, state, tok } = ctx;
   const key = keyOf(state, step.key);
-  const mech = mechanism(session, state, step.mechanism);
   const targetSpec = specOf(planned, step.target);
+  state.mechanism = inPlay(session, keygenMechanism(targetSpec));
   const target = await store.obtain(step.target, targetSpec, { op: "key", spec: step.target, source: "generate" });
+  const mech = mechanism(session, state, step.mechanism);
   if (!target.secret) throw new CannotCheck(`the ${step.target} key value cannot be read to compare`);
   const wrapped = tok.wrapKey(session.ops, mech.pk, key.secretHandle ?? key.publicHandle!, target.secretHandle!);
   const unwrapper = key.secret ?? key.privateKey;
@@ -187,9 +184,10 @@ async function unwrapStep(ctx: StepContext, step: Extract<Step, { op: "unwrap" }
   if (!wrapper) throw new CannotCheck(`node:crypto cannot wrap: the ${key.name} secret cannot be read`);
   const wrapped = oracle.wrapKey(mech.name, wrapper, value, mech.params);
   const defaults = secretTemplate(targetSpec).attrs.filter((a) => a.type !== A("CKA_VALUE_LEN"));
-  defaults.push({ type: A("CKA_TOKEN"), value: false });
-  const handle = tok.unwrapKey(session.objects, mech.pk, key.secretHandle ?? key.privateHandle!, wrapped, mergeTemplates(defaults, step.template ?? {}));
-  session.track(handle, false);
+  defaults.push({ type: A("CKA_TOKEN"), value: false }, runLabel(session, "unwrapped"));
+  const template = mergeTemplates(defaults, step.template ?? {});
+  const handle = tok.unwrapKey(session.objects, mech.pk, key.secretHandle ?? key.privateHandle!, wrapped, template);
+  session.track(handle, tokenFlag(template, false));
   state.mine.push(handle);
   const got = tok.getAttribute(session.objects, handle, A("CKA_VALUE"));
   if (!Buffer.from(got).equals(value)) throw new VerificationFailure("C_UnwrapKey", "the unwrapped key differs from the one node:crypto wrapped", "CKA_VALUE");
@@ -202,7 +200,7 @@ async function randomStep(ctx: StepContext, step: Extract<Step, { op: "random" }
   const b = tok.random(session.ops, step.length);
   if (a.length !== step.length) throw new VerificationFailure("C_GenerateRandom", `asked for ${step.length} bytes, got ${a.length}`);
   if (step.length >= 16 && (a.equals(b) || a.every((x) => x === 0))) throw new VerificationFailure("C_GenerateRandom", "two calls returned the same (or all-zero) bytes");
-  state.verified.push(`${step.length} random bytes, two calls differ`);
+  state.verified.push(step.length >= 16 ? `${step.length} random bytes, two calls differ` : `${step.length} random bytes (too few to compare)`);
 }
 
 export const cryptoSteps = {

@@ -4,7 +4,7 @@ import { Pkcs11CallError } from "../../pkcs11/errors.js";
 import { attributeBytes, attributeName, encodeAttribute, isSensitiveAttribute, resolveAttribute } from "../../pkcs11/attributes.js";
 import type { Step } from "../../suite/model.js";
 import { VerificationFailure } from "../outcomes.js";
-import { A, encode, objectOf, objectTemplate, type StepContext } from "./context.js";
+import { A, encode, objectOf, objectTemplate, tokenFlag, type StepContext } from "./context.js";
 
 async function loginStep(ctx: StepContext, step: Extract<Step, { op: "login" }>): Promise<void> {
   const { session, state } = ctx;
@@ -25,7 +25,7 @@ async function createStep(ctx: StepContext, step: Extract<Step, { op: "create" }
   const { session, state, tok } = ctx;
   const template = objectTemplate(session, step.template, step.as);
   const handle = tok.createObject(session.objects, template);
-  session.track(handle, session.device.tokenObjects);
+  session.track(handle, tokenFlag(template, session.device.tokenObjects));
   state.mine.push(handle);
   state.objects.set(step.as, handle);
 }
@@ -33,8 +33,10 @@ async function createStep(ctx: StepContext, step: Extract<Step, { op: "create" }
 async function copyStep(ctx: StepContext, step: Extract<Step, { op: "copy" }>): Promise<void> {
   const { session, state, tok } = ctx;
   const source = objectOf(state, step.object);
-  const handle = tok.copyObject(session.objects, source, encode(step.template ?? {}));
-  session.track(handle, session.device.tokenObjects);
+  const template = encode(step.template ?? {});
+  const handle = tok.copyObject(session.objects, source, template);
+  // A copy is a token object if the template says so, else if its original is.
+  session.track(handle, tokenFlag(template, session.isPersistent(source)));
   state.mine.push(handle);
   state.objects.set(step.as, handle);
 }
@@ -72,7 +74,9 @@ async function getStep(ctx: StepContext, step: Extract<Step, { op: "get" }>): Pr
 
 async function setStep(ctx: StepContext, step: Extract<Step, { op: "set" }>): Promise<void> {
   const { session, state, tok } = ctx;
-  tok.setAttributes(session.objects, objectOf(state, step.object), encode(step.attributes));
+  const handle = objectOf(state, step.object);
+  tok.setAttributes(session.objects, handle, encode(step.attributes));
+  session.relabel(handle);
 }
 
 async function destroyStep(ctx: StepContext, step: Extract<Step, { op: "destroy" }>): Promise<void> {
