@@ -11,6 +11,8 @@ import { readReport } from "../report/writer.js";
 import { writeMarkdown } from "../runner/run.js";
 import { summaryTable } from "../report/summary.js";
 import { ROOT } from "../tool.js";
+import { explainCase } from "../report/explain.js";
+import { UsageError } from "./output.js";
 import { DEVICES_DIR, SUITES_DIR } from "./run.js";
 
 export async function suitesCommand(flags: { suite?: string[]; ids?: boolean }): Promise<void> {
@@ -57,4 +59,15 @@ export async function schemaCommand(flags: { write?: boolean }): Promise<void> {
       process.stdout.write(`wrote ${target}\n`);
     } else process.stdout.write(json);
   }
+}
+
+export async function explainCommand(file: string, id: string): Promise<void> {
+  const report = readReport(file);
+  const exact = report.cases.find((c) => c.id === id);
+  const matches = exact ? [exact] : report.cases.filter((c) => c.id.includes(id));
+  if (matches.length !== 1) {
+    const listed = matches.slice(0, 10).map((c) => `  ${c.id}`).join("\n");
+    throw new UsageError(matches.length ? `"${id}" matches ${matches.length} cases:\n${listed}` : `no case "${id}" in ${file}; \`p11compat summary ${file}\` lists them`);
+  }
+  process.stdout.write(explainCase(report, matches[0]!));
 }

@@ -2,7 +2,7 @@
 import { Command, Option } from "commander";
 import { TOOL } from "../tool.js";
 import { runCommand } from "./run.js";
-import { suitesCommand, devicesCommand, summaryCommand, schemaCommand } from "./info.js";
+import { suitesCommand, devicesCommand, summaryCommand, schemaCommand, explainCommand } from "./info.js";
 import { benchCommand } from "./bench.js";
 import { fail } from "./output.js";
 
@@ -42,6 +42,13 @@ program
   .description("print the summary of a report (also of an interrupted one) and rewrite its Markdown")
   .argument("<report>", "a report JSON file")
   .action(summaryCommand);
+
+program
+  .command("explain")
+  .description("print one case of a report in full: outcome, diagnosis, what the CK_RV means, call trace")
+  .argument("<report>", "a report JSON file")
+  .argument("<case-id>", "the case id (or a unique part of it)")
+  .action(explainCommand);
 
 program
   .command("schema")

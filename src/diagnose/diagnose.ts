@@ -20,6 +20,8 @@ export interface Culprit {
   accepted: string[];
   rejected: string[];
   conflictsWith?: string;
+  /** For a conflict: the other value of `conflictsWith` with which this attribute is accepted. */
+  resolvedBy?: string;
 }
 
 export interface Missing {
@@ -205,7 +207,8 @@ function explainCulprit(
       const other = alternatives(b.attr, ctx).find((a) => attempt(others, { replace: new Map([...fixes, [b, a.attr]]) }).ok);
       if (other) {
         culprit.kind = "conflict";
-        culprit.conflictsWith = `${named(b)}; accepted with ${describe(b).attribute} ${other.display}`;
+        culprit.conflictsWith = named(b);
+        culprit.resolvedBy = `${describe(b).attribute} ${other.display}`;
         break;
       }
     }
@@ -240,9 +243,12 @@ export function summarise(fn: string, rv: Ckr, culprits: Culprit[], missing: Mis
     const also = i === 0 ? "" : "also ";
     const rvText = c.ckr ? ` (${formatCkr(c.ckr)})` : "";
     switch (c.kind) {
-      case "conflict":
-        parts.push(`${i === 0 ? `${fn} rejected ` : "also "}${c.attribute} (${c.value}) in ${inT(c.template)} together with ${c.conflictsWith ?? "another attribute"}: each is accepted without the other`);
+      case "conflict": {
+        const head = `${i === 0 ? `${fn} rejected ` : "also "}${c.attribute} (${c.value}) in ${inT(c.template)} together with ${c.conflictsWith ?? "another attribute"}`;
+        const own = c.accepted.length ? `, or ${c.attribute} ${c.accepted.join(", ")} as it is` : "";
+        parts.push(c.resolvedBy ? `${head}: it is accepted with ${c.resolvedBy}${own}` : `${head}: each is accepted without the other`);
         break;
+      }
       case "value-rejected":
         parts.push(
           `${i === 0 ? `${fn} rejected ` : "also "}${c.attribute} (${c.value}) in ${inT(c.template)}${rvText}` +

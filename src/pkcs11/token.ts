@@ -17,12 +17,14 @@ export interface MechanismInfo {
   minKeySize: number;
   maxKeySize: number;
   flags: number;
+  /** Fields whose value changed between two queries: not findings, just unstable. */
+  unstable?: string[];
 }
 
 export interface TokenIdentity {
   library: { path: string; manufacturer: string; description: string; version: string; cryptokiVersion: string };
   slot: { id: string; description: string };
-  token: { label: string; manufacturer: string; model: string; serial: string; firmware: string; hardware: string; flags: number };
+  token: { label: string; manufacturer: string; model: string; serial: string; firmware: string; hardware: string; flags: number; unstable?: string[] };
 }
 
 export interface Mechanism {

@@ -2,6 +2,7 @@
 import type { CaseResult, Report } from "./model.js";
 import { OUTCOMES } from "./model.js";
 import { bySuite, evidence, groupByReason, total } from "./summary.js";
+import { compareAdvertised, type AdvertisedVsActual } from "./advertised.js";
 
 const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -31,6 +32,7 @@ export function renderMarkdown(report: Report): string {
   section(out, "Failures", report.cases.filter((c) => c.outcome === "fail" || c.outcome === "error"));
   grouped(out, "Unsupported", report.cases.filter((c) => c.outcome === "unsupported"));
   grouped(out, "Skipped", report.cases.filter((c) => c.outcome === "skipped"));
+  advertisedSection(out, report.advertised ?? compareAdvertised(report));
   if (report.run.notes.length) out.push("## Notes", "", ...report.run.notes.map((n) => `- ${n}`), "");
   out.push(`## Mechanisms advertised (${report.mechanisms.length})`, "", report.mechanisms.map((m) => `\`${m.name}\``).join(", "), "");
   return out.join("\n");
@@ -52,4 +54,16 @@ function section(out: string[], title: string, cases: CaseResult[]): void {
   out.push(`## ${title} (${cases.length})`, "", "| case | outcome | evidence |", "|---|---|---|");
   for (const c of cases) out.push(`| \`${c.id}\` | ${c.outcome} | ${esc(evidence(c))} |`);
   out.push("");
+}
+
+function advertisedSection(out: string[], a: AdvertisedVsActual): void {
+  out.push("## Advertised versus actual", "");
+  if (!a.findings.length) out.push("Every mechanism the cases used behaved as advertised.", "");
+  else {
+    out.push("| mechanism | finding | detail | cases |", "|---|---|---|---|");
+    for (const f of a.findings) out.push(`| ${f.mechanism} | ${f.kind} | ${esc(f.detail)} | ${f.cases.map((c) => `\`${c}\``).join("<br>")} |`);
+    out.push("");
+  }
+  if (a.unstable.length) out.push(`Unstable between two queries (not findings): ${a.unstable.map((u) => `${u.mechanism} (${u.fields.join(", ")})`).join(", ")}.`, "");
+  if (a.notExercised.length) out.push(`Advertised but not exercised by these suites (${a.notExercised.length}): ${a.notExercised.join(", ")}.`, "");
 }

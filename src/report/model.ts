@@ -4,9 +4,17 @@ import type { MechanismInfo, TokenIdentity } from "../pkcs11/token.js";
 import type { TraceEntry } from "../pkcs11/trace.js";
 import type { Value } from "../suite/model.js";
 import type { Diagnosis } from "../diagnose/diagnose.js";
+import type { AdvertisedVsActual } from "./advertised.js";
 
 export const OUTCOMES = ["pass", "fail", "unsupported", "skipped", "error"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
+
+/** A mechanism a case gave the token, for what, and (key generation) the key size in the mechanism's units. */
+export interface MechanismUse {
+  mechanism: string;
+  op: string;
+  keySize?: number;
+}
 
 export interface CaseResult {
   id: string;
@@ -21,6 +29,10 @@ export interface CaseResult {
   message: string;
   /** The attribute or parameter involved, when known. */
   attribute?: string;
+  /** The mechanism the failing call was given (for cases that did not pass). */
+  mechanism?: string;
+  /** Mechanisms the case used. */
+  uses?: MechanismUse[];
   /** What was checked independently, and by what (e.g. "signature verified by node:crypto"). */
   verified?: string[];
   durationMs: number;
@@ -46,6 +58,8 @@ export interface Report {
   mechanisms: MechanismInfo[];
   run: { suites: string[]; filter?: string; caseCount: number; keysGenerated: number; workerRestarts: number; notes: string[] };
   summary: Summary;
+  /** Written when the run finishes; `compareAdvertised` computes it for any report. */
+  advertised?: AdvertisedVsActual;
   cases: CaseResult[];
 }
 

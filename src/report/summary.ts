@@ -33,7 +33,8 @@ export function evidence(c: CaseResult): string {
   const prefix = [c.function && !c.message.includes(c.function) ? c.function : undefined, rv && !c.message.includes(c.ckr!.name) ? rv : undefined];
   const attribute = c.attribute && !c.message.includes(c.attribute) ? ` [${c.attribute}]` : "";
   const head = prefix.filter(Boolean).join(" ");
-  return `${head ? `${head}: ` : ""}${c.message}${attribute}`;
+  const diagnosis = c.diagnosis ? `. Diagnosis: ${c.diagnosis.summary}` : "";
+  return `${head ? `${head}: ` : ""}${c.message}${attribute}${diagnosis}`;
 }
 
 /** Cases with the same reason together (reasons differ only in the mechanism or key they name). */

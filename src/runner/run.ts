@@ -1,6 +1,6 @@
 // One run: provision the device, plan the cases, drive the supervisor, write the report as results
 // arrive, and always tear down, even when interrupted.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { DeviceProfile } from "../device/model.js";
@@ -8,6 +8,7 @@ import { provision } from "../device/provision.js";
 import type { PlannedCase } from "../suite/model.js";
 import { ReportWriter, readReport } from "../report/writer.js";
 import { renderMarkdown } from "../report/markdown.js";
+import { compareAdvertised } from "../report/advertised.js";
 import type { CaseResult, Report } from "../report/model.js";
 import type { TraceMode } from "../worker/protocol.js";
 import { Supervisor } from "./supervisor.js";
@@ -36,6 +37,15 @@ export interface RunOutcome {
   reportPath: string;
   writer: ReportWriter;
   status: Report["status"];
+}
+
+/** Adds the advertised-versus-actual comparison to a finished report (rewritten whole, atomically). */
+function addAnalysis(reportPath: string): void {
+  const report = readReport(reportPath);
+  const { cases, ...rest } = report;
+  const tmp = `${reportPath}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ ...rest, advertised: compareAdvertised(report), cases }).slice(0, -1)}}\n`);
+  renameSync(tmp, reportPath);
 }
 
 /** The Markdown summary beside a report; also used to render a killed run's report afterwards. */
@@ -101,6 +111,7 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
     }
     writer.update({ workerRestarts: supervisor.restarts, notes: problems });
     writer.finish(status);
+    addAnalysis(reportPath);
     writeMarkdown(reportPath);
     return { reportPath, writer, status };
   } catch (err) {

@@ -26,7 +26,7 @@ export async function executeCase(
   const t0 = performance.now();
   const keysBefore = session.keysGenerated;
   session.token.trace.reset();
-  const state: CaseState = { keys: new Map(), objects: new Map(), mine: [], verified: [] };
+  const state: CaseState = { keys: new Map(), objects: new Map(), mine: [], verified: [], op: "", uses: [] };
   let result: Pick<CaseResult, "outcome" | "message" | "function" | "ckr" | "attribute" | "diagnosis">;
   // The trace shows the case's own calls; clean-up after it (closing a poisoned session, logging
   // back in) counts in the timings but would bury the failing call.
@@ -34,6 +34,7 @@ export async function executeCase(
   try {
     for (const step of planned.steps) {
       state.mechanism = undefined;
+      state.op = step.op;
       await runStep(session, store, planned, state, step);
     }
     ownCalls = session.token.trace.size;
@@ -64,6 +65,8 @@ export async function executeCase(
     params: planned.params,
     ...result,
     verified: state.verified.length ? state.verified : undefined,
+    mechanism: result.outcome === "pass" ? undefined : state.mechanism?.name,
+    uses: state.uses.length ? state.uses : undefined,
     durationMs: round(performance.now() - t0),
     pkcs11Ms: round(trace.pkcs11Ms),
     calls: trace.calls,

@@ -4,6 +4,7 @@ import type { FromWorker, ToWorker } from "./protocol.js";
 import { TokenSession } from "./session.js";
 import { KeyStore } from "./keys.js";
 import { executeCase } from "./execute.js";
+import type { MechanismInfo } from "../pkcs11/token.js";
 
 const send = (msg: FromWorker): void => void process.send!(msg);
 
@@ -30,9 +31,14 @@ async function handle(msg: ToWorker): Promise<void> {
       session = new TokenSession(msg.device);
       session.open();
       store = new KeyStore(session);
-      const mechanisms = session.token.mechanisms();
+      // Asked twice: what changes between two answers is volatile, not a property of the token.
+      const mechanisms = markUnstable(session.token.mechanisms(), session.token.mechanisms());
       for (const m of mechanisms) session.mechanisms.set(m.code, m);
-      send({ type: "ready", identity: session.token.identity(), mechanisms });
+      const identity = session.token.identity();
+      const again = session.token.identity();
+      const unstable = (["label", "manufacturer", "model", "serial", "firmware", "hardware", "flags"] as const).filter((k) => identity.token[k] !== again.token[k]);
+      if (unstable.length) identity.token.unstable = unstable;
+      send({ type: "ready", identity, mechanisms });
       return;
     }
     case "case": {
@@ -51,4 +57,13 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     }
   }
+}
+
+function markUnstable(first: MechanismInfo[], second: MechanismInfo[]): MechanismInfo[] {
+  const again = new Map(second.map((m) => [m.code, m]));
+  return first.map((m) => {
+    const b = again.get(m.code);
+    const unstable = b ? (["minKeySize", "maxKeySize", "flags"] as const).filter((k) => m[k] !== b[k]) : ["listed"];
+    return unstable.length ? { ...m, unstable } : m;
+  });
 }

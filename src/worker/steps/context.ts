@@ -8,6 +8,7 @@ import type { Handle, Pkcs11Token } from "../../pkcs11/token.js";
 import type { KeySpec, PlannedCase, TemplateSpec } from "../../suite/model.js";
 import type { KeyStore, TokenKey } from "../keys.js";
 import type { MechanismInPlay } from "../classify.js";
+import type { MechanismUse } from "../../report/model.js";
 import type { TokenSession } from "../session.js";
 
 export const A = (name: string) => codeOf("CKA", name)!;
@@ -19,6 +20,9 @@ export interface CaseState {
   mine: Handle[];
   mechanism?: MechanismInPlay;
   verified: string[];
+  /** The step under way, and the mechanisms given to the token so far. */
+  op: string;
+  uses: MechanismUse[];
 }
 
 export interface StepContext {
@@ -33,7 +37,31 @@ export function mechanism(session: TokenSession, state: CaseState, spec: { name:
   const m = resolveMechanism(spec as never, ctx);
   const explicit = Object.entries(spec.params ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
   state.mechanism = { ...inPlay(session, m.name), explicitParams: explicit || undefined };
+  state.uses.push({ mechanism: m.name, op: state.op });
   return m;
+}
+
+/** Key generation about to happen: the mechanism in play, and the key size in that mechanism's units. */
+export function generating(session: TokenSession, state: CaseState, spec: KeySpec): void {
+  const name = keygenMechanism(spec);
+  state.mechanism = inPlay(session, name);
+  state.uses.push({ mechanism: name, op: "generate", keySize: keySizeUnits(spec) });
+}
+
+/** PKCS#11 states key size ranges in bits, except for AES (and other block ciphers), in bytes. */
+export function keySizeUnits(spec: KeySpec): number {
+  switch (spec.type) {
+    case "RSA":
+    case "GENERIC_SECRET":
+      return spec.bits;
+    case "AES":
+      return spec.bits / 8;
+    case "EC":
+      return { "P-256": 256, "P-384": 384, "P-521": 521, secp256k1: 256 }[spec.curve];
+    case "EC_EDWARDS":
+      // The key's length in bits (32 and 57 bytes), as tokens advertise it; the field sizes would be 255 and 448.
+      return spec.curve === "Ed25519" ? 256 : 456;
+  }
 }
 
 export function inPlay(session: TokenSession, name: string): MechanismInPlay {

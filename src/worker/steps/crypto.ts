@@ -14,8 +14,7 @@ import {
   A,
   curveOf,
   dataOf,
-  inPlay,
-  keygenMechanism,
+  generating,
   keyOf,
   lastFn,
   mechanism,
@@ -31,7 +30,7 @@ import {
 async function keyStep(ctx: StepContext, step: Extract<Step, { op: "key" }>): Promise<void> {
   const { session, store, planned, state } = ctx;
   const spec = specOf(planned, step.spec);
-  if (step.source === "generate") state.mechanism = inPlay(session, keygenMechanism(spec));
+  if (step.source === "generate") generating(session, state, spec);
   const key = await store.obtain(step.spec, spec, step);
   state.keys.set(step.as ?? "key", key);
   state.verified.push(key.checked);
@@ -156,7 +155,7 @@ async function wrapStep(ctx: StepContext, step: Extract<Step, { op: "wrap" }>): 
   const { session, store, planned, state, tok } = ctx;
   const key = keyOf(state, step.key);
   const targetSpec = specOf(planned, step.target);
-  state.mechanism = inPlay(session, keygenMechanism(targetSpec));
+  generating(session, state, targetSpec);
   const target = await store.obtain(step.target, targetSpec, { op: "key", spec: step.target, source: "generate" });
   const mech = mechanism(session, state, step.mechanism);
   if (!target.secret) throw new CannotCheck(`the ${step.target} key value cannot be read to compare`);

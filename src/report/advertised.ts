@@ -1,0 +1,115 @@
+// What the token advertises (C_GetMechanismList, C_GetMechanismInfo) against what the run saw.
+import pkcs11js from "pkcs11js";
+import type { CaseResult, Report } from "./model.js";
+
+export type FindingKind =
+  | "advertised-but-failing"
+  | "working-not-advertised"
+  | "flag-not-working"
+  | "working-without-flag"
+  | "size-accepted-outside-range"
+  | "size-rejected-inside-range";
+
+export interface Finding {
+  mechanism: string;
+  kind: FindingKind;
+  detail: string;
+  cases: string[];
+}
+
+export interface AdvertisedVsActual {
+  findings: Finding[];
+  /** Values that changed between two queries of the same mechanism: volatile, not findings. */
+  unstable: { mechanism: string; fields: string[] }[];
+  /** Advertised mechanisms no case used. */
+  notExercised: string[];
+}
+
+const OP_FLAGS: Record<string, { flag: number; name: string }> = {
+  sign: { flag: pkcs11js.CKF_SIGN, name: "CKF_SIGN" },
+  verify: { flag: pkcs11js.CKF_VERIFY, name: "CKF_VERIFY" },
+  encrypt: { flag: pkcs11js.CKF_ENCRYPT, name: "CKF_ENCRYPT" },
+  decrypt: { flag: pkcs11js.CKF_DECRYPT, name: "CKF_DECRYPT" },
+  digest: { flag: pkcs11js.CKF_DIGEST, name: "CKF_DIGEST" },
+  wrap: { flag: pkcs11js.CKF_WRAP, name: "CKF_WRAP" },
+  unwrap: { flag: pkcs11js.CKF_UNWRAP, name: "CKF_UNWRAP" },
+  derive: { flag: pkcs11js.CKF_DERIVE, name: "CKF_DERIVE" },
+};
+const GENERATE = pkcs11js.CKF_GENERATE | pkcs11js.CKF_GENERATE_KEY_PAIR;
+
+export function compareAdvertised(report: Pick<Report, "mechanisms" | "cases">): AdvertisedVsActual {
+  const advertised = new Map(report.mechanisms.map((m) => [m.name, m]));
+  const findings: Finding[] = [];
+  const used = new Map<string, { passed: Set<string>; tried: Set<string>; passCases: CaseResult[]; failCases: CaseResult[] }>();
+  const entry = (name: string) => {
+    let e = used.get(name);
+    if (!e) used.set(name, (e = { passed: new Set(), tried: new Set(), passCases: [], failCases: [] }));
+    return e;
+  };
+  for (const c of report.cases) {
+    for (const u of c.uses ?? []) {
+      const e = entry(u.mechanism);
+      e.tried.add(u.op);
+      if (c.outcome === "pass") {
+        e.passed.add(u.op);
+        if (!e.passCases.includes(c)) e.passCases.push(c);
+      }
+    }
+    if ((c.outcome === "fail" || c.outcome === "unsupported") && c.mechanism) entry(c.mechanism).failCases.push(c);
+  }
+  const ids = (cs: CaseResult[]) => cs.slice(0, 5).map((c) => c.id);
+
+  for (const [name, e] of used) {
+    const info = advertised.get(name);
+    if (info && e.failCases.length && !e.passCases.length) {
+      findings.push({ mechanism: name, kind: "advertised-but-failing", detail: `advertised, but all ${e.failCases.length} case(s) using it failed: ${e.failCases[0]!.message}`, cases: ids(e.failCases) });
+    }
+    if (!info && e.passCases.length) {
+      findings.push({ mechanism: name, kind: "working-not-advertised", detail: `not in C_GetMechanismList, yet ${e.passCases.length} case(s) using it passed`, cases: ids(e.passCases) });
+    }
+    if (!info) continue;
+    for (const op of e.tried) {
+      const flag = op === "generate" ? { flag: GENERATE, name: "CKF_GENERATE(_KEY_PAIR)" } : OP_FLAGS[op];
+      if (!flag) continue;
+      const claimed = (info.flags & flag.flag) !== 0;
+      if (claimed && !e.passed.has(op)) {
+        findings.push({ mechanism: name, kind: "flag-not-working", detail: `claims ${flag.name}, but no ${op} case with it passed`, cases: ids(e.failCases) });
+      }
+      if (!claimed && e.passed.has(op)) {
+        findings.push({ mechanism: name, kind: "working-without-flag", detail: `${op} works, but ${flag.name} is not set`, cases: ids(e.passCases) });
+      }
+    }
+  }
+
+  for (const c of report.cases) {
+    for (const u of c.uses ?? []) {
+      const info = advertised.get(u.mechanism);
+      if (u.op !== "generate" || u.keySize === undefined || !info || (info.minKeySize === 0 && info.maxKeySize === 0)) continue;
+      const inside = u.keySize >= info.minKeySize && u.keySize <= info.maxKeySize;
+      const range = `${info.minKeySize}..${info.maxKeySize}`;
+      if (c.outcome === "pass" && !inside) {
+        findings.push({ mechanism: u.mechanism, kind: "size-accepted-outside-range", detail: `key size ${u.keySize} works, outside the advertised ${range}`, cases: [c.id] });
+      }
+      if (c.ckr?.name === "CKR_KEY_SIZE_RANGE" && c.mechanism === u.mechanism && inside) {
+        findings.push({ mechanism: u.mechanism, kind: "size-rejected-inside-range", detail: `key size ${u.keySize} rejected (CKR_KEY_SIZE_RANGE), inside the advertised ${range}`, cases: [c.id] });
+      }
+    }
+  }
+
+  return {
+    findings: dedupe(findings),
+    unstable: report.mechanisms.filter((m) => m.unstable?.length).map((m) => ({ mechanism: m.name, fields: m.unstable! })),
+    notExercised: report.mechanisms.filter((m) => !used.has(m.name)).map((m) => m.name),
+  };
+}
+
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Map<string, Finding>();
+  for (const f of findings) {
+    const key = `${f.mechanism}|${f.kind}|${f.detail}`;
+    const prev = seen.get(key);
+    if (prev) prev.cases = [...new Set([...prev.cases, ...f.cases])].slice(0, 5);
+    else seen.set(key, f);
+  }
+  return [...seen.values()];
+}
