@@ -5,6 +5,7 @@ import { runCommand } from "./run.js";
 import { suitesCommand, devicesCommand, summaryCommand, schemaCommand, explainCommand } from "./info.js";
 import { benchCommand } from "./bench.js";
 import { fail } from "./output.js";
+import { diffCommand } from "./diff.js";
 
 const program = new Command()
   .name("p11compat")
@@ -21,6 +22,7 @@ program
   .option("-o, --out <dir>", "directory for the report", "reports")
   .option("-m, --module <path>", "PKCS#11 module to load instead of the profile's")
   .addOption(new Option("--trace <which>", "which cases keep their PKCS#11 call trace").choices(["failed", "all", "none"]).default("failed"))
+  .option("--junit <file>", "also write the results as JUnit XML")
   .option("--diagnose <calls>", "extra calls diagnosis may spend on each failed template call (0: off)", "64")
   .option("-q, --quiet", "no progress, only the summary")
   .action(runCommand);
@@ -42,6 +44,16 @@ program
   .description("print the summary of a report (also of an interrupted one) and rewrite its Markdown")
   .argument("<report>", "a report JSON file")
   .action(summaryCommand);
+
+program
+  .command("diff")
+  .description("compare two reports case by case and mechanism by mechanism; with --baseline, exit 1 when a case that passed in OLD does not pass in NEW")
+  .argument("<old>", "a report JSON file (the baseline)")
+  .argument("<new>", "a report JSON file")
+  .option("--baseline", "regression gate: list and fail on cases that passed in <old> and do not pass in <new>")
+  .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"))
+  .option("--out <file>", "write the output to a file")
+  .action(diffCommand);
 
 program
   .command("explain")

@@ -1,6 +1,8 @@
 // `p11compat run`: the main job.
 import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
 import cliProgress from "cli-progress";
+import { renderJunit } from "../report/junit.js";
 import { loadDevice } from "../device/load.js";
 import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
@@ -22,6 +24,7 @@ interface RunFlags {
   module?: string;
   trace: TraceMode;
   diagnose: string;
+  junit?: string;
   quiet?: boolean;
 }
 
@@ -82,6 +85,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
 
   const report = readReport(outcome.reportPath);
   const markdownPath = outcome.reportPath.replace(/\.json$/, ".md");
+  if (flags.junit) writeFileSync(flags.junit, renderJunit(report));
   process.stdout.write(`\n${summaryTable(report)}\n\nreport: ${outcome.reportPath}\nsummary: ${markdownPath}\n`);
   if (outcome.status === "interrupted") process.exit(exitCode);
 }

@@ -1,6 +1,6 @@
 // The command line as a user meets it: help, listings, and clear errors for bad input.
 import { describe, expect, it } from "@jest/globals";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { CLI, ROOT, tmpDir } from "./helpers.js";
@@ -54,11 +54,35 @@ describe("p11compat CLI", () => {
     expect(r.stderr).toMatch(/no device profile "softhsn"; available: .*softhsm.*did you mean 'softhsm'\?/);
   });
 
-  it("runs a filtered selection and prints the summary table", async () => {
+  it("runs a filtered selection, prints the summary table and writes JUnit XML", async () => {
     const out = tmpDir("cli");
-    const r = await cli("run", "--suite", "digest", "--filter", "SHA256", "--out", out, "--quiet");
+    const junit = path.join(out, "junit.xml");
+    const r = await cli("run", "--suite", "digest", "--filter", "SHA256", "--out", out, "--quiet", "--junit", junit);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^digest\s+3\s+0\s+0\s+0\s+0\s+3$/m);
     expect(r.stdout).toMatch(/^report: .*softhsm-\d{8}T\d{6}Z\.json$/m);
+    const xml = readFileSync(junit, "utf8");
+    expect(xml).toContain('<testsuite name="softhsm.digest" tests="3" failures="0" errors="0" skipped="0"');
+    expect(xml.match(/<testcase /g)).toHaveLength(3);
+  });
+
+  it("diffs two reports and gates on regressions with the exit code", async () => {
+    const out = tmpDir("cli");
+    const r = await cli("run", "--suite", "digest", "--out", out, "--quiet");
+    const report = /^report: (.*)$/m.exec(r.stdout)![1]!;
+    const same = await cli("diff", "--baseline", report, report);
+    expect(same.exitCode).toBe(0);
+    expect(same.stdout).toContain("No regressions");
+    // The same report with one passing case turned into a failure: the gate must catch it.
+    const worse = JSON.parse(readFileSync(report, "utf8"));
+    worse.cases[0] = { ...worse.cases[0], outcome: "fail", function: "C_Digest", ckr: { name: "CKR_DEVICE_ERROR", code: 48 }, message: "C_Digest returned CKR_DEVICE_ERROR (0x30)" };
+    const worsePath = path.join(out, "worse.json");
+    writeFileSync(worsePath, JSON.stringify(worse));
+    const gate = await cli("diff", "--baseline", report, worsePath);
+    expect(gate.exitCode).toBe(1);
+    expect(gate.stdout).toContain(`1 regression(s)`);
+    expect(gate.stdout).toContain(`${worse.cases[0].id}: fail CKR_DEVICE_ERROR at C_Digest`);
+    const json = await cli("diff", report, worsePath, "--format", "json");
+    expect(JSON.parse(json.stdout).cases.changed).toHaveLength(1);
   });
 });
