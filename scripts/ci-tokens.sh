@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# CI: the default suites on every CI token, each diffed against its committed reference with the
+# regression gate, and one HTML matrix of all of them. Reports land in reports/ci/ (CI artifacts).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/ci-devices.sh
+out=reports/ci
+rm -rf "$out" && mkdir -p "$out"
+failed=()
+for d in "${CI_DEVICES[@]}"; do
+  echo "== $d"
+  if ! node bin/p11compat.js run --device "$d" --quiet --out "$out" --junit "$out/$d-junit.xml" >"$out/$d.log" 2>&1; then
+    cat "$out/$d.log"
+    failed+=("$d: the run could not be carried out")
+    continue
+  fi
+  report=$(ls "$out"/"$d"-*.json)
+  sed -n '/^suite/,/^total/p' "$out/$d.log"
+  if [ -f "reports/reference/$d.json" ]; then
+    if ! node bin/p11compat.js diff --baseline "reports/reference/$d.json" "$report" --out "$out/$d-diff.txt"; then
+      cat "$out/$d-diff.txt"
+      failed+=("$d: regressions against reports/reference/$d.json")
+    else
+      tail -n 1 "$out/$d-diff.txt"
+    fi
+  else
+    failed+=("$d: no reference report (npm run reference -- $d)")
+  fi
+done
+if compgen -G "$out/*-2*.json" >/dev/null && node bin/p11compat.js report --help >/dev/null 2>&1; then
+  node bin/p11compat.js report "$out"/*-2*.json --html "$out/matrix.html"
+fi
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'token runs failed:\n' >&2
+  printf '  %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo "every CI token matches its reference"
