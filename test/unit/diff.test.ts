@@ -2,19 +2,12 @@ import { describe, expect, it } from "@jest/globals";
 import { diffReports, diffText, regressions, regressionText } from "../../src/report/diff.js";
 import { renderJunit } from "../../src/report/junit.js";
 import type { CaseResult, Report } from "../../src/report/model.js";
+import { caseResult, header } from "../fixtures/reports.js";
 
 const base = (): Report => ({
-  schemaVersion: 1,
-  tool: { name: "p11compat", version: "0" },
+  ...header("a"),
   status: "complete",
-  startedAt: "2026-01-01T00:00:00.000Z",
   finishedAt: "2026-01-01T00:00:01.000Z",
-  device: { profile: "a", title: "A", file: "a.yaml" },
-  token: {
-    library: { path: "/a.so", manufacturer: "m", description: "Lib", version: "1.0", cryptokiVersion: "2.40" },
-    slot: { id: "0", description: "s" },
-    token: { label: "t", manufacturer: "m", model: "M", serial: "1", firmware: "1", hardware: "1", flags: 0 },
-  },
   mechanisms: [
     { code: 1, name: "CKM_RSA_PKCS", minKeySize: 512, maxKeySize: 4096, flags: 0x100 },
     { code: 2, name: "CKM_X", minKeySize: 0, maxKeySize: 0, flags: 0x1, unstable: ["flags"] },
@@ -24,9 +17,8 @@ const base = (): Report => ({
   cases: [c("s/one", "pass"), c("s/two", "pass"), c("s/three", "fail", { function: "C_Sign", ckr: { name: "CKR_FUNCTION_FAILED", code: 6 } })],
 });
 
-function c(id: string, outcome: CaseResult["outcome"], extra: Partial<CaseResult> = {}): CaseResult {
-  return { id, suite: "s", title: id, params: {}, outcome, message: `${outcome} <&"'>`, durationMs: 1.5, pkcs11Ms: 1, calls: 1, keysGenerated: 0, ...extra };
-}
+const c = (id: string, outcome: CaseResult["outcome"], extra: Partial<CaseResult> = {}): CaseResult =>
+  caseResult(id, outcome, { message: `${outcome} <&"'>`, durationMs: 1.5, ...extra });
 
 describe("diffReports", () => {
   it("finds outcome, CK_RV and diagnosis changes and ignores volatile fields", () => {

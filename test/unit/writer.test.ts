@@ -6,33 +6,16 @@ import type { CaseResult } from "../../src/report/model.js";
 import { summaryTable } from "../../src/report/summary.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
 import { tmpDir } from "../integration/helpers.js";
+import { caseResult, header as header_ } from "../fixtures/reports.js";
 
-const header = {
-  schemaVersion: 1 as const,
-  tool: { name: "p11compat", version: "0" },
-  startedAt: "2026-01-01T00:00:00.000Z",
-  device: { profile: "t", title: "t", file: "t.yaml" },
-  token: {
-    library: { path: "/x.so", manufacturer: "m", description: "d", version: "1.0", cryptokiVersion: "2.40" },
-    slot: { id: "00", description: "s" },
-    token: { label: "l", manufacturer: "m", model: "x", serial: "1", firmware: "1.0", hardware: "1.0", flags: 0 },
-  },
-  mechanisms: [],
-};
+const header = header_();
 
-const result = (id: string, outcome: CaseResult["outcome"], message = "ok"): CaseResult => ({
-  id,
-  suite: id.split("/")[0]!,
-  title: id,
-  params: {},
-  outcome,
-  message,
-  durationMs: 1,
-  pkcs11Ms: 0.5,
-  calls: 2,
-  keysGenerated: outcome === "pass" ? 1 : 0,
-  ...(outcome === "fail" ? { function: "C_Sign", ckr: { name: "CKR_FUNCTION_FAILED", code: 6 } } : {}),
-});
+const result = (id: string, outcome: CaseResult["outcome"], message = "ok"): CaseResult =>
+  caseResult(id, outcome, {
+    message,
+    keysGenerated: outcome === "pass" ? 1 : 0,
+    ...(outcome === "fail" ? { function: "C_Sign", ckr: { name: "CKR_FUNCTION_FAILED", code: 6 } } : {}),
+  });
 
 describe("ReportWriter", () => {
   it("keeps the file valid JSON after every append and after finishing", () => {
