@@ -90,7 +90,13 @@ export function alternatives(rejected: Attr, ctx: ProbeContext = {}): Alternativ
     default:
       out = [];
   }
-  return out.filter((a) => !same(a));
+  const seen = new Set<string>();
+  return out.filter((a) => {
+    const key = attributeBytes(a.attr).toString("hex");
+    if (same(a) || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function pad(b: Buffer, n: number): Buffer {

@@ -4,7 +4,7 @@
 // a successful replay creates are destroyed at once.
 import { attributeKind, attributeName, type Attr } from "../pkcs11/attributes.js";
 import { formatCkr, Pkcs11CallError, type Ckr, type TemplateCall } from "../pkcs11/errors.js";
-import { Budget, BudgetExhausted, minimalSubset } from "./minimise.js";
+import { Budget, BudgetExhausted, acceptedRange, minimalSubset } from "./minimise.js";
 import { alternatives, display, requiredCandidates, type ProbeContext } from "./alternatives.js";
 
 export type CulpritKind = "not-accepted" | "read-only" | "value-rejected" | "conflict";
@@ -148,15 +148,35 @@ const PARTNER_KINDS = new Set(["bool", "ulong"]);
 
 type Describe = (i: Item) => { attribute: string; template: TemplateName };
 
+/**
+ * Tries each alternative value in place of `c` (with `others` removed); when a 1-byte value of a
+ * byte string is accepted, bisects for the range of accepted byte values (e.g. a CKA_ID 0x01-0x19).
+ */
+function probeValues(c: Item, culprit: Culprit, others: Item[], fixes: Map<Item, Attr>, attempt: Try, ctx: ProbeContext): void {
+  const works = (attr: Attr) => attempt(others, { replace: new Map([...fixes, [c, attr]]) }).ok;
+  for (const a of alternatives(c.attr, ctx)) {
+    if (!works(a.attr)) {
+      culprit.rejected.push(a.display);
+      continue;
+    }
+    const one = Buffer.isBuffer(a.attr.value) && a.attr.value.length === 1 && attributeKind(c.attr.type).kind === "bytes" ? a.attr.value[0]! : undefined;
+    if (one === undefined) {
+      culprit.accepted.push(a.display);
+      continue;
+    }
+    const { from, to } = acceptedRange(0, 255, one, (v) => works({ type: c.attr.type, value: Buffer.from([v]) }));
+    const hex = (v: number) => `0x${v.toString(16).padStart(2, "0")}`;
+    culprit.accepted.push(from === to ? `1 byte, ${hex(from)}` : `1 byte from ${hex(from)} to ${hex(to)}`);
+  }
+}
+
 /** A required attribute whose value was the problem: which values the token takes instead. */
 function requiredCulprit(r: Item, removal: Item[], fixes: Map<Item, Attr>, attempt: Try, ctx: ProbeContext, describe: Describe): Culprit {
   const culprit: Culprit = { ...describe(r), kind: "value-rejected", value: display(r.attr), accepted: [], rejected: [] };
   const others = new Map([...fixes].filter(([k]) => k !== r));
   const alone = attempt(removal, { replace: others });
   if (!alone.ok) culprit.ckr = alone.ckr;
-  for (const a of alternatives(r.attr, ctx)) {
-    (attempt(removal, { replace: new Map([...others, [r, a.attr]]) }).ok ? culprit.accepted : culprit.rejected).push(a.display);
-  }
+  probeValues(r, culprit, removal, others, attempt, ctx);
   return culprit;
 }
 
@@ -191,9 +211,7 @@ function explainCulprit(
   if (alone.ckr.name === "CKR_ATTRIBUTE_READ_ONLY") culprit.kind = "read-only";
   else if (alone.ckr.name === "CKR_ATTRIBUTE_TYPE_INVALID") culprit.kind = "not-accepted";
   else {
-    for (const a of alternatives(c.attr, ctx)) {
-      (attempt(others, { replace: new Map([...fixes, [c, a.attr]]) }).ok ? culprit.accepted : culprit.rejected).push(a.display);
-    }
+    probeValues(c, culprit, others, fixes, attempt, ctx);
     // Inconsistent with what? An attribute of the working template whose removal lets this one in.
     const base = items.filter((i) => !removal.includes(i) && !fixes.has(i));
     const partnerInBase = base.find((b) => attempt([...others, b], { replace: fixes }).ok);
