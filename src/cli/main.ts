@@ -6,6 +6,7 @@ import { suitesCommand, devicesCommand, summaryCommand, schemaCommand, explainCo
 import { benchCommand } from "./bench.js";
 import { fail } from "./output.js";
 import { diffCommand } from "./diff.js";
+import { reportCommand } from "./report.js";
 
 const program = new Command()
   .name("p11compat")
@@ -54,6 +55,13 @@ program
   .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"))
   .option("--out <file>", "write the output to a file")
   .action(diffCommand);
+
+program
+  .command("report")
+  .description("the matrix across reports (tokens), matched by case id: a short text summary, or with --html one self-contained page with filters and each cell's evidence")
+  .argument("<reports...>", "report JSON files, one per token (column)")
+  .option("--html <file>", "write the matrix as one self-contained HTML file (works offline)")
+  .action(reportCommand);
 
 program
   .command("explain")
