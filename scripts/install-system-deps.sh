@@ -1,17 +1,59 @@
 #!/usr/bin/env bash
-# Installs the Debian packages p11compat's default device and tests need. Safe to re-run.
+# Installs the Debian packages of the device profiles named on the command line (default: all of
+# them) and of the tests. Safe to re-run: installs only what is missing, says one line otherwise.
+#   ./scripts/install-system-deps.sh                    # softhsm nss tpm2 opencryptoki
+#   ./scripts/install-system-deps.sh softhsm nss        # only those
+# Uses sudo when not root. Starts no service: the device profiles start the daemons they need.
 set -euo pipefail
-packages=(softhsm2 opensc openssl)
+
+declare -A device_packages=(
+  [softhsm]="softhsm2 opensc openssl"
+  [nss]="libnss3 libnss3-tools"
+  [tpm2]="libtpm2-pkcs11-1 libtpm2-pkcs11-tools swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus-daemon"
+  [opencryptoki]="opencryptoki"
+)
+all_devices=(softhsm nss tpm2 opencryptoki)
+# The tests' own, whatever the devices: chromium for the HTML report's browser test.
+test_packages=(chromium)
+
+devices=("$@")
+[ ${#devices[@]} -gt 0 ] || devices=("${all_devices[@]}")
+
+packages=("${test_packages[@]}")
+for d in "${devices[@]}"; do
+  if [ -z "${device_packages[$d]+x}" ]; then
+    echo "unknown device \"$d\"; known: ${all_devices[*]}" >&2
+    exit 2
+  fi
+  read -r -a pkgs <<<"${device_packages[$d]}"
+  packages+=("${pkgs[@]}")
+done
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "system packages present: ${packages[*]}"
+  echo "system packages present for ${devices[*]}"
   exit 0
 fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "installing: ${missing[*]}"
+echo "installing for ${devices[*]}: ${missing[*]}"
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Packages with a daemon (opencryptoki, tpm2-abrmd) must not start it here; where no policy-rc.d
+# forbids it already, one is put in place for this install only.
+policy=/usr/sbin/policy-rc.d
+added_policy=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  added_policy=1
+fi
+log=$(mktemp)
+trap '[ -z "$added_policy" ] || $sudo rm -f "$policy"; rm -f "$log"' EXIT
+# apt is chatty even with -qq: its output is shown only when it fails.
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1 || {
+  tail -20 "$log" >&2
+  exit 1
+}

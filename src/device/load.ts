@@ -7,7 +7,7 @@ import { didYouMean } from "../input/suggest.js";
 import { deviceSchema } from "./schema.js";
 import type { DeviceProfile } from "./model.js";
 
-const VARIABLES = new Set(["tmp", "device", "userPin", "soPin"]);
+const VARIABLES = new Set(["tmp", "device", "userPin", "soPin", "root", "node"]);
 
 export async function listDevices(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((f) => f.endsWith(".yaml")).sort().map((f) => path.join(dir, f));
@@ -36,6 +36,22 @@ export async function loadDevice(selector: string, dir: string): Promise<DeviceP
   check(d.teardown, ["teardown"]);
   check(d.env, ["env"]);
   check(d.libraryParameters, ["libraryParameters"]);
+  // Daemons start in set-up and stop in tear-down; a `stop` must name one that was started.
+  const started = new Set<string>();
+  (d.setup ?? []).forEach((step: Record<string, any>, i: number) => {
+    if ("stop" in step) issues.push(issueAt(src, ["setup", i, "stop"], "`stop` belongs in teardown; daemons started in setup are stopped after the teardown steps anyway"));
+    if (!("start" in step)) return;
+    if (started.has(step.start.name)) issues.push(issueAt(src, ["setup", i, "start", "name"], `a daemon named "${step.start.name}" is already started`));
+    started.add(step.start.name);
+  });
+  (d.teardown ?? []).forEach((step: Record<string, any>, i: number) => {
+    if ("start" in step) issues.push(issueAt(src, ["teardown", i, "start"], "`start` belongs in setup: a daemon started in teardown would never be stopped"));
+    if ("stop" in step && !started.has(step.stop)) {
+      issues.push(issueAt(src, ["teardown", i, "stop"], `no daemon named "${step.stop}" is started in setup${started.size ? `; started: ${[...started].join(", ")}` : ""}${didYouMean(step.stop, started)}`));
+    }
+  });
+  if (d.keys?.login === "so" && !d.pins?.so) issues.push(issueAt(src, ["keys", "login"], "keys are made as SO, but pins.so gives no SO PIN"));
+  if (d.keys?.contextLogin && !d.pins?.user) issues.push(issueAt(src, ["keys", "contextLogin"], "a context-specific login needs the user PIN, but pins.user is not given"));
   if (issues.length) throw new InputError(issues);
   return {
     id: d.device,
@@ -51,6 +67,8 @@ export async function loadDevice(selector: string, dir: string): Promise<DeviceP
     teardown: d.teardown ?? [],
     objects: d.objects ?? "session",
     throwaway: d.throwaway ?? false,
+    reinitializeAfterKeys: d.reinitializeAfterKeys,
+    keys: d.keys,
     timeouts: { caseSeconds: d.timeouts?.caseSeconds ?? 120, startSeconds: d.timeouts?.startSeconds ?? 30 },
   };
 }

@@ -12,7 +12,23 @@ export type PinSource = "generate" | "prompt" | { env: string } | { value: strin
 export type SetupStep =
   | { run: string[]; timeoutSeconds?: number }
   | { mkdir: string }
-  | { write: { path: string; content: string } };
+  | { write: { path: string; content: string } }
+  | { start: StartStep }
+  | { stop: string };
+
+/**
+ * A daemon the token needs (swtpm, a bus, a slot manager), run in the foreground as a child of
+ * p11compat in its own process group: Ctrl-C does not reach it, and it is stopped at tear-down
+ * (SIGTERM, then SIGKILL), also after a failed set-up.
+ */
+export interface StartStep {
+  /** Named in messages and by a `stop` step. */
+  name: string;
+  run: string[];
+  /** Polled until it exits 0: the daemon is ready. Without it, the next step follows at once. */
+  ready?: string[];
+  readySeconds?: number;
+}
 
 export interface DeviceProfile {
   id: string;
@@ -30,7 +46,27 @@ export interface DeviceProfile {
   objects: "session" | "token";
   /** True when the profile creates a throwaway token itself; false for a token holding real keys. */
   throwaway: boolean;
+  /**
+   * C_Finalize and C_Initialize the module again (in the same worker) after a case that brought the
+   * key generations since C_Initialize to this many: for modules that leak per generated key.
+   */
+  reinitializeAfterKeys?: number;
+  /** How the harness makes, names and uses keys on this token (defaults suit most tokens). */
+  keys?: KeyPolicy;
   timeouts: { caseSeconds: number; startSeconds: number };
+}
+
+/**
+ * Tokens such as a YubiKey through ykcs11 make and destroy keys only as SO, pick the key slot by
+ * CKA_ID, and want a context-specific login before each use of some keys.
+ */
+export interface KeyPolicy {
+  /** Who makes, imports and destroys keys: the user (default), or the SO (the user is logged in again after). */
+  login?: "user" | "so";
+  /** CKA_ID values (hex) for keys the run makes, instead of the key spec's name; each key takes the first no object on the token has. */
+  ids?: string[];
+  /** After C_SignInit / C_DecryptInit on a key with CKA_ALWAYS_AUTHENTICATE, log in with CKU_CONTEXT_SPECIFIC and the user PIN. */
+  contextLogin?: boolean;
 }
 
 export function installHint(hint: InstallHint | undefined): string {

@@ -1,16 +1,22 @@
 // Brings a device profile to life: finds the module, checks required tools, creates the private
-// temporary directory, resolves PINs and runs the setup steps; `teardown()` undoes all of it.
+// temporary directory, resolves PINs, runs the setup steps and starts the daemons they name;
+// `teardown()` undoes all of it.
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { randomInt } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline/promises";
 import { execa } from "execa";
-import { installHint, type DeviceProfile, type PinSource, type SetupStep } from "./model.js";
+import { installHint, type DeviceProfile, type PinSource, type SetupStep, type StartStep } from "./model.js";
 import type { WorkerDevice } from "../worker/protocol.js";
 
 export class DeviceError extends Error {}
+
+/** The directory p11compat is installed in (holds bin/, devices/, suites/). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 export interface Provisioned {
   device: WorkerDevice;
@@ -50,18 +56,24 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
   const tmp = await mkdtemp(path.join(os.tmpdir(), `p11compat-${profile.id}-`));
   const pins = { user: await resolvePin(profile.pins.user, "user"), so: await resolvePin(profile.pins.so, "SO") };
   const secrets = [pins.user, pins.so].filter((p): p is string => !!p);
-  const vars: Record<string, string> = { tmp, device: profile.id, userPin: pins.user ?? "", soPin: pins.so ?? "" };
+  // ${root}: p11compat's own directory (tools it ships, like bin/virtual-yubikey.js); ${node}: this Node.js.
+  const vars: Record<string, string> = { tmp, device: profile.id, userPin: pins.user ?? "", soPin: pins.so ?? "", root: ROOT, node: process.execPath };
   const env = Object.fromEntries(Object.entries(profile.env).map(([k, v]) => [k, substitute(v, vars)]));
 
+  const daemons = new Daemons();
   const teardown = async () => {
     try {
-      await runSteps(profile.teardown, vars, env, secrets);
+      await runSteps(profile.teardown, vars, env, secrets, daemons);
     } finally {
-      await rm(tmp, { recursive: true, force: true });
+      try {
+        await daemons.stopAll();
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
     }
   };
   try {
-    await runSteps(profile.setup, vars, env, secrets);
+    await runSteps(profile.setup, vars, env, secrets, daemons);
   } catch (err) {
     await teardown().catch(() => {});
     throw err;
@@ -74,6 +86,8 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
       pins,
       tokenObjects: profile.objects === "token",
       labelPrefix: `p11compat-${opts.runTag}-`,
+      keys: profile.keys,
+      reinitializeAfterKeys: profile.reinitializeAfterKeys,
     },
     env,
     teardown,
@@ -89,10 +103,12 @@ export function substitute(text: string, vars: Record<string, string>): string {
 
 const redact = (text: string, secrets: string[]) => secrets.reduce((t, s) => t.split(s).join("<redacted>"), text);
 
-async function runSteps(steps: SetupStep[], vars: Record<string, string>, env: Record<string, string>, secrets: string[]): Promise<void> {
+async function runSteps(steps: SetupStep[], vars: Record<string, string>, env: Record<string, string>, secrets: string[], daemons: Daemons): Promise<void> {
   for (const step of steps) {
     if ("mkdir" in step) await mkdir(substitute(step.mkdir, vars), { recursive: true });
     else if ("write" in step) await writeFile(substitute(step.write.path, vars), substitute(step.write.content, vars), { mode: 0o600 });
+    else if ("start" in step) await daemons.start(step.start, vars, env, secrets);
+    else if ("stop" in step) await daemons.stop(step.stop);
     else {
       const [cmd, ...args] = step.run.map((a) => substitute(a, vars));
       const shown = redact(step.run.map((a) => substitute(a, { ...vars, userPin: "<redacted>", soPin: "<redacted>" })).join(" "), secrets);
@@ -105,6 +121,107 @@ async function runSteps(steps: SetupStep[], vars: Record<string, string>, env: R
     }
   }
 }
+
+/** Last lines a process wrote, PINs redacted, for an error message. */
+const tail = (text: string, secrets: string[]) => redact(text.trim(), secrets).split("\n").slice(-5).join("\n  ");
+
+/** Whether setpriv can tie a daemon's life to p11compat's (PR_SET_PDEATHSIG), checked once. */
+let setprivFound: boolean | undefined;
+async function hasSetpriv(): Promise<boolean> {
+  if (process.platform !== "linux") return false;
+  setprivFound ??= (await execa("setpriv", ["--help"], { reject: false, stdin: "ignore" })).exitCode === 0;
+  return setprivFound;
+}
+
+interface Daemon {
+  name: string;
+  child: ChildProcess;
+  output: string;
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
+  exited: Promise<void>;
+}
+
+/**
+ * The daemons a profile starts. Each runs in the foreground as p11compat's child (so p11compat
+ * reaps it) in a process group of its own (a Ctrl-C at the terminal, which finishes the case under
+ * way, must not kill the token's daemons); on Linux setpriv --pdeathsig sends it SIGTERM if
+ * p11compat itself is killed before it could tear down.
+ */
+class Daemons {
+  private running: Daemon[] = [];
+
+  async start(step: StartStep, vars: Record<string, string>, env: Record<string, string>, secrets: string[]): Promise<void> {
+    const argv = step.run.map((a) => substitute(a, vars));
+    const shown = redact(step.run.map((a) => substitute(a, { ...vars, userPin: "<redacted>", soPin: "<redacted>" })).join(" "), secrets);
+    const wrapped = (await hasSetpriv()) ? ["setpriv", "--pdeathsig", "TERM", "--", ...argv] : argv;
+    const child = spawn(wrapped[0]!, wrapped.slice(1), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const d: Daemon = { name: step.name, child, output: "", exited: undefined as unknown as Promise<void> };
+    d.exited = new Promise<void>((resolve) => {
+      child.on("error", (err) => {
+        d.output += `\n${err.message}`;
+        d.exit ??= { code: null, signal: null };
+        resolve();
+      });
+      child.on("exit", (code, signal) => {
+        d.exit = { code, signal };
+        resolve();
+      });
+    });
+    const keep = (chunk: Buffer) => (d.output = (d.output + chunk.toString()).slice(-4000));
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    this.running.push(d);
+    const died = () => {
+      const how = d.exit!.signal ? `was killed by ${d.exit!.signal}` : d.exit!.code === null ? "could not be started" : `exited with ${d.exit!.code}`;
+      const out = tail(d.output, secrets);
+      return new DeviceError(`daemon ${step.name} (\`${shown}\`) ${how}${out ? `:\n  ${out}` : ""}`);
+    };
+    // Give a daemon that fails at once (bad option, port taken) the chance to say so.
+    await Promise.race([d.exited, sleep(100)]);
+    if (d.exit) throw died();
+    if (!step.ready) return;
+    const ready = step.ready.map((a) => substitute(a, vars));
+    const deadline = Date.now() + (step.readySeconds ?? 15) * 1000;
+    let last = "";
+    for (;;) {
+      const r = await execa(ready[0]!, ready.slice(1), { env: { ...process.env, ...env }, reject: false, stdin: "ignore", timeout: 10_000 });
+      if (r.exitCode === 0) return;
+      if (d.exit) throw died();
+      last = `${r.stderr}\n${r.stdout}`;
+      if (Date.now() > deadline) {
+        const out = tail(last, secrets);
+        throw new DeviceError(`daemon ${step.name} (\`${shown}\`) was not ready within ${step.readySeconds ?? 15} s: \`${ready.join(" ")}\` kept failing${out ? `:\n  ${out}` : ""}`);
+      }
+      await sleep(100);
+    }
+  }
+
+  /** SIGTERM to the daemon's process group, SIGKILL after 5 s; resolves when it has exited. */
+  async stop(name: string): Promise<void> {
+    const d = this.running.find((x) => x.name === name);
+    if (!d) return;
+    this.running = this.running.filter((x) => x !== d);
+    if (d.exit || d.child.pid === undefined) return;
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-d.child.pid!, sig);
+      } catch {
+        d.child.kill(sig);
+      }
+    };
+    signal("SIGTERM");
+    if (await Promise.race([d.exited.then(() => true), sleep(5000).then(() => false)])) return;
+    signal("SIGKILL");
+    await d.exited;
+  }
+
+  /** Every daemon still running, the last started first (it may depend on the earlier ones). */
+  async stopAll(): Promise<void> {
+    for (const d of [...this.running].reverse()) await this.stop(d.name);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** PINs never reach argv of the tool itself, logs or reports; `generate` makes a throwaway one. */
 async function resolvePin(source: PinSource | undefined, who: string): Promise<string | undefined> {

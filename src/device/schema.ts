@@ -21,7 +21,8 @@ const pin = {
 };
 
 const setupStep = {
-  description: "A set-up or tear-down step. ${tmp}, ${device}, ${userPin} and ${soPin} are substituted.",
+  description:
+    "A set-up or tear-down step. ${tmp}, ${device}, ${userPin}, ${soPin}, ${root} (p11compat's directory) and ${node} (this Node.js) are substituted. `start` (set-up only) runs a daemon for the whole run; `stop` (tear-down only) stops one early, the rest are stopped after the tear-down steps.",
   oneOf: [
     {
       type: "object",
@@ -45,6 +46,32 @@ const setupStep = {
           properties: { path: { type: "string", description: "File to write (mode 0600)" }, content: { type: "string", description: "Its content" } },
         },
       },
+    },
+    {
+      type: "object",
+      additionalProperties: false,
+      required: ["start"],
+      properties: {
+        start: {
+          type: "object",
+          additionalProperties: false,
+          required: ["name", "run"],
+          description:
+            "A daemon run in the foreground as p11compat's child, in its own process group, until tear-down (SIGTERM, SIGKILL after 5 s); with setpriv on Linux it also dies with p11compat",
+          properties: {
+            name: { type: "string", pattern: "^[A-Za-z0-9_.-]+$", description: "Named in messages and by a `stop` step" },
+            run: { type: "array", minItems: 1, items: { type: "string" }, description: "Command and arguments (no shell); it must not fork into the background" },
+            ready: { type: "array", minItems: 1, items: { type: "string" }, description: "Command polled until it exits 0 (the daemon is ready)" },
+            readySeconds: { type: "number", minimum: 1, description: "Give up waiting for `ready` after this long (default 15)" },
+          },
+        },
+      },
+    },
+    {
+      type: "object",
+      additionalProperties: false,
+      required: ["stop"],
+      properties: { stop: { type: "string", description: "Name of a started daemon to stop now (tear-down only)" } },
     },
   ],
 };
@@ -91,6 +118,34 @@ export const deviceSchema = {
     teardown: { type: "array", items: setupStep, description: "Steps after the run (also after a failure)" },
     objects: { type: "string", enum: ["session", "token"], description: "Create session objects (default) or token objects" },
     throwaway: { type: "boolean", description: "True when set-up creates a token that exists only for this run" },
+    reinitializeAfterKeys: {
+      type: "integer",
+      minimum: 1,
+      description:
+        "C_Finalize and C_Initialize the module again after a case that brought the key generations since C_Initialize (diagnosis experiments included) to this many; for modules that leak resources per generated key until C_Finalize (tpm2-pkcs11). Keys are then generated again as cases need them",
+    },
+    keys: {
+      type: "object",
+      additionalProperties: false,
+      description: "How the harness makes, names and uses keys on this token (for tokens like a YubiKey through ykcs11)",
+      properties: {
+        login: {
+          type: "string",
+          enum: ["user", "so"],
+          description: "Who makes, imports and destroys keys: user (default) or so (C_Login CKU_SO with the SO PIN around those calls, then the user again)",
+        },
+        ids: {
+          type: "array",
+          minItems: 1,
+          items: { type: "string", pattern: "^([0-9a-fA-F]{2})+$" },
+          description: "CKA_ID values (hex) for keys the run makes, instead of the key spec's name; each key takes the first that no object on the token has (an occupied id is never used)",
+        },
+        contextLogin: {
+          type: "boolean",
+          description: "After C_SignInit / C_DecryptInit on a key with CKA_ALWAYS_AUTHENTICATE, C_Login with CKU_CONTEXT_SPECIFIC and the user PIN",
+        },
+      },
+    },
     timeouts: {
       type: "object",
       additionalProperties: false,

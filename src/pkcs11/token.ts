@@ -45,6 +45,10 @@ export class Pkcs11Token {
   readonly lib = new pkcs11js.PKCS11();
   readonly trace = new CallTrace();
   slot?: Handle;
+  /** Called right after a successful C_SignInit / C_DecryptInit (a context-specific login goes here). */
+  afterInit?: (session: Handle, key: Handle) => void;
+  /** Successful C_GenerateKey/C_GenerateKeyPair calls since C_Initialize (diagnosis replays too). */
+  keysGeneratedSinceInit = 0;
 
   constructor(readonly modulePath: string) {}
 
@@ -53,6 +57,7 @@ export class Pkcs11Token {
     try {
       const out = thunk();
       this.trace.record(fn, args, "CKR_OK", performance.now() - t0);
+      if (fn === "C_GenerateKeyPair" || fn === "C_GenerateKey") this.keysGeneratedSinceInit++;
       return out;
     } catch (err) {
       const e = toCallError(fn, err);
@@ -64,6 +69,12 @@ export class Pkcs11Token {
 
   load(libraryParameters?: string): void {
     this.lib.load(this.modulePath);
+    this.initialize(libraryParameters);
+  }
+
+  /** C_Initialize; also after C_Finalize, to start the module afresh in the same process. */
+  initialize(libraryParameters?: string): void {
+    this.keysGeneratedSinceInit = 0;
     // Without CKF_OS_LOCKING_OK SoftHSM runs lock-free; libraryParameters loses its last char in pkcs11js.
     const options: Record<string, unknown> = { flags: pkcs11js.CKF_OS_LOCKING_OK };
     if (libraryParameters) options.libraryParameters = `${libraryParameters} `;
@@ -288,6 +299,7 @@ export class Pkcs11Token {
     this.call("C_SignInit", () => ({ mechanism: describeMechanism(mech), key: hex(key) }), () =>
       this.lib.C_SignInit(session, mech as pkcs11js.Mechanism, key),
     );
+    this.afterInit?.(session, key);
     const out = Buffer.alloc(OUT_SLACK);
     if (parts.length === 1) {
       return this.call("C_Sign", () => ({ dataLen: parts[0]!.length }), () => this.lib.C_Sign(session, nonNull(parts[0]!), out));
@@ -326,6 +338,7 @@ export class Pkcs11Token {
     this.call("C_DecryptInit", () => ({ mechanism: describeMechanism(mech), key: hex(key) }), () =>
       this.lib.C_DecryptInit(session, mech as pkcs11js.Mechanism, key),
     );
+    this.afterInit?.(session, key);
     return this.cipher("C_Decrypt", parts, (d, o) => this.lib.C_Decrypt(session, d, o), (d, o) => this.lib.C_DecryptUpdate(session, d, o), (o) => this.lib.C_DecryptFinal(session, o));
   }
 

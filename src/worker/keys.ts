@@ -63,6 +63,11 @@ export class KeyStore {
     this.cache.clear();
   }
 
+  /** After the module was initialised again: its keys are gone; what could not be made still cannot. */
+  forgetKeys(): void {
+    for (const [k, entry] of this.cache) if (!("failure" in entry)) this.cache.delete(k);
+  }
+
   async obtain(name: string, spec: KeySpec, step: KeyStep): Promise<TokenKey> {
     this.forgetIfLoggedOut();
     const cacheKey = JSON.stringify([name, spec, step.source, step.template ?? null]);
@@ -96,6 +101,21 @@ export class KeyStore {
     return key;
   }
 
+  /**
+   * CKA_ID for a key the run makes: the spec's name, or with the profile's keys.ids the first id no
+   * object on the token has (such a token picks the key's slot by CKA_ID; an occupied one is never used).
+   */
+  private keyId(name: string): Buffer {
+    const ids = this.session.device.keys?.ids;
+    if (!ids) return Buffer.from(`${name}`.slice(0, 16));
+    const s = this.session;
+    for (const hex of ids) {
+      const id = Buffer.from(hex, "hex");
+      if (s.token.find(s.objects, [{ type: A("CKA_ID"), value: id }]).length === 0) return id;
+    }
+    throw new DependencyFailure("skipped", `every CKA_ID the device profile allows for keys (${ids.length}) is taken by an object on the token`);
+  }
+
   private common(id: Buffer, label: string): Attr[] {
     const { tokenObjects, labelPrefix } = this.session.device;
     return [bool("CKA_TOKEN", tokenObjects), { type: A("CKA_LABEL"), value: Buffer.from(`${labelPrefix}${label}`) }, { type: A("CKA_ID"), value: id }];
@@ -103,8 +123,14 @@ export class KeyStore {
 
   private async generate(name: string, spec: KeySpec, step: KeyStep): Promise<TokenKey> {
     const s = this.session;
-    const id = Buffer.from(`${name}`.slice(0, 16));
+    const id = this.keyId(name);
     const key: TokenKey = { name, spec, source: "generate", checked: "key generated" };
+    return s.asKeyManager(() => this.generateAs(key, id, spec, step));
+  }
+
+  private generateAs(key: TokenKey, id: Buffer, spec: KeySpec, step: KeyStep): TokenKey {
+    const s = this.session;
+    const name = key.name;
     if (isAsymmetric(spec)) {
       const { mechanism, pub, priv } = keyPairTemplates(spec);
       const pubT = mergeTemplates([...this.common(id, name), ...pub], step.template?.public ?? {});
@@ -133,8 +159,15 @@ export class KeyStore {
     const s = this.session;
     const node = await this.nodeKey(name, spec);
     const t = importTemplates(node);
-    const id = Buffer.from(`${name}`.slice(0, 16));
+    const id = this.keyId(name);
     const key: TokenKey = { name, spec, source: "import", publicKey: node.publicKey, privateKey: node.privateKey, secret: node.secret, checked: "" };
+    return s.asKeyManager(() => this.importAs(key, id, spec, step, t));
+  }
+
+  private importAs(key: TokenKey, id: Buffer, spec: KeySpec, step: KeyStep, t: ReturnType<typeof importTemplates>): TokenKey {
+    const s = this.session;
+    const name = key.name;
+    const node = { publicKey: key.publicKey, secret: key.secret };
     if (isAsymmetric(spec)) {
       const usage = keyPairTemplates(spec);
       const privT = mergeTemplates([...this.common(id, name), bool("CKA_PRIVATE", true), bool("CKA_SENSITIVE", true), ...usage.priv.filter(isUsage), ...t.private!], step.template?.private ?? {});

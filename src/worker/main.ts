@@ -46,6 +46,15 @@ async function handle(msg: ToWorker): Promise<void> {
       if (crashOn && msg.case.id === crashOn) process.kill(process.pid, "SIGSEGV");
       if (hangOn && msg.case.id === hangOn) await new Promise(() => {});
       send({ type: "result", result: await executeCase(session, store, msg.case, msg.options) });
+      const limit = session.device.reinitializeAfterKeys;
+      if (!session.broken && limit !== undefined && session.token.keysGeneratedSinceInit >= limit) {
+        try {
+          session.reinitialize();
+          store.forgetKeys();
+        } catch (err) {
+          session.broken = `could not initialise the module again after ${limit} key generations: ${(err as Error).message}`;
+        }
+      }
       // A session that could not be restored would fail every later case: let a fresh worker take over.
       if (session.broken) setImmediate(() => process.exit(3));
       return;

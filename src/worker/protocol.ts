@@ -14,6 +14,10 @@ export interface WorkerDevice {
   tokenObjects: boolean;
   /** Prefix of CKA_LABEL on every object the run creates. */
   labelPrefix: string;
+  /** The profile's key policy: who makes keys, their CKA_IDs (hex), context-specific login. */
+  keys?: { login?: "user" | "so"; ids?: string[]; contextLogin?: boolean };
+  /** After a case that brought the key generations since C_Initialize to this many: C_Finalize, C_Initialize. */
+  reinitializeAfterKeys?: number;
 }
 
 export type TraceMode = "failed" | "all" | "none";

@@ -24,12 +24,85 @@ export class TokenSession {
   /** Bumped by every logout: C_Logout destroys private session objects, so cached keys may be gone. */
   loginEpoch = 0;
 
+  /** Nesting depth of `asKeyManager` (the SO stays logged in for nested calls). */
+  private managing = 0;
+  /** CKA_ALWAYS_AUTHENTICATE per key handle, read once (keys.contextLogin). */
+  private alwaysAuth = new Map<string, boolean>();
+
   constructor(readonly device: WorkerDevice) {
     this.token = new Pkcs11Token(device.modulePath);
+    if (device.keys?.contextLogin) this.token.afterInit = (session, key) => this.contextLogin(session, key);
+  }
+
+  /**
+   * Runs `fn` as whoever makes keys on this token: the SO when the profile says keys.login: so
+   * (ykcs11 generates, imports and deletes only then), the user is logged in again afterwards.
+   * A failed template call keeps this wrapping for diagnosis, whose experiments replay it later.
+   */
+  asKeyManager<T>(fn: () => T): T {
+    if (this.device.keys?.login !== "so" || this.managing > 0) return fn();
+    const so = this.device.pins.so;
+    if (so === undefined) throw new Error("the device profile makes keys as SO but gives no SO PIN");
+    this.managing++;
+    try {
+      if (this.isLoggedIn()) this.token.logout(this.objects);
+      this.token.login(this.objects, pkcs11js.CKU_SO, so);
+      return fn();
+    } catch (err) {
+      const call = err instanceof Pkcs11CallError ? err.templateCall : undefined;
+      if (call) {
+        const { replay, destroy } = call;
+        call.replay = (templates) => this.asKeyManager(() => replay(templates));
+        call.destroy = (h) => this.asKeyManager(() => destroy(h));
+      }
+      throw err;
+    } finally {
+      this.managing--;
+      // Back to the user; C_Logout of the SO destroys no token objects (keys.login: so is for token objects).
+      try {
+        if (this.isLoggedIn()) this.token.logout(this.objects);
+        if (this.device.pins.user !== undefined) this.login();
+      } catch (err) {
+        this.broken = `could not log the user in again after making keys as SO: ${(err as Error).message}`;
+      }
+    }
+  }
+
+  /** keys.contextLogin: the user PIN again right after C_SignInit / C_DecryptInit, for keys that always want it. */
+  private contextLogin(session: Handle, key: Handle): void {
+    const id = key.toString("hex");
+    let always = this.alwaysAuth.get(id);
+    if (always === undefined) {
+      try {
+        always = this.token.getAttribute(this.objects, key, CKA_ALWAYS_AUTHENTICATE)[0] === 1;
+      } catch {
+        always = false;
+      }
+      this.alwaysAuth.set(id, always);
+    }
+    const pin = this.device.pins.user;
+    if (!always || pin === undefined) return;
+    this.checkPinSafety();
+    this.token.login(session, CKU_CONTEXT_SPECIFIC, pin);
   }
 
   open(): void {
     this.token.load(this.device.libraryParameters);
+    this.token.selectSlot(this.device.select);
+    this.objects = this.token.openSession();
+    this.ops = this.token.openSession();
+    if (this.device.pins.user !== undefined) this.login();
+  }
+
+  /**
+   * Starts the module afresh in this process: destroys what the run created, C_Finalize, then
+   * C_Initialize, sessions and login again. For modules that leak per key generation until
+   * C_Finalize (tpm2-pkcs11). The KeyStore must then forget its keys (`KeyStore.forgetKeys`).
+   */
+  reinitialize(): void {
+    this.close();
+    this.alwaysAuth.clear(); // handles are numbered afresh
+    this.token.initialize(this.device.libraryParameters);
     this.token.selectSlot(this.device.select);
     this.objects = this.token.openSession();
     this.ops = this.token.openSession();
@@ -106,25 +179,34 @@ export class TokenSession {
       this.untrack(handle);
       throw new Error(`refusing to destroy handle ${handle.toString("hex")}: it now names an object with another label`);
     }
-    this.token.destroyObject(this.objects, handle);
+    this.asKeyManager(() => this.token.destroyObject(this.objects, handle));
     this.untrack(handle);
+    this.alwaysAuth.delete(handle.toString("hex"));
   }
 
   /** Token objects whose handle went stale: found again by their label, if it is unique to this run. */
   private destroyByLabel(label: Buffer | undefined, problems: string[]): void {
     const text = label?.toString("utf8") ?? "";
     if (!label || !text.startsWith(this.device.labelPrefix)) {
+      // Some tokens destroy related objects together (ykcs11 removes a key slot's objects with any one
+      // of them): nothing left with that label means nothing remains.
+      if (label && this.token.find(this.objects, [{ type: CKA_LABEL, value: label }, { type: CKA_TOKEN, value: true }]).length === 0) return;
       problems.push(`a token object labelled "${text}" may remain: its handle is no longer valid and its label does not identify this run`);
       return;
     }
     for (const h of this.token.find(this.objects, [{ type: CKA_LABEL, value: label }, { type: CKA_TOKEN, value: true }])) {
-      this.token.destroyObject(this.objects, h);
+      this.asKeyManager(() => this.token.destroyObject(this.objects, h));
     }
   }
 
   /** Destroy what the run created; session objects also vanish with the session. Returns failures. */
   close(): string[] {
-    for (const { handle } of [...this.created.values()]) this.dispose(handle);
+    const all = [...this.created.values()];
+    try {
+      if (all.length) this.asKeyManager(() => all.forEach(({ handle }) => this.dispose(handle)));
+    } catch (err) {
+      this.problems.push(`could not log in to destroy what the run created: ${(err as Error).message}`);
+    }
     this.token.finalize();
     return this.problems;
   }
@@ -161,3 +243,5 @@ export class TokenSession {
 
 const CKA_LABEL = codeOf("CKA", "LABEL")!;
 const CKA_TOKEN = codeOf("CKA", "TOKEN")!;
+const CKA_ALWAYS_AUTHENTICATE = codeOf("CKA", "ALWAYS_AUTHENTICATE")!;
+const CKU_CONTEXT_SPECIFIC = 2;

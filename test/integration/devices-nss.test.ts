@@ -1,0 +1,78 @@
+// The nss profile on real NSS softokn: a fresh key database in a private directory, a subset of the
+// default suites, and what softokn 3.87 does differently from PKCS#11 and from SoftHSM.
+import { beforeAll, describe, expect, it } from "@jest/globals";
+import { casesOf, runOn } from "./helpers.js";
+import { newProcesses, processes, requireDevice, tmpEntries } from "./devices-helpers.js";
+import type { Report } from "../../src/report/model.js";
+
+let report: Report;
+let leftDirs: string[];
+let leftProcs: string[];
+
+beforeAll(async () => {
+  const profile = await requireDevice("nss");
+  const dirsBefore = tmpEntries("p11compat-nss-");
+  const procsBefore = processes(/certutil/);
+  const cases = await casesOf(["keys", "encrypt", "wrap", "objects"], (id) => /aes-128|rsa-2048-e3|ed25519|unmodifiable-copy/.test(id));
+  ({ report } = await runOn(profile, cases));
+  leftDirs = tmpEntries("p11compat-nss-").filter((d) => !dirsBefore.includes(d));
+  leftProcs = newProcesses(procsBefore, /certutil/).map((p) => p.cmd);
+}, 120_000);
+
+const byId = (id: string) => {
+  const c = report.cases.find((x) => x.id === id);
+  if (!c) throw new Error(`no case ${id}`);
+  return c;
+};
+
+describe("NSS softokn (devices/nss.yaml)", () => {
+  it("runs every case to an outcome that is not a harness error, on the key database slot", () => {
+    expect(report.status).toBe("complete");
+    expect(report.cases.filter((c) => c.outcome === "error").map((c) => `${c.id}: ${c.message}`)).toEqual([]);
+    expect(report.cases.length).toBeGreaterThan(30);
+    expect(report.token.library.manufacturer).toMatch(/Mozilla/);
+    expect(report.token.token.label).toBe("p11compat");
+    expect(report.run.notes).toEqual([]);
+  });
+
+  it("passes what softokn does right, checked by node:crypto", () => {
+    expect(byId("encrypt/aes[key=aes-128,source=generate,mechanism=AES_GCM,parts=1]").outcome).toBe("pass");
+    expect(byId("wrap/aes-key-wrap[key=aes-128,source=generate,mechanism=AES_KEY_WRAP,target=aes-128]").outcome).toBe("pass");
+  });
+
+  it("fails multi-part AES-GCM and non-block-aligned ECB/CBC updates, with the CK_RV", () => {
+    expect(byId("encrypt/aes[key=aes-128,source=generate,mechanism=AES_GCM,parts=3]")).toMatchObject({
+      outcome: "fail",
+      function: "C_EncryptUpdate",
+      ckr: { name: "CKR_OPERATION_NOT_INITIALIZED", code: 0x91 },
+    });
+    expect(byId("encrypt/aes[key=aes-128,source=import,mechanism=AES_CBC,parts=3]")).toMatchObject({
+      outcome: "fail",
+      function: "C_EncryptUpdate",
+      ckr: { name: "CKR_DATA_LEN_RANGE", code: 0x21 },
+    });
+  });
+
+  it("finds that CKM_AES_KEY_WRAP_PAD is RFC 3394 over PKCS#7 padding, not RFC 5649", () => {
+    const c = byId("wrap/aes-key-wrap[key=aes-128,source=generate,mechanism=AES_KEY_WRAP_PAD,target=aes-128]");
+    expect(c).toMatchObject({ outcome: "fail", function: "C_WrapKey" });
+    expect(c.message).toContain("RFC 3394 over PKCS#7-padded data");
+  });
+
+  it("reports small RSA exponents and Ed25519 as softokn answers them", () => {
+    expect(byId("keys/make[key=rsa-2048-e3,source=generate]")).toMatchObject({
+      outcome: "fail",
+      function: "C_GenerateKeyPair",
+      ckr: { name: "CKR_ARGUMENTS_BAD", code: 0x7 },
+    });
+    const ed = byId("keys/make[key=ed25519,source=generate]");
+    expect(ed).toMatchObject({ outcome: "unsupported", function: "C_GenerateKeyPair", ckr: { name: "CKR_MECHANISM_INVALID", code: 0x70 } });
+    expect(ed.message).toContain("not in the token's mechanism list");
+    expect(byId("objects/unmodifiable-copy").message).toContain("expected CKR_ACTION_PROHIBITED, got CKR_ATTRIBUTE_READ_ONLY");
+  });
+
+  it("leaves no directory and no process behind", () => {
+    expect(leftDirs).toEqual([]);
+    expect(leftProcs).toEqual([]);
+  });
+});

@@ -1,0 +1,138 @@
+// The opencryptoki profile on the real openCryptoki 3.8 soft token. openCryptoki keeps machine-wide
+// state; the profile saves it, initialises a fresh token and puts everything back: this test checks
+// that byte for byte (with a marker file in the soft token's directory), that a second run is
+// refused while one holds the machine, and that no process is left.
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import path from "node:path";
+import { casesOf, runOn } from "./helpers.js";
+import { newProcesses, processes, requireDevice, tmpEntries, type Proc } from "./devices-helpers.js";
+import { provision } from "../../src/device/provision.js";
+import type { DeviceProfile } from "../../src/device/model.js";
+import type { Report } from "../../src/report/model.js";
+
+const ROOTS = ["/var/lib/opencryptoki", "/var/lock/opencryptoki", "/var/log/opencryptoki", "/var/run/pkcsslotd.pid", "/var/run/pkcsslotd.socket"];
+const SWTOK = "/var/lib/opencryptoki/swtok";
+const MARKER = path.join(SWTOK, "p11compat-test-marker");
+const DAEMONS = /^(pkcsslotd|flock|sleep infinity)|^\[(pkcsslotd|flock|sleep)\]/;
+
+/** Every path openCryptoki uses, with a digest of each file, and pkcsslotd's shared memory keys. */
+function machineState(): string[] {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    if (!existsSync(p)) return;
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      out.push(`${p}/ ${st.mode.toString(8)} ${st.uid}:${st.gid}`);
+      for (const e of readdirSync(p)) walk(path.join(p, e));
+    } else {
+      const digest = st.isFile() ? createHash("sha256").update(readFileSync(p)).digest("hex").slice(0, 16) : "special";
+      out.push(`${p} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${digest}`);
+    }
+  };
+  ROOTS.forEach(walk);
+  for (const e of readdirSync("/dev/shm")) if (e.startsWith("var.lib.opencryptoki.")) walk(path.join("/dev/shm", e));
+  const shm = execFileSync("ipcs", ["-m"], { encoding: "utf8" })
+    .split("\n")
+    .filter((l) => l.startsWith("0x"))
+    .map((l) => `shm ${l.split(/\s+/)[0]}`);
+  return [...out, ...shm].sort();
+}
+
+let profile: DeviceProfile;
+let report: Report;
+let before: string[];
+let after: string[];
+let duringRun: { marker: boolean; procs: Proc[] } = { marker: true, procs: [] };
+let leftProcs: Proc[];
+let leftDirs: string[];
+
+beforeAll(async () => {
+  profile = await requireDevice("opencryptoki");
+  writeFileSync(MARKER, "left by devices-opencryptoki.test.ts; restored by the profile's tear-down\n");
+  before = machineState();
+  const procsBefore = processes(DAEMONS);
+  const dirsBefore = tmpEntries("p11compat-opencryptoki-");
+  const cases = await casesOf(["keys", "sign", "encrypt", "wrap", "objects", "session"], (id) =>
+    /keys\/make\[key=(p-256|rsa-2048),|rsa-pkcs1\[key=rsa-2048,source=generate|AES_GCM,parts=1|rsa-oaep-unwrap\[key=rsa-2048,source=generate,mechanism=OAEP-sha256|objects\/secret-object|session\//.test(id),
+  );
+  ({ report } = await runOn(profile, cases, {
+    onStart: () => void (duringRun = { marker: existsSync(MARKER), procs: newProcesses(procsBefore, DAEMONS) }),
+  }));
+  after = machineState();
+  leftProcs = newProcesses(procsBefore, DAEMONS);
+  leftDirs = tmpEntries("p11compat-opencryptoki-").filter((d) => !dirsBefore.includes(d));
+}, 120_000);
+
+afterAll(() => rmSync(MARKER, { force: true }));
+
+const byId = (id: string) => {
+  const c = report.cases.find((x) => x.id === id);
+  if (!c) throw new Error(`no case ${id}`);
+  return c;
+};
+
+describe("openCryptoki 3.8 soft token (devices/opencryptoki.yaml)", () => {
+  it("runs every case to an outcome that is not a harness error, on a freshly initialised token", () => {
+    expect(report.status).toBe("complete");
+    expect(report.cases.filter((c) => c.outcome === "error").map((c) => `${c.id}: ${c.message}`)).toEqual([]);
+    expect(report.token.library.description).toMatch(/Meta PKCS11/);
+    expect(report.token.token).toMatchObject({ label: "p11compat", model: "IBM SoftTok" });
+    expect(report.run.notes).toEqual([]);
+    expect(duringRun.marker).toBe(false); // the soft token's directory was emptied for the run
+  });
+
+  it("passes RSA with node:crypto's checks and marks the mechanisms 3.8 lacks unsupported", () => {
+    expect(byId("sign/rsa-pkcs1[key=rsa-2048,source=generate,mechanism=SHA1_RSA_PKCS,parts=3]").outcome).toBe("pass");
+    expect(byId("sign/rsa-pkcs1[key=rsa-2048,source=generate,mechanism=SHA256_RSA_PKCS,parts=1]")).toMatchObject({
+      outcome: "unsupported",
+      function: "C_SignInit",
+      ckr: { name: "CKR_MECHANISM_INVALID", code: 0x70 },
+    });
+    expect(byId("keys/make[key=p-256,source=generate]")).toMatchObject({ outcome: "unsupported", function: "C_GenerateKeyPair", ckr: { name: "CKR_MECHANISM_INVALID" } });
+    expect(byId("encrypt/aes[key=aes-128,source=generate,mechanism=AES_GCM,parts=1]").message).toContain("CKM_AES_GCM is not in the token's mechanism list");
+  });
+
+  it("fails C_UnwrapKey with CKA_SENSITIVE in the template, and diagnoses it", () => {
+    const c = byId("wrap/rsa-oaep-unwrap[key=rsa-2048,source=generate,mechanism=OAEP-sha256,target=aes-128]");
+    expect(c).toMatchObject({ outcome: "fail", function: "C_UnwrapKey", ckr: { name: "CKR_ATTRIBUTE_READ_ONLY", code: 0x10 }, attribute: "CKA_SENSITIVE" });
+    expect(c.diagnosis!.summary).toContain("CKA_EXTRACTABLE cannot be set by the caller");
+    expect(byId("objects/secret-object")).toMatchObject({ outcome: "fail", function: "C_GetAttributeValue", ckr: { name: "CKR_ATTRIBUTE_TYPE_INVALID" } });
+  });
+
+  it("ran its own pkcsslotd and puts the machine's openCryptoki state back exactly", () => {
+    expect(duringRun.procs.map((p) => p.cmd)).toEqual(expect.arrayContaining(["pkcsslotd -f"]));
+    expect(after).toEqual(before);
+    expect(existsSync(MARKER)).toBe(true);
+    expect(leftProcs).toEqual([]);
+    expect(leftDirs).toEqual([]);
+  });
+
+  it("refuses a second set-up while a run holds openCryptoki, and leaves the first undisturbed", async () => {
+    const procsBefore = processes(DAEMONS);
+    const first = await provision(profile, { runTag: "first" });
+    try {
+      await expect(provision(profile, { runTag: "second" })).rejects.toThrow(/pkcsslotd is already running/);
+      expect(processes(/^pkcsslotd/).length).toBe(1);
+    } finally {
+      await first.teardown();
+    }
+    expect(machineState()).toEqual(before);
+    expect(newProcesses(procsBefore, DAEMONS)).toEqual([]);
+  }, 60_000);
+
+  it("refuses to start while another process holds the lock, and its tear-down then changes nothing", async () => {
+    const holder = spawn("sh", ["-c", "exec 9</var/lib/opencryptoki && flock 9 && echo locked && exec sleep 60"], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve()));
+      const procsBefore = processes(DAEMONS);
+      await expect(provision(profile, { runTag: "locked" })).rejects.toThrow(/daemon lock .* exited with 1:\s+another run holds the lock/);
+      expect(newProcesses(procsBefore, DAEMONS)).toEqual([]);
+      expect(machineState()).toEqual(before);
+    } finally {
+      holder.kill("SIGKILL");
+    }
+  }, 60_000);
+});
