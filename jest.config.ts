@@ -10,5 +10,8 @@ const config: Config = {
     "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "es6" } }],
   },
   testTimeout: 60_000,
+  // One test file at a time: the openCryptoki profile uses machine-wide state (and locks it), and the
+  // token tests are CPU-bound on CI's two cores anyway.
+  maxWorkers: 1,
 };
 export default config;

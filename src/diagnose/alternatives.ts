@@ -84,7 +84,9 @@ export function alternatives(rejected: Attr, ctx: ProbeContext = {}): Alternativ
     case "string": {
       const raw = attributeBytes(rejected);
       const first = raw[0] ?? 1;
-      out = [1, 2, 4, 8, 16, 20, 32].filter((n) => n !== raw.length).map((n) => alt(rejected.type, Buffer.alloc(n, first)));
+      // A vendor attribute's format is unknown: a couple of lengths tell "any value" from "this value".
+      const lengths = rejected.type >= 0x80000000 ? [1, 4] : [1, 2, 4, 8, 16, 20, 32];
+      out = lengths.filter((n) => n !== raw.length).map((n) => alt(rejected.type, Buffer.alloc(n, first)));
       break;
     }
     default:

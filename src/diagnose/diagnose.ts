@@ -49,6 +49,10 @@ export const TEMPLATE_CODES = new Set([
   "CKR_ATTRIBUTE_READ_ONLY",
   "CKR_TEMPLATE_INCONSISTENT",
   "CKR_TEMPLATE_INCOMPLETE",
+  // Codes about a size or curve, which templates carry (CKA_VALUE_LEN, CKA_MODULUS_BITS, CKA_EC_PARAMS).
+  "CKR_KEY_SIZE_RANGE",
+  "CKR_DOMAIN_PARAMS_INVALID",
+  "CKR_CURVE_NOT_SUPPORTED",
   "CKR_FUNCTION_FAILED",
   "CKR_DEVICE_ERROR",
   "CKR_GENERAL_ERROR",
@@ -70,6 +74,8 @@ interface Changes {
   added?: Item[];
 }
 type Try = (removed: Item[], changes?: Changes) => Attempt;
+
+const sameAnswer = (a: Attempt, b: Attempt) => a.ok === b.ok && (a.ok || b.ok || a.ckr.code === b.ckr.code);
 
 export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, budgetLimit: number, ctx: ProbeContext = {}): Diagnosis {
   const call = err.templateCall;
@@ -120,7 +126,8 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
       let removal: Item[] | undefined;
       if (passingAlone.length) removal = [passingAlone[0]!];
       else if (attempt(optional).ok) removal = minimalSubset(optional, (r) => attempt(r).ok);
-      else {
+      else removal = peel(items, single, again, attempt);
+      if (!removal) {
         // A required attribute's value may be what the token objects to: try others in its place.
         for (const r of required) {
           const fix = alternatives(r.attr, ctx).find((a) => attempt(optional, { replace: new Map([...fixes, [r, a.attr]]) }).ok);
@@ -128,9 +135,29 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
           if (fix) break;
         }
         if (fixes.size) removal = attempt([], { replace: fixes }).ok ? [] : minimalSubset(optional, (r) => attempt(r, { replace: fixes }).ok);
+        // Tokens do not always say CKR_TEMPLATE_INCOMPLETE when an attribute they need is gone, so
+        // "required" above may miss some: try other values for each attribute in the whole template,
+        // those whose removal changed the answer first.
+        if (!removal) {
+          const changed = (i: Item) => single.find((s) => s.i === i)!.r;
+          const order = [...items].sort(
+            (x, y) => Number(sameAnswer(changed(x), again)) - Number(sameAnswer(changed(y), again)) || kindRank(x) - kindRank(y),
+          );
+          for (const r of order) {
+            const fix = alternatives(r.attr, ctx).find((a) => attempt([], { replace: new Map([[r, a.attr]]) }).ok);
+            if (fix) {
+              fixes.set(r, fix.attr);
+              removal = [];
+              break;
+            }
+          }
+        }
       }
-      if (!removal) note = "no attribute could be removed or given another value to make the call succeed";
-      else {
+      if (!removal) {
+        // Last, something may be missing that the token does not report as missing.
+        findMissing(call, ctx, attempt, missing);
+        if (!missing.length) note = "no attribute could be removed, given another value or added to make the call succeed";
+      } else {
         for (const [r] of fixes) culprits.push(requiredCulprit(r, removal, fixes, attempt, ctx, describe));
         for (const c of removal) culprits.push(explainCulprit(c, removal, items, passingAlone, fixes, attempt, ctx, describe));
       }
@@ -141,6 +168,39 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
   const exhausted = budget.spent >= budget.limit && budget.limit > 0;
   const summary = summarise(call.fn, err.ckr, culprits, missing, note, exhausted);
   return { function: call.fn, ckr: err.ckr, culprits, missing, calls: budget.spent, budget: budget.limit, exhausted, summary };
+}
+
+/**
+ * Tokens stop at the first attribute they object to, so removing it changes the answer to the next
+ * objection: follow those changes, one layer at a time, until the call succeeds.
+ */
+function peel(items: Item[], single: { i: Item; r: Attempt }[], first: Attempt, attempt: Try): Item[] | undefined {
+  const removed: Item[] = [];
+  let answers = single;
+  let current = first;
+  for (let layer = 0; layer < 3; layer++) {
+    // The next objection must be about the template: a generic code after a removal usually means
+    // the token needed what was removed.
+    const blocker = answers.find((s) => !s.r.ok && !sameAnswer(s.r, current) && SPECIFIC.has(s.r.ckr.name));
+    if (!blocker) return undefined;
+    removed.push(blocker.i);
+    current = blocker.r;
+    answers = items.filter((i) => !removed.includes(i)).map((i) => ({ i, r: attempt([...removed, i]) }));
+    const done = answers.find((s) => s.r.ok);
+    if (done) {
+      removed.push(done.i);
+      return minimalSubset(removed, (r) => attempt(r).ok);
+    }
+  }
+  return undefined;
+}
+
+const SPECIFIC = new Set(["CKR_ATTRIBUTE_TYPE_INVALID", "CKR_ATTRIBUTE_VALUE_INVALID", "CKR_ATTRIBUTE_READ_ONLY", "CKR_TEMPLATE_INCONSISTENT"]);
+
+/** Which attributes to try other values for first: sizes and curves, then flags, then names. */
+function kindRank(i: Item): number {
+  const kind = attributeKind(i.attr.type).kind;
+  return kind === "ecParams" ? 0 : kind === "ulong" || kind === "bigint" ? 1 : kind === "bool" ? 2 : 3;
 }
 
 /** Attributes whose other values are cheap to try when looking for what a value conflicts with. */
@@ -212,6 +272,7 @@ function explainCulprit(
   else if (alone.ckr.name === "CKR_ATTRIBUTE_TYPE_INVALID") culprit.kind = "not-accepted";
   else {
     probeValues(c, culprit, others, fixes, attempt, ctx);
+    if (!culprit.accepted.length && culprit.rejected.length) culprit.kind = "not-accepted";
     // Inconsistent with what? An attribute of the working template whose removal lets this one in.
     const base = items.filter((i) => !removal.includes(i) && !fixes.has(i));
     const partnerInBase = base.find((b) => attempt([...others, b], { replace: fixes }).ok);
