@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages of the device profiles named on the command line (default: all of
 # them) and of the tests. Safe to re-run: installs only what is missing, says one line otherwise.
-#   ./scripts/install-system-deps.sh                    # softhsm nss tpm2 opencryptoki
+#   ./scripts/install-system-deps.sh                    # softhsm nss tpm2 opencryptoki virtual-yubikey
 #   ./scripts/install-system-deps.sh softhsm nss        # only those
 # Uses sudo when not root. Starts no service: the device profiles start the daemons they need.
 set -euo pipefail
@@ -11,8 +11,12 @@ declare -A device_packages=(
   [nss]="libnss3 libnss3-tools"
   [tpm2]="libtpm2-pkcs11-1 libtpm2-pkcs11-tools swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus-daemon"
   [opencryptoki]="opencryptoki"
+  # The virtual YubiKey: pcscd and vpcd carry the emulated card, ykcs11 is the module under test,
+  # yubico-piv-tool, OpenSC and ykman (yubikey-manager) are the independent clients of its tests,
+  # gcc + libc6-dev compile the small TCP_NODELAY library preloaded into the private pcscd.
+  [virtual-yubikey]="pcscd vsmartcard-vpcd ykcs11 yubico-piv-tool opensc opensc-pkcs11 yubikey-manager gcc libc6-dev util-linux"
 )
-all_devices=(softhsm nss tpm2 opencryptoki)
+all_devices=(softhsm nss tpm2 opencryptoki virtual-yubikey)
 # The tests' own, whatever the devices: chromium for the HTML report's browser test.
 test_packages=(chromium)
 

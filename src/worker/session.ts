@@ -2,7 +2,8 @@
 // Keys and objects live in `objects`; crypto operations run in `ops`, which is replaced after any
 // failed operation (an operation can stay active after an error and poison the next call).
 import pkcs11js from "pkcs11js";
-import { Pkcs11CallError } from "../pkcs11/errors.js";
+import { Pkcs11CallError, formatCkr } from "../pkcs11/errors.js";
+import { DependencyFailure } from "./outcomes.js";
 import { codeOf } from "../pkcs11/constants.js";
 import { Pkcs11Token, type Handle, type MechanismInfo } from "../pkcs11/token.js";
 import type { WorkerDevice } from "./protocol.js";
@@ -46,7 +47,14 @@ export class TokenSession {
     this.managing++;
     try {
       if (this.isLoggedIn()) this.token.logout(this.objects);
-      this.token.login(this.objects, pkcs11js.CKU_SO, so);
+      this.checkPinSafety("so");
+      try {
+        this.token.login(this.objects, pkcs11js.CKU_SO, so);
+      } catch (err) {
+        if (!(err instanceof Pkcs11CallError)) throw err;
+        const why = `the SO login that making and destroying keys needs on this token (device profile keys.login: so) failed: C_Login returned ${formatCkr(err.ckr)}`;
+        throw new DependencyFailure("fail", why, "C_Login", err.ckr);
+      }
       return fn();
     } catch (err) {
       const call = err instanceof Pkcs11CallError ? err.templateCall : undefined;
@@ -109,12 +117,16 @@ export class TokenSession {
     if (this.device.pins.user !== undefined) this.login();
   }
 
-  /** Refuse a login that could lock the token: a PIN on its final try is never spent. */
-  checkPinSafety(): void {
+  /** Refuse a login that could lock the token: a PIN (or SO PIN) on its final try is never spent. */
+  checkPinSafety(who: "user" | "so" = "user"): void {
     const flags = this.token.tokenInfo().flags;
-    if (flags & pkcs11js.CKF_USER_PIN_LOCKED) throw new PinSafetyError("the user PIN is locked (CKF_USER_PIN_LOCKED); not logging in");
-    if (flags & pkcs11js.CKF_USER_PIN_FINAL_TRY) {
-      throw new PinSafetyError("the user PIN has one try left (CKF_USER_PIN_FINAL_TRY); refusing to log in so the token cannot lock");
+    const [locked, finalTry, name] =
+      who === "user"
+        ? [pkcs11js.CKF_USER_PIN_LOCKED, pkcs11js.CKF_USER_PIN_FINAL_TRY, "USER"]
+        : [pkcs11js.CKF_SO_PIN_LOCKED, pkcs11js.CKF_SO_PIN_FINAL_TRY, "SO"];
+    if (flags & locked) throw new PinSafetyError(`the ${who === "so" ? "SO PIN" : "user PIN"} is locked (CKF_${name}_PIN_LOCKED); not logging in`);
+    if (flags & finalTry) {
+      throw new PinSafetyError(`the ${who === "so" ? "SO PIN" : "user PIN"} has one try left (CKF_${name}_PIN_FINAL_TRY); refusing to log in so the token cannot lock`);
     }
   }
 
