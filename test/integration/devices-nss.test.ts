@@ -1,7 +1,7 @@
 // The nss profile on real NSS softokn: a fresh key database in a private directory, a subset of the
 // default suites, and what softokn 3.87 does differently from PKCS#11 and from SoftHSM.
 import { beforeAll, describe, expect, it } from "@jest/globals";
-import { casesOf, runOn } from "./helpers.js";
+import { caseIn, casesOf, runOn } from "./helpers.js";
 import { newProcesses, processes, requireDevice, tmpEntries } from "./devices-helpers.js";
 import type { Report } from "../../src/report/model.js";
 
@@ -19,11 +19,7 @@ beforeAll(async () => {
   leftProcs = newProcesses(procsBefore, /certutil/).map((p) => p.cmd);
 }, 120_000);
 
-const byId = (id: string) => {
-  const c = report.cases.find((x) => x.id === id);
-  if (!c) throw new Error(`no case ${id}`);
-  return c;
-};
+const byId = (id: string) => caseIn(report, id);
 
 describe("NSS softokn (devices/nss.yaml)", () => {
   it("runs every case to an outcome that is not a harness error, on the key database slot", () => {

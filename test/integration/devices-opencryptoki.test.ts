@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync, spawn } from "node:child_process";
 import path from "node:path";
-import { casesOf, runOn } from "./helpers.js";
+import { caseIn, casesOf, runOn } from "./helpers.js";
 import { newProcesses, processes, requireDevice, tmpEntries, type Proc } from "./devices-helpers.js";
 import { provision } from "../../src/device/provision.js";
 import type { DeviceProfile } from "../../src/device/model.js";
@@ -68,11 +68,7 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(MARKER, { force: true }));
 
-const byId = (id: string) => {
-  const c = report.cases.find((x) => x.id === id);
-  if (!c) throw new Error(`no case ${id}`);
-  return c;
-};
+const byId = (id: string) => caseIn(report, id);
 
 describe("openCryptoki 3.8 soft token (devices/opencryptoki.yaml)", () => {
   it("runs every case to an outcome that is not a harness error, on a freshly initialised token", () => {

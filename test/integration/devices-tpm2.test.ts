@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { casesOf, runOn, tmpDir } from "./helpers.js";
+import { caseIn, casesOf, runOn, tmpDir } from "./helpers.js";
 import { newProcesses, processes, requireDevice, tmpEntries, type Proc } from "./devices-helpers.js";
 import type { DeviceProfile } from "../../src/device/model.js";
 import type { Report } from "../../src/report/model.js";
@@ -27,11 +27,7 @@ beforeAll(async () => {
   leftProcs = newProcesses(procsBefore, OURS);
 }, 180_000);
 
-const byId = (id: string) => {
-  const c = report.cases.find((x) => x.id === id);
-  if (!c) throw new Error(`no case ${id}`);
-  return c;
-};
+const byId = (id: string) => caseIn(report, id);
 
 describe("tpm2-pkcs11 on swtpm (devices/tpm2.yaml)", () => {
   it("runs every case to an outcome that is not a harness error", () => {

@@ -9,6 +9,7 @@ import { expandSuite } from "../../src/suite/expand.js";
 import { runCases, type RunOptions } from "../../src/runner/run.js";
 import { readReport } from "../../src/report/writer.js";
 import type { DeviceProfile } from "../../src/device/model.js";
+import type { Report } from "../../src/report/model.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SUITES = path.join(ROOT, "suites");
@@ -31,4 +32,11 @@ export async function runOn(profile: DeviceProfile, cases: RunOptions["cases"], 
   const outDir = tmpDir("out");
   const outcome = await runCases({ profile, cases, suites: [...new Set(cases.map((c) => c.suite))], outDir, trace: "failed", ...extra });
   return { ...outcome, report: readReport(outcome.reportPath), outDir };
+}
+
+/** A case of a report by id; a missing case fails the test with its id. */
+export function caseIn(report: { cases: Report["cases"] }, id: string): Report["cases"][number] {
+  const c = report.cases.find((x) => x.id === id);
+  if (!c) throw new Error(`no case ${id}`);
+  return c;
 }

@@ -1,6 +1,6 @@
 // The default suites on a real SoftHSM token: what the report says and what was checked independently.
 import { beforeAll, describe, expect, it } from "@jest/globals";
-import { casesOf, runOn, softhsm } from "./helpers.js";
+import { caseIn, casesOf, runOn, softhsm } from "./helpers.js";
 import type { Report } from "../../src/report/model.js";
 import { OUTCOMES } from "../../src/report/model.js";
 
@@ -13,11 +13,7 @@ beforeAll(async () => {
   ({ report } = await runOn(await softhsm(), cases));
 }, 600_000);
 
-const byId = (id: string) => {
-  const c = report.cases.find((x) => x.id === id);
-  if (!c) throw new Error(`no case ${id}`);
-  return c;
-};
+const byId = (id: string) => caseIn(report, id);
 
 describe("default suites on SoftHSM", () => {
   it("runs every planned case to a named outcome, none of them a harness error", () => {
