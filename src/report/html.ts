@@ -5,6 +5,7 @@
 // Everything that comes from a report is escaped: into HTML text and attributes with `escapeHtml`,
 // into the embedded JSON with `jsonForScript`, and the page's script builds the evidence panel with
 // text nodes only.
+import { createHash } from "node:crypto";
 import type { CaseResult, Outcome, Report } from "./model.js";
 import { OUTCOMES } from "./model.js";
 import type { MechanismInfo } from "../pkcs11/token.js";
@@ -414,7 +415,7 @@ function casesTable(m: Matrix): string {
       const o = cellOutcome(r);
       const detail = r ? cellDetail(r) : "";
       const title = r && r.outcome !== "pass" ? ` title="${escapeHtml(r.message)}"` : "";
-      return `<td class="c o-${o}" data-t="${t}" tabindex="0"${title}><span class="o">${OUTCOME_LABEL[o]}</span>${detail ? `<small>${breakable(detail, /(_)/g)}</small>` : ""}</td>`;
+      return `<td class="c o-${escapeHtml(o)}" data-t="${t}" tabindex="0"${title}><span class="o">${OUTCOME_LABEL[o]}</span>${detail ? `<small>${breakable(detail, /(_)/g)}</small>` : ""}</td>`;
     });
     const params = Object.entries(c.params)
       .map(([k, v]) => `${k}=${paramText(v)}`)
@@ -520,7 +521,7 @@ export function renderHtml(reports: Report[], opts: HtmlOptions = {}): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src '${SCRIPT_HASH}'; img-src data:">
 <meta name="generator" content="${escapeHtml(m.tokens[0]!.tool)}">
 <title>${escapeHtml(title)}</title>
 <style>${CSS}</style>
@@ -954,3 +955,6 @@ apply();
 fromHash();
 })();
 `;
+
+// Only this script may run in the page: inline event handlers smuggled in by a report cannot.
+const SCRIPT_HASH = `sha256-${createHash("sha256").update(SCRIPT).digest("base64")}`;

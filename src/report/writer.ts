@@ -2,7 +2,8 @@
 // and the small trailer after it (summary, status) is rewritten with each case. Killing the process
 // at any moment leaves a valid report of every finished case with status "running".
 import { closeSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { emptySummary, type CaseResult, type Report, type Summary } from "./model.js";
+import { OUTCOMES, emptySummary, type CaseResult, type Report, type Summary } from "./model.js";
+import { UsageError } from "../cli/output.js";
 
 type Header = Omit<Report, "cases" | "summary" | "run" | "finishedAt" | "status">;
 type Trailer = Pick<Report, "summary" | "run" | "finishedAt" | "status">;
@@ -64,8 +65,18 @@ export class ReportWriter {
   }
 }
 
+/** A report from disk, its shape checked: renderers embed its text, so nothing unexpected gets in. */
 export function readReport(path: string): Report {
-  const report = JSON.parse(readFileSync(path, "utf8")) as Report;
-  if (report.schemaVersion !== 1 || !Array.isArray(report.cases)) throw new Error(`${path} is not a p11compat report`);
+  let report: Report;
+  try {
+    report = JSON.parse(readFileSync(path, "utf8")) as Report;
+  } catch (err) {
+    throw new UsageError(`${path}: not readable as JSON (${(err as Error).message})`);
+  }
+  if (report?.schemaVersion !== 1 || !Array.isArray(report.cases)) throw new UsageError(`${path} is not a p11compat report (schemaVersion 1)`);
+  report.cases.forEach((c, i) => {
+    const ok = typeof c?.id === "string" && typeof c.suite === "string" && typeof c.message === "string" && (OUTCOMES as readonly string[]).includes(c.outcome);
+    if (!ok) throw new UsageError(`${path}: case ${i} is malformed (an id, suite, message and one of ${OUTCOMES.join("/")} are required)`);
+  });
   return report;
 }

@@ -66,6 +66,9 @@ describe("renderHtml", () => {
     expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:|\/\/)/i);
     expect(html).not.toMatch(/@import|url\(\s*["']?https?:/i);
     expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none';`);
+    // Only the page's own script, by hash: no inline handler a report could smuggle in would run.
+    expect(html).toMatch(/script-src 'sha256-[A-Za-z0-9+/]+=*'/);
+    expect(html).not.toMatch(/script-src[^;"]*unsafe-inline/);
     expect(html).toMatch(/^<!doctype html>/);
   });
 

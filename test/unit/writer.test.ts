@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ReportWriter, readReport } from "../../src/report/writer.js";
 import type { CaseResult } from "../../src/report/model.js";
@@ -68,5 +68,21 @@ describe("ReportWriter", () => {
     expect(md).toContain("## Unsupported (1)");
     expect(md).toContain("| not offered | 1: `b/z` |");
     expect(md).not.toContain("Run complete");
+  });
+});
+
+describe("readReport", () => {
+  it("refuses a report whose cases are not what p11compat writes, before any renderer embeds them", () => {
+    const dir = tmpDir("hostile");
+    const file = path.join(dir, "r.json");
+    const w = new ReportWriter(file, header, { suites: ["a"], caseCount: 1, keysGenerated: 0, workerRestarts: 0, notes: [] });
+    w.append(result("a/x", "pass"));
+    w.finish("complete");
+    const hostile = JSON.parse(readFileSync(file, "utf8"));
+    hostile.cases[0].outcome = 'fail" autofocus onfocus="alert(1)" x="';
+    writeFileSync(file, JSON.stringify(hostile));
+    expect(() => readReport(file)).toThrow(/case 0 is malformed/);
+    writeFileSync(file, "{");
+    expect(() => readReport(file)).toThrow(/not readable as JSON/);
   });
 });
