@@ -3,9 +3,10 @@
 import { InputError } from "../input/yamlSchema.js";
 import { DeviceError } from "../device/provision.js";
 import { WorkerStartError } from "../runner/supervisor.js";
+import { ReportFileError } from "../report/writer.js";
 
 export function fail(err: unknown): never {
-  if (err instanceof InputError || err instanceof DeviceError || err instanceof WorkerStartError || err instanceof UsageError) {
+  if (err instanceof InputError || err instanceof DeviceError || err instanceof WorkerStartError || err instanceof UsageError || err instanceof ReportFileError) {
     process.stderr.write(`p11compat: ${err.message}\n`);
   } else {
     process.stderr.write(`p11compat: internal error: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -3,7 +3,6 @@
 // at any moment leaves a valid report of every finished case with status "running".
 import { closeSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { OUTCOMES, emptySummary, type CaseResult, type Report, type Summary } from "./model.js";
-import { UsageError } from "../cli/output.js";
 
 type Header = Omit<Report, "cases" | "summary" | "run" | "finishedAt" | "status">;
 type Trailer = Pick<Report, "summary" | "run" | "finishedAt" | "status">;
@@ -65,18 +64,21 @@ export class ReportWriter {
   }
 }
 
+/** A file that is not a report p11compat could have written. */
+export class ReportFileError extends Error {}
+
 /** A report from disk, its shape checked: renderers embed its text, so nothing unexpected gets in. */
 export function readReport(path: string): Report {
   let report: Report;
   try {
     report = JSON.parse(readFileSync(path, "utf8")) as Report;
   } catch (err) {
-    throw new UsageError(`${path}: not readable as JSON (${(err as Error).message})`);
+    throw new ReportFileError(`${path}: not readable as JSON (${(err as Error).message})`);
   }
-  if (report?.schemaVersion !== 1 || !Array.isArray(report.cases)) throw new UsageError(`${path} is not a p11compat report (schemaVersion 1)`);
+  if (report?.schemaVersion !== 1 || !Array.isArray(report.cases)) throw new ReportFileError(`${path} is not a p11compat report (schemaVersion 1)`);
   report.cases.forEach((c, i) => {
     const ok = typeof c?.id === "string" && typeof c.suite === "string" && typeof c.message === "string" && (OUTCOMES as readonly string[]).includes(c.outcome);
-    if (!ok) throw new UsageError(`${path}: case ${i} is malformed (an id, suite, message and one of ${OUTCOMES.join("/")} are required)`);
+    if (!ok) throw new ReportFileError(`${path}: case ${i} is malformed (an id, suite, message and one of ${OUTCOMES.join("/")} are required)`);
   });
   return report;
 }
