@@ -10,15 +10,16 @@ declare -A device_packages=(
   [softhsm]="softhsm2 opensc openssl"
   [nss]="libnss3 libnss3-tools"
   [tpm2]="libtpm2-pkcs11-1 libtpm2-pkcs11-tools swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus-daemon"
-  [opencryptoki]="opencryptoki"
+  [opencryptoki]="opencryptoki procps"
   # The virtual YubiKey: pcscd and vpcd carry the emulated card, ykcs11 is the module under test,
   # yubico-piv-tool, OpenSC and ykman (yubikey-manager) are the independent clients of its tests,
   # gcc + libc6-dev compile the small TCP_NODELAY library preloaded into the private pcscd.
   [virtual-yubikey]="pcscd vsmartcard-vpcd ykcs11 yubico-piv-tool opensc opensc-pkcs11 yubikey-manager gcc libc6-dev util-linux"
 )
 all_devices=(softhsm nss tpm2 opencryptoki virtual-yubikey)
-# The tests' own, whatever the devices: chromium for the HTML report's browser test.
-test_packages=(chromium)
+# Always: the toolchain npm ci needs to build pkcs11js (node-gyp), and chromium for the HTML
+# report's browser test.
+test_packages=(g++ make python3 chromium)
 
 devices=("$@")
 [ ${#devices[@]} -gt 0 ] || devices=("${all_devices[@]}")
@@ -61,3 +62,8 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recomme
   tail -20 "$log" >&2
   exit 1
 }
+# The package enables pkcsslotd at boot; the opencryptoki profile starts its own and refuses to run
+# beside another, so a freshly installed one is not left to start with the machine.
+if printf '%s\n' "${missing[@]}" | grep -qx opencryptoki && command -v systemctl >/dev/null 2>&1; then
+  $sudo systemctl disable pkcsslotd.service >/dev/null 2>&1 || true
+fi
