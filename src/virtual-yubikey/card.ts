@@ -90,6 +90,11 @@ export class VirtualYubiKey implements SmartCard {
       if (this.chain && (this.chain.ins !== cmd.ins || this.chain.p1 !== cmd.p1 || this.chain.p2 !== cmd.p2)) this.chain = undefined;
       this.chain ??= { ins: cmd.ins, p1: cmd.p1, p2: cmd.p2, parts: [] };
       this.chain.parts.push(cmd.data);
+      // No PIV command carries more than a few KiB; an endless chain must not eat the process.
+      if (this.chain.parts.reduce((n, p) => n + p.length, 0) > MAX_CHAIN) {
+        this.chain = undefined;
+        throw new ApduError(SW.WRONG_LENGTH, `command chain longer than ${MAX_CHAIN} bytes`);
+      }
       return { data: Buffer.alloc(0), sw: SW.OK };
     }
     if (this.chain) {
@@ -184,3 +189,5 @@ export class BlankCard implements SmartCard {
   }
   reset(): void {}
 }
+
+const MAX_CHAIN = 64 * 1024;

@@ -92,7 +92,16 @@ export async function startCard(opts: ServeOptions): Promise<RunningCard> {
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   };
   for (const s of servers) {
+    // One reader, one connection: vpcd's. Any other connection to the port (another local user, a
+    // probe) is closed at once, so it can neither talk to the card nor end it by going away.
+    let current: unknown;
     s.on("connection", (socket) => {
+      if (current) {
+        socket.destroy();
+        return;
+      }
+      current = socket;
+      socket.on("close", () => (current = undefined));
       connected++;
       everConnected = true;
       socket.on("close", () => {
