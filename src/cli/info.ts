@@ -13,6 +13,7 @@ import { summaryTable } from "../report/summary.js";
 import { ROOT } from "../tool.js";
 import { explainCase } from "../report/explain.js";
 import { UsageError } from "./output.js";
+import { listYubikeys } from "../runner/preflight.js";
 import { DEVICES_DIR, SUITES_DIR } from "./run.js";
 
 export async function suitesCommand(flags: { suite?: string[]; ids?: boolean }): Promise<void> {
@@ -41,6 +42,11 @@ export async function devicesCommand(): Promise<void> {
     const status = problems.length ? `not usable: ${problems.join("; ")}` : `usable (${module})`;
     process.stdout.write(`${profile.id}: ${profile.title}\n    ${status}\n`);
   }
+}
+
+export async function yubikeyCommand(flags: { device: string; module?: string; serial?: string }): Promise<void> {
+  const profile = await loadDevice(flags.device, DEVICES_DIR);
+  process.stdout.write(`${await listYubikeys(profile, { modulePath: flags.module, serial: flags.serial })}\n`);
 }
 
 export async function summaryCommand(file: string): Promise<void> {

@@ -2,7 +2,7 @@
 import { Command, Option } from "commander";
 import { TOOL } from "../tool.js";
 import { runCommand } from "./run.js";
-import { suitesCommand, devicesCommand, summaryCommand, schemaCommand, explainCommand } from "./info.js";
+import { suitesCommand, devicesCommand, summaryCommand, schemaCommand, explainCommand, yubikeyCommand } from "./info.js";
 import { benchCommand } from "./bench.js";
 import { fail } from "./output.js";
 import { diffCommand } from "./diff.js";
@@ -26,7 +26,18 @@ program
   .option("--junit <file>", "also write the results as JUnit XML")
   .option("--diagnose <calls>", "extra calls diagnosis may spend on each failed template call (0: off)", "64")
   .option("-q, --quiet", "no progress, only the summary")
+  .option("--serial <n>", "use the token with this serial (a YubiKey profile refuses to guess among several); also confirms --allow-overwrite")
+  .option("--allow-overwrite <slots>", "YubiKey: slots (e.g. 82,9a) that may be written although they hold a key or certificate; needs the YubiKey's serial (--serial or token.serial)")
+  .option("--plan", "list the keys the run would make and the slots it would write, then exit without writing anything")
   .action(runCommand);
+
+program
+  .command("yubikey")
+  .description("list the YubiKeys ykcs11 sees: serial, firmware, model, PIN and management key state, and which PIV slots are free (reads only)")
+  .option("-d, --device <name|file>", "a YubiKey device profile", "yubikey")
+  .option("-m, --module <path>", "PKCS#11 module to load instead of the profile's")
+  .option("--serial <n>", "only this YubiKey")
+  .action(yubikeyCommand);
 
 program
   .command("suites")

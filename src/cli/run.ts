@@ -7,6 +7,7 @@ import { loadDevice } from "../device/load.js";
 import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { runCases } from "../runner/run.js";
+import { planRun } from "../runner/preflight.js";
 import { readReport } from "../report/writer.js";
 import { summaryTable } from "../report/summary.js";
 import type { TraceMode } from "../worker/protocol.js";
@@ -26,6 +27,9 @@ interface RunFlags {
   diagnose: string;
   junit?: string;
   quiet?: boolean;
+  serial?: string;
+  allowOverwrite?: string;
+  plan?: boolean;
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {
@@ -36,6 +40,20 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     const needle = flags.filter.toLowerCase();
     cases = cases.filter((c) => c.id.toLowerCase().includes(needle));
     if (!cases.length) throw new UsageError(`no case id contains "${flags.filter}"; \`p11compat suites --ids\` lists them`);
+  }
+
+  if (flags.plan) {
+    const text = await planRun({
+      profile,
+      cases,
+      suites: suites.map((s) => s.id),
+      modulePath: flags.module,
+      serial: flags.serial,
+      allowOverwrite: flags.allowOverwrite,
+      onPreflight: (listing) => process.stdout.write(`${listing}\n\n`),
+    });
+    process.stdout.write(`${text}\n`);
+    return;
   }
 
   // First Ctrl-C: finish the case under way, clean up, write the report. Second: stop at once.
@@ -60,6 +78,13 @@ export async function runCommand(flags: RunFlags): Promise<void> {
       ? new cliProgress.SingleBar({ format: "{bar} {value}/{total} {case}", stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
       : undefined;
   const log = (line: string) => !flags.quiet && process.stderr.write(`${line}\n`);
+  let done = 0;
+  // A line above the bar (or alone without one); touch prompts show even with --quiet: the user must act.
+  const say = (line: string, always = false) => {
+    if (flags.quiet && !always) return;
+    if (bar) bar.update(done, { case: line });
+    else process.stderr.write(`${line}\n`);
+  };
 
   const outcome = await runCases({
     profile,
@@ -72,12 +97,26 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     diagnosisBudget: budgetOf(flags.diagnose),
     signal: controller.signal,
     now: now.signal,
+    serial: flags.serial,
+    allowOverwrite: flags.allowOverwrite,
+    onPreflight: (listing) => log(listing),
+    onNotice: (line) => log(line),
+    onEvent: (event) => {
+      if (event.kind === "progress") say(event.text);
+      else if (event.kind === "touch") {
+        if (bar) process.stderr.write("\n");
+        say(`>>> ${event.text} <<<`, true);
+      }
+    },
     onStart: ({ token, mechanisms }) => {
       log(`${profile.id}: ${token.token.label} (${token.token.manufacturer} ${token.token.model}), ${token.library.description} ${token.library.version}, ${mechanisms.length} mechanisms`);
       log(`running ${cases.length} cases from ${suites.length} suites`);
       bar?.start(cases.length, 0, { case: "" });
     },
-    onCase: (result, done) => bar?.update(done, { case: result.id }),
+    onCase: (result, n) => {
+      done = n;
+      bar?.update(n, { case: result.id });
+    },
   });
   bar?.stop();
   process.off("SIGINT", onSignal);

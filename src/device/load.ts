@@ -52,6 +52,16 @@ export async function loadDevice(selector: string, dir: string): Promise<DeviceP
   });
   if (d.keys?.login === "so" && !d.pins?.so) issues.push(issueAt(src, ["keys", "login"], "keys are made as SO, but pins.so gives no SO PIN"));
   if (d.keys?.contextLogin && !d.pins?.user) issues.push(issueAt(src, ["keys", "contextLogin"], "a context-specific login needs the user PIN, but pins.user is not given"));
+  if (d.yubikey) {
+    // A YubiKey's PINs may be settled only after its listing (a prompt, or the detected factory default):
+    // set-up steps cannot use them.
+    for (const part of ["setup", "teardown", "env", "libraryParameters"]) {
+      if (/\$\{(userPin|soPin)\}/.test(JSON.stringify(d[part] ?? ""))) {
+        issues.push(issueAt(src, [part], "a YubiKey profile's PINs are settled after its pre-flight listing, so set-up cannot use ${userPin} or ${soPin}"));
+      }
+    }
+    if (!d.keys?.ids) issues.push(issueAt(src, ["yubikey"], "a YubiKey profile needs keys.ids: the CKA_IDs (slots) its keys may take"));
+  }
   if (issues.length) throw new InputError(issues);
   return {
     id: d.device,
@@ -69,6 +79,7 @@ export async function loadDevice(selector: string, dir: string): Promise<DeviceP
     throwaway: d.throwaway ?? false,
     reinitializeAfterKeys: d.reinitializeAfterKeys,
     keys: d.keys,
+    yubikey: d.yubikey,
     timeouts: { caseSeconds: d.timeouts?.caseSeconds ?? 120, startSeconds: d.timeouts?.startSeconds ?? 30 },
   };
 }

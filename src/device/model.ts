@@ -7,7 +7,8 @@ export interface InstallHint {
   note?: string;
 }
 
-export type PinSource = "generate" | "prompt" | { env: string } | { value: string };
+/** `{ env, prompt: true }`: the variable, or when it is not set a prompt (for a YubiKey, after its listing). */
+export type PinSource = "generate" | "prompt" | { env: string; prompt?: boolean } | { value: string };
 
 export type SetupStep =
   | { run: string[]; timeoutSeconds?: number }
@@ -53,6 +54,8 @@ export interface DeviceProfile {
   reinitializeAfterKeys?: number;
   /** How the harness makes, names and uses keys on this token (defaults suit most tokens). */
   keys?: KeyPolicy;
+  /** A YubiKey's PIV application through ykcs11: pre-flight listing, slot safety, factory defaults (src/device/yubikey.ts). */
+  yubikey?: YubikeySettings;
   timeouts: { caseSeconds: number; startSeconds: number };
 }
 
@@ -67,6 +70,22 @@ export interface KeyPolicy {
   ids?: string[];
   /** After C_SignInit / C_DecryptInit on a key with CKA_ALWAYS_AUTHENTICATE, log in with CKU_CONTEXT_SPECIFIC and the user PIN. */
   contextLogin?: boolean;
+}
+
+/**
+ * A real YubiKey: before anything else the run lists the YubiKeys and their PIV slots, selects one by
+ * serial, and writes keys only to empty retired slots (82-95) unless --allow-overwrite names others
+ * together with the serial.
+ */
+export interface YubikeySettings {
+  /**
+   * When the PIN's or management key's variable is not set and the YubiKey reports (PIN and management
+   * key metadata, firmware 5.3+, read with ykman without spending a try) that it still has the factory
+   * value, use that value, and say so. Otherwise the value must come from the variable or the prompt.
+   */
+  factoryDefaults?: boolean;
+  /** How to read PIV metadata (PIN, management key, slots): `ykman` (its `apdu` command, GET METADATA only) or `none`. */
+  metadata?: "ykman" | "none";
 }
 
 export function installHint(hint: InstallHint | undefined): string {

@@ -21,7 +21,23 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export interface Provisioned {
   device: WorkerDevice;
   env: Record<string, string>;
+  /** The module found (the profile's paths or --module). */
+  modulePath: string;
+  /**
+   * PINs settled only after the device's pre-flight (a YubiKey profile whose variable is not set):
+   * `resolvePins` fills them in from the confirmed factory defaults or a prompt.
+   */
+  pending: ("user" | "so")[];
+  resolvePins(defaults: PinDefaults): Promise<string[]>;
   teardown(): Promise<void>;
+}
+
+/** Factory values the device confirmed are still in use (undefined: not confirmed), and why not. */
+export interface PinDefaults {
+  user?: string;
+  so?: string;
+  /** Why a default could not be confirmed, for the message when nothing else gives the PIN. */
+  unconfirmed?: { user?: string; so?: string };
 }
 
 export interface ProvisionOptions {
@@ -54,7 +70,11 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
   if (missing.length) throw new DeviceError(`${profile.id} cannot be set up: ${missing.join("; ")}`);
 
   const tmp = await mkdtemp(path.join(os.tmpdir(), `p11compat-${profile.id}-`));
-  const pins = { user: await resolvePin(profile.pins.user, "user"), so: await resolvePin(profile.pins.so, "SO") };
+  const names = { user: "user PIN", so: profile.yubikey ? "management key (the SO PIN)" : "SO PIN" };
+  // A YubiKey's PIN not given by its variable waits for the pre-flight: a confirmed factory default, or a prompt.
+  const pending = (["user", "so"] as const).filter((who) => deferred(profile, profile.pins[who]));
+  const pins: { user?: string; so?: string } = {};
+  for (const who of ["user", "so"] as const) if (!pending.includes(who)) pins[who] = await resolvePin(profile.pins[who], names[who]);
   const secrets = [pins.user, pins.so].filter((p): p is string => !!p);
   // ${root}: p11compat's own directory (tools it ships, like bin/virtual-yubikey.js); ${node}: this Node.js.
   const vars: Record<string, string> = { tmp, device: profile.id, userPin: pins.user ?? "", soPin: pins.so ?? "", root: ROOT, node: process.execPath };
@@ -78,7 +98,34 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
     await teardown().catch(() => {});
     throw err;
   }
+  const resolvePins = async (defaults: PinDefaults): Promise<string[]> => {
+    const notes: string[] = [];
+    for (const who of pending) {
+      const source = profile.pins[who]!;
+      const variable = typeof source === "object" && "env" in source ? source.env : undefined;
+      const factory = defaults[who];
+      if (factory !== undefined) {
+        pins[who] = factory;
+        notes.push(`the ${names[who]} is the factory default: the YubiKey's metadata says it was never changed${variable ? ` ($${variable} is not set)` : ""}`);
+        continue;
+      }
+      const prompt = source === "prompt" || (typeof source === "object" && "prompt" in source && source.prompt === true);
+      const why = defaults.unconfirmed?.[who];
+      if (prompt && process.stdin.isTTY) {
+        pins[who] = await promptHidden(`${names[who]}: `);
+        continue;
+      }
+      throw new DeviceError(
+        `the ${names[who]} is needed: ${variable ? `set $${variable}` : "give it"}${prompt ? " (or run at a terminal to be asked)" : ""}` +
+          (why ? `; the factory default is used only when the YubiKey confirms it is still in use, and here ${why}` : ""),
+      );
+    }
+    return notes;
+  };
   return {
+    modulePath,
+    pending,
+    resolvePins,
     device: {
       modulePath,
       libraryParameters: profile.libraryParameters ? substitute(profile.libraryParameters, vars) : undefined,
@@ -223,6 +270,13 @@ class Daemons {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
+/** A YubiKey profile's PIN whose variable is not set: settled after the pre-flight listing. */
+function deferred(profile: DeviceProfile, source: PinSource | undefined): boolean {
+  if (!profile.yubikey || source === undefined) return false;
+  if (source === "prompt") return true;
+  return typeof source === "object" && "env" in source && !process.env[source.env];
+}
+
 /** PINs never reach argv of the tool itself, logs or reports; `generate` makes a throwaway one. */
 async function resolvePin(source: PinSource | undefined, who: string): Promise<string | undefined> {
   if (source === undefined) return undefined;
@@ -230,11 +284,11 @@ async function resolvePin(source: PinSource | undefined, who: string): Promise<s
   if (typeof source === "object" && "value" in source) return source.value;
   if (typeof source === "object" && "env" in source) {
     const value = process.env[source.env];
-    if (value === undefined) throw new DeviceError(`the ${who} PIN is taken from $${source.env}, which is not set`);
-    return value;
+    if (value !== undefined) return value;
+    if (!source.prompt) throw new DeviceError(`the ${who} is taken from $${source.env}, which is not set`);
   }
-  if (!process.stdin.isTTY) throw new DeviceError(`the ${who} PIN must be typed at a prompt, but standard input is not a terminal`);
-  return promptHidden(`${who} PIN: `);
+  if (!process.stdin.isTTY) throw new DeviceError(`the ${who} must be typed at a prompt, but standard input is not a terminal`);
+  return promptHidden(`${who}: `);
 }
 
 async function promptHidden(question: string): Promise<string> {

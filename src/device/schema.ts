@@ -15,7 +15,15 @@ const pin = {
   description: "Where a PIN comes from: generate (a throwaway token), prompt, {env: VAR} or {value: PIN} (test tokens only).",
   oneOf: [
     { type: "string", enum: ["generate", "prompt"] },
-    { type: "object", additionalProperties: false, required: ["env"], properties: { env: { type: "string", description: "Environment variable holding the PIN" } } },
+    {
+      type: "object",
+      additionalProperties: false,
+      required: ["env"],
+      properties: {
+        env: { type: "string", description: "Environment variable holding the PIN" },
+        prompt: { type: "boolean", description: "Ask at the terminal when the variable is not set" },
+      },
+    },
     { type: "object", additionalProperties: false, required: ["value"], properties: { value: { type: "string", description: "The PIN itself (never for real tokens)" } } },
   ],
 };
@@ -144,6 +152,20 @@ export const deviceSchema = {
           type: "boolean",
           description: "After C_SignInit / C_DecryptInit on a key with CKA_ALWAYS_AUTHENTICATE, C_Login with CKU_CONTEXT_SPECIFIC and the user PIN",
         },
+      },
+    },
+    yubikey: {
+      type: "object",
+      additionalProperties: false,
+      description:
+        "A real YubiKey (PIV through ykcs11): the run first lists the YubiKeys and their slots, selects one by token.serial or --serial (refusing to guess among several), writes keys only to empty retired slots 82-95 (never 9a, 9c, 9d, 9e or an occupied slot unless --allow-overwrite names it together with the serial), and reports the slots that still hold its keys",
+      properties: {
+        factoryDefaults: {
+          type: "boolean",
+          description:
+            "Use the factory PIN and management key when their variables are not set and the YubiKey's metadata (firmware 5.3+, read with ykman without spending a try) says they are still the defaults",
+        },
+        metadata: { type: "string", enum: ["ykman", "none"], description: "Read PIV metadata (PIN, management key, slots) with ykman (default) or not at all" },
       },
     },
     timeouts: {

@@ -75,12 +75,18 @@ interface Changes {
 }
 type Try = (removed: Item[], changes?: Changes) => Attempt;
 
+/** An experiment that could not be carried out: diagnosis ends with what it found so far. */
+class Stopped extends Error {}
+
 const sameAnswer = (a: Attempt, b: Attempt) => a.ok === b.ok && (a.ok || b.ok || a.ckr.code === b.ckr.code);
 
 export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, budgetLimit: number, ctx: ProbeContext = {}): Diagnosis {
   const call = err.templateCall;
   const budget = new Budget(budgetLimit);
-  const items: Item[] = call.templates.flatMap((t, ti) => t.attrs.map((attr) => ({ t: ti, attr })));
+  // Fixed attributes (a CKA_ID that picks a key slot) stay in every replay exactly as they were.
+  const fixed = new Set(call.fixed ?? []);
+  const pinned = call.templates.map((t) => t.attrs.filter((a) => fixed.has(a.type)));
+  const items: Item[] = call.templates.flatMap((t, ti) => t.attrs.filter((a) => !fixed.has(a.type)).map((attr) => ({ t: ti, attr })));
   const culprits: Culprit[] = [];
   const missing: Missing[] = [];
   let note = "";
@@ -90,7 +96,7 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
     budget.charge();
     const templates = call.templates.map((t, ti) => {
       const kept = items.filter((i) => i.t === ti && !removed.includes(i)).map((i) => changes.replace?.get(i) ?? i.attr);
-      return [...kept, ...(changes.added ?? []).filter((a) => a.t === ti).map((a) => a.attr)];
+      return [...pinned[ti]!, ...kept, ...(changes.added ?? []).filter((a) => a.t === ti).map((a) => a.attr)];
     });
     try {
       for (const h of call.replay(templates)) {
@@ -103,7 +109,8 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
       return { ok: true };
     } catch (e) {
       if (e instanceof Pkcs11CallError) return { ok: false, ckr: e.ckr };
-      throw e;
+      // The harness refused the experiment (a write its safety rules forbid) or broke: stop here.
+      throw new Stopped((e as Error).message);
     }
   };
   const describe = (i: Item) => ({ attribute: attributeName(i.attr.type), template: call.templates[i.t]!.name });
@@ -163,7 +170,8 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
       }
     }
   } catch (e) {
-    if (!(e instanceof BudgetExhausted)) throw e;
+    if (e instanceof Stopped) note = [note, `diagnosis stopped: ${e.message}`].filter(Boolean).join("; ");
+    else if (!(e instanceof BudgetExhausted)) throw e;
   }
   const exhausted = budget.spent >= budget.limit && budget.limit > 0;
   const summary = summarise(call.fn, err.ckr, culprits, missing, note, exhausted);
@@ -301,7 +309,7 @@ function findMissing(
   attempt: Try,
   missing: Missing[],
 ): void {
-  const present = new Set(call.templates.flatMap((t) => t.attrs.map((a) => a.type)));
+  const present = new Set([...call.templates.flatMap((t) => t.attrs.map((a) => a.type)), ...(call.fixed ?? [])]);
   const candidates: Item[] = [];
   for (const a of requiredCandidates(call.fn, ctx)) {
     if (present.has(a.attr.type)) continue;

@@ -23,6 +23,11 @@ export interface TemplateCall {
   replay(templates: { type: number; value: boolean | number | Buffer }[][]): Buffer[];
   /** Destroys an object a successful replay created. */
   destroy(handle: Buffer): void;
+  /**
+   * Attribute types diagnosis must leave as they are (never remove, change or add): on a token that
+   * picks a key slot by CKA_ID, another CKA_ID would write another slot.
+   */
+  fixed?: number[];
 }
 
 export class Pkcs11CallError extends Error {

@@ -27,6 +27,21 @@ export interface TokenIdentity {
   token: { label: string; manufacturer: string; model: string; serial: string; firmware: string; hardware: string; flags: number; unstable?: string[] };
 }
 
+/** A token as C_GetTokenInfo shows it, with the objects anyone can see (see `inventory`). */
+export interface TokenListing {
+  slot: string;
+  label: string;
+  manufacturer: string;
+  model: string;
+  serial: string;
+  firmware: { major: number; minor: number };
+  flags: number;
+  objects: { class: number; id: string; label: string }[];
+}
+
+/** Calls that make objects from templates: what a token that picks key slots by CKA_ID must watch. */
+const WRITES = new Set(["C_GenerateKey", "C_GenerateKeyPair", "C_CreateObject", "C_CopyObject", "C_DeriveKey", "C_UnwrapKey"]);
+
 export interface Mechanism {
   mechanism: number;
   parameter?: Buffer | number | { type: number; [k: string]: unknown };
@@ -49,6 +64,14 @@ export class Pkcs11Token {
   afterInit?: (session: Handle, key: Handle) => void;
   /** Successful C_GenerateKey/C_GenerateKeyPair calls since C_Initialize (diagnosis replays too). */
   keysGeneratedSinceInit = 0;
+  /**
+   * Called before every call that makes an object from templates (C_GenerateKey(Pair), C_CreateObject,
+   * C_CopyObject, C_DeriveKey, C_UnwrapKey), diagnosis replays included; it may throw to refuse the
+   * call (the module is then not called). `after` follows a successful one.
+   */
+  writeGuard?: { before(fn: string, templates: Attr[][]): void; after(fn: string, templates: Attr[][]): void };
+  /** Attribute types diagnosis must not vary in a failed call's templates (see TemplateCall.fixed). */
+  fixedAttributes?: number[];
 
   constructor(readonly modulePath: string) {}
 
@@ -193,15 +216,64 @@ export class Pkcs11Token {
     invoke: (ts: Attr[][]) => T,
     created: (result: T) => Handle[],
   ): T {
-    const run = (ts: Attr[][]) => this.call(fn, () => args(ts), () => invoke(ts));
+    const writes = WRITES.has(fn);
+    const run = (ts: Attr[][]) => {
+      if (writes) this.writeGuard?.before(fn, ts);
+      const out = this.call(fn, () => args(ts), () => invoke(ts));
+      if (writes) this.writeGuard?.after(fn, ts);
+      return out;
+    };
     try {
       return run(templates.map((t) => t.attrs));
     } catch (err) {
       if (err instanceof Pkcs11CallError) {
-        err.templateCall = { fn, templates, replay: (ts) => created(run(ts)), destroy: (h) => this.destroyObject(session, h) };
+        err.templateCall = { fn, templates, replay: (ts) => created(run(ts)), destroy: (h) => this.destroyObject(session, h), fixed: this.fixedAttributes };
       }
       throw err;
     }
+  }
+
+  /**
+   * Every token present and, with `objects`, what each shows without a login: class, CKA_ID and label
+   * of every object. Read-only: a session of its own (read-only), no login, nothing created.
+   */
+  inventory(objects: boolean): TokenListing[] {
+    const slots = this.call("C_GetSlotList", () => ({ tokenPresent: true }), () => this.lib.C_GetSlotList(true));
+    return slots.map((slot) => {
+      const t = this.call("C_GetTokenInfo", undefined, () => this.lib.C_GetTokenInfo(slot));
+      const listing: TokenListing = {
+        slot: slot.toString("hex"),
+        label: trim(t.label),
+        manufacturer: trim(t.manufacturerID),
+        model: trim(t.model),
+        serial: trim(t.serialNumber),
+        firmware: { major: t.firmwareVersion.major, minor: t.firmwareVersion.minor },
+        flags: t.flags,
+        objects: [],
+      };
+      if (!objects) return listing;
+      const session = this.call("C_OpenSession", () => ({ flags: "CKF_SERIAL_SESSION" }), () => this.lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION));
+      try {
+        for (const h of this.find(session, [])) {
+          const read = (type: number) => {
+            try {
+              return this.getAttribute(session, h, type);
+            } catch {
+              return undefined;
+            }
+          };
+          const cls = read(pkcs11js.CKA_CLASS);
+          listing.objects.push({
+            class: cls && cls.length >= 4 ? cls.readUInt32LE(0) : -1,
+            id: read(pkcs11js.CKA_ID)?.toString("hex") ?? "",
+            label: read(pkcs11js.CKA_LABEL)?.toString("utf8") ?? "",
+          });
+        }
+      } finally {
+        this.call("C_CloseSession", undefined, () => this.lib.C_CloseSession(session));
+      }
+      return listing;
+    });
   }
 
   generateKey(session: Handle, mech: Mechanism, template: Attr[]): Handle {

@@ -6,9 +6,9 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { CaseResult } from "../report/model.js";
 import type { PlannedCase } from "../suite/model.js";
-import type { MechanismInfo, TokenIdentity } from "../pkcs11/token.js";
+import type { MechanismInfo, TokenIdentity, TokenListing } from "../pkcs11/token.js";
 import type { ImportKey } from "../plan/prefetch.js";
-import type { CaseOptions, FromWorker, ToWorker, WorkerDevice } from "../worker/protocol.js";
+import type { CaseOptions, FromWorker, ToWorker, WorkerDevice, WorkerEvent } from "../worker/protocol.js";
 
 const WORKER = fileURLToPath(new URL("../worker/main.ts", import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -21,6 +21,8 @@ export interface SupervisorOptions {
   initTimeoutMs: number;
   /** node:crypto keys each fresh worker starts making at once. */
   prefetch?: ImportKey[];
+  /** Progress, touch prompts and writes a worker reports while a case runs. */
+  onEvent?: (event: WorkerEvent) => void;
 }
 
 export class WorkerStartError extends Error {}
@@ -32,11 +34,49 @@ export class Supervisor {
   started = 0;
   /** Workers that died or were killed during a case: their clean-up never ran. */
   lost = 0;
+  /** CKA_IDs (hex) any worker of this run wrote a key under (keys.ids tokens): the run's own slots. */
+  readonly written = new Set<string>();
 
   constructor(private readonly opts: SupervisorOptions) {}
 
+  /**
+   * Loads the module in a worker of its own and lists the tokens present, with (`objects`) what each
+   * shows without a login. Nothing is written and no PIN is used; the worker exits afterwards.
+   */
+  async inspect(objects: boolean): Promise<TokenListing[]> {
+    this.spawn();
+    try {
+      const reply = await this.request({ type: "inspect", device: this.opts.device, objects }, this.opts.initTimeoutMs).catch((err: Error) => {
+        throw new WorkerStartError(`the PKCS#11 worker could not list the tokens: ${err.message}`);
+      });
+      if (reply.type === "fatal") throw new WorkerStartError(reply.message);
+      if (reply.type !== "inventory") throw new WorkerStartError(`unexpected worker reply ${reply.type}`);
+      return reply.tokens;
+    } finally {
+      this.kill();
+    }
+  }
+
   /** Starts a worker and returns what the token says about itself. */
   async start(): Promise<{ identity: TokenIdentity; mechanisms: MechanismInfo[] }> {
+    const child = this.spawn();
+    // A fresh worker may take again the slots earlier workers of this run wrote to (its own keys).
+    const device = this.written.size && this.opts.device.keys
+      ? { ...this.opts.device, keys: { ...this.opts.device.keys, own: [...new Set([...(this.opts.device.keys.own ?? []), ...this.written])] } }
+      : this.opts.device;
+    const reply = await this.request({ type: "init", device }, this.opts.initTimeoutMs).catch((err: Error) => {
+      throw new WorkerStartError(`the PKCS#11 worker did not start: ${err.message}`);
+    });
+    if (reply.type === "fatal") {
+      this.kill();
+      throw new WorkerStartError(reply.message);
+    }
+    if (reply.type !== "ready") throw new WorkerStartError(`unexpected worker reply ${reply.type}`);
+    if (this.opts.prefetch?.length) child.send({ type: "prefetch", keys: this.opts.prefetch } satisfies ToWorker);
+    return { identity: reply.identity, mechanisms: reply.mechanisms };
+  }
+
+  private spawn(): ChildProcess {
     const child = fork(WORKER, [], {
       execArgv: ["--import", TSX],
       env: { ...process.env, ...this.opts.env, NODE_OPTIONS: "" },
@@ -50,6 +90,11 @@ export class Supervisor {
     // A worker killed after a time-out may still report: only the current worker's words count.
     child.on("message", (msg: FromWorker) => {
       if (this.child !== child) return;
+      if (msg.type === "event") {
+        if (msg.event.kind === "wrote") this.written.add(msg.event.id);
+        this.opts.onEvent?.(msg.event);
+        return;
+      }
       const w = this.waiting;
       this.waiting = undefined;
       w?.resolve(msg);
@@ -64,16 +109,7 @@ export class Supervisor {
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
       w?.reject(new WorkerDied(how, stderr.trim().split("\n").slice(-3).join(" | ")));
     });
-    const reply = await this.request({ type: "init", device: this.opts.device }, this.opts.initTimeoutMs).catch((err: Error) => {
-      throw new WorkerStartError(`the PKCS#11 worker did not start: ${err.message}`);
-    });
-    if (reply.type === "fatal") {
-      this.kill();
-      throw new WorkerStartError(reply.message);
-    }
-    if (reply.type !== "ready") throw new WorkerStartError(`unexpected worker reply ${reply.type}`);
-    if (this.opts.prefetch?.length) child.send({ type: "prefetch", keys: this.opts.prefetch } satisfies ToWorker);
-    return { identity: reply.identity, mechanisms: reply.mechanisms };
+    return child;
   }
 
   /**

@@ -27,6 +27,8 @@ export interface TokenKey {
   secret?: Buffer;
   /** What was checked independently when the key was made. */
   checked: string;
+  /** Its CKA_ID (hex) on a token that picks the key slot by CKA_ID (keys.ids). */
+  id?: string;
 }
 
 type Failure = { failure: DependencyFailure };
@@ -47,6 +49,8 @@ export class KeyStore {
   /** node:crypto keys made for imports, reused across sources and runs of the same spec. */
   private nodeKeys = new Map<string, Promise<NodeKey>>();
   private epoch: number;
+  /** keys.ids: the CKA_IDs of this run's keys that are still on the token (a cached or a fresh key). */
+  private live = new Set<string>();
 
   constructor(private readonly session: TokenSession) {
     this.epoch = session.loginEpoch;
@@ -59,13 +63,18 @@ export class KeyStore {
     for (const entry of this.cache.values()) {
       if ("failure" in entry) continue;
       for (const h of [entry.publicHandle, entry.privateHandle, entry.secretHandle]) if (h) this.session.dispose(h);
+      if (entry.id) this.live.delete(entry.id);
     }
     this.cache.clear();
   }
 
   /** After the module was initialised again: its keys are gone; what could not be made still cannot. */
   forgetKeys(): void {
-    for (const [k, entry] of this.cache) if (!("failure" in entry)) this.cache.delete(k);
+    for (const [k, entry] of this.cache) {
+      if ("failure" in entry) continue;
+      this.cache.delete(k);
+      if (entry.id) this.live.delete(entry.id);
+    }
   }
 
   async obtain(name: string, spec: KeySpec, step: KeyStep): Promise<TokenKey> {
@@ -102,18 +111,57 @@ export class KeyStore {
   }
 
   /**
-   * CKA_ID for a key the run makes: the spec's name, or with the profile's keys.ids the first id no
-   * object on the token has (such a token picks the key's slot by CKA_ID; an occupied one is never used).
+   * CKA_ID for a key the run makes: the spec's name, or with keys.ids (a token that picks the key slot
+   * by CKA_ID, such as a YubiKey through ykcs11) the first allowed id that is free. This is where the
+   * slot safety rules hold, whatever the profile says:
+   * - an id that any object on the token has (a key, a certificate) is never taken, nor one the
+   *   pre-flight found occupied before the run, unless it is listed in keys.overwrite (which the worker
+   *   accepts only on the token whose serial the user confirmed) or this run itself wrote a key there;
+   * - a protected id (a YubiKey's 9a, 9c, 9d, 9e and f9) is taken only when listed in keys.overwrite;
+   * - an id holding one of this run's keys still in use is never taken for another.
+   * The id is then claimed: TokenSession refuses any write with another CKA_ID. No free id: the case
+   * is skipped, and nothing is written.
    */
   private keyId(name: string): Buffer {
-    const ids = this.session.device.keys?.ids;
+    const policy = this.session.device.keys;
+    const ids = policy?.ids;
     if (!ids) return Buffer.from(`${name}`.slice(0, 16));
     const s = this.session;
+    const overwrite = new Set(policy.overwrite ?? []);
+    const protect = new Set(policy.protect ?? []);
+    const before = new Set(policy.occupied ?? []);
+    const own = new Set([...(policy.own ?? []), ...s.written]);
+    const why = { inUse: [] as string[], occupied: [] as string[], protected: [] as string[] };
     for (const hex of ids) {
+      if (this.live.has(hex)) {
+        why.inUse.push(hex);
+        continue;
+      }
+      const allowed = overwrite.has(hex);
+      if (protect.has(hex) && !allowed) {
+        why.protected.push(hex);
+        continue;
+      }
       const id = Buffer.from(hex, "hex");
-      if (s.token.find(s.objects, [{ type: A("CKA_ID"), value: id }]).length === 0) return id;
+      const present = before.has(hex) || s.token.find(s.objects, [{ type: A("CKA_ID"), value: id }]).length > 0;
+      if (present && !allowed && !own.has(hex)) {
+        why.occupied.push(hex);
+        continue;
+      }
+      s.claimed.add(hex);
+      return id;
     }
-    throw new DependencyFailure("skipped", `every CKA_ID the device profile allows for keys (${ids.length}) is taken by an object on the token`);
+    const list = (hexes: string[]) => hexes.map((h) => s.idName(h)).join(", ");
+    const parts = [
+      why.occupied.length && `${list(why.occupied)} held a key or certificate (occupied slots are never written)`,
+      why.protected.length && `${list(why.protected)} protected`,
+      why.inUse.length && `${list(why.inUse)} in use by this run's other keys`,
+    ].filter(Boolean);
+    throw new DependencyFailure(
+      "skipped",
+      `no free slot for key ${name}: every CKA_ID this run may write is taken (${parts.join("; ")}${policy.occupied?.length ? "; other slots were occupied before the run or are protected" : ""}); nothing was written. ` +
+        `Free a slot, or allow one to be overwritten (p11compat run --allow-overwrite SLOT --serial SERIAL)`,
+    );
   }
 
   private common(id: Buffer, label: string): Attr[] {
@@ -123,9 +171,29 @@ export class KeyStore {
 
   private async generate(name: string, spec: KeySpec, step: KeyStep): Promise<TokenKey> {
     const s = this.session;
-    const id = this.keyId(name);
-    const key: TokenKey = { name, spec, source: "generate", checked: "key generated" };
-    return s.asKeyManager(() => this.generateAs(key, id, spec, step));
+    let id: Buffer;
+    try {
+      id = this.keyId(name);
+    } catch (err) {
+      // No slot to try it in: a mechanism the token does not list is still reported as unsupported.
+      const mechanism = isAsymmetric(spec) ? keyPairTemplates(spec).mechanism : secretTemplate(spec).mechanism;
+      if (err instanceof DependencyFailure && s.mechanisms.size && !s.mechanisms.has(M(mechanism))) {
+        throw new DependencyFailure("unsupported", `${mechanism} is not in the token's mechanism list (not tried: ${err.message.split(":")[0]})`);
+      }
+      throw err;
+    }
+    const key: TokenKey = { name, spec, source: "generate", checked: "key generated", id: this.slotted(id) };
+    if (s.device.yubikey && spec.type === "RSA") {
+      s.notify?.({ kind: "progress", text: `generating an RSA ${spec.bits} key in ${s.idName(id.toString("hex"))} on the YubiKey: this takes several seconds` });
+    }
+    const made = s.asKeyManager(() => this.generateAs(key, id, spec, step));
+    if (key.id) this.live.add(key.id);
+    return made;
+  }
+
+  /** The id as a slot (keys.ids), for the live set; undefined on other tokens. */
+  private slotted(id: Buffer): string | undefined {
+    return this.session.device.keys?.ids ? id.toString("hex") : undefined;
   }
 
   private generateAs(key: TokenKey, id: Buffer, spec: KeySpec, step: KeyStep): TokenKey {
@@ -160,8 +228,15 @@ export class KeyStore {
     const node = await this.nodeKey(name, spec);
     const t = importTemplates(node);
     const id = this.keyId(name);
-    const key: TokenKey = { name, spec, source: "import", publicKey: node.publicKey, privateKey: node.privateKey, secret: node.secret, checked: "" };
-    return s.asKeyManager(() => this.importAs(key, id, spec, step, t));
+    const key: TokenKey = { name, spec, source: "import", publicKey: node.publicKey, privateKey: node.privateKey, secret: node.secret, checked: "", id: this.slotted(id) };
+    // A half-made import (a private key without its public key) also sits in the slot: it stays live.
+    if (key.id) this.live.add(key.id);
+    try {
+      return s.asKeyManager(() => this.importAs(key, id, spec, step, t));
+    } catch (err) {
+      if (key.id && !key.privateHandle && !key.secretHandle) this.live.delete(key.id);
+      throw err;
+    }
   }
 
   private importAs(key: TokenKey, id: Buffer, spec: KeySpec, step: KeyStep, t: ReturnType<typeof importTemplates>): TokenKey {

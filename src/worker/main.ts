@@ -4,7 +4,7 @@ import type { FromWorker, ToWorker } from "./protocol.js";
 import { TokenSession } from "./session.js";
 import { KeyStore } from "./keys.js";
 import { executeCase } from "./execute.js";
-import type { MechanismInfo } from "../pkcs11/token.js";
+import { Pkcs11Token, type MechanismInfo } from "../pkcs11/token.js";
 
 const send = (msg: FromWorker): void => void process.send!(msg);
 
@@ -27,8 +27,22 @@ process.on("SIGINT", () => {});
 
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
+    case "inspect": {
+      // Read-only: which tokens are present and what anyone can see on them; no session stays open.
+      const token = new Pkcs11Token(msg.device.modulePath);
+      token.load(msg.device.libraryParameters);
+      let tokens;
+      try {
+        tokens = token.inventory(msg.objects);
+      } finally {
+        token.finalize();
+      }
+      send({ type: "inventory", tokens });
+      return;
+    }
     case "init": {
       session = new TokenSession(msg.device);
+      session.notify = (event) => send({ type: "event", event });
       session.open();
       store = new KeyStore(session);
       // Asked twice: what changes between two answers is volatile, not a property of the token.

@@ -6,9 +6,13 @@ import { Pkcs11CallError, formatCkr } from "../pkcs11/errors.js";
 import { DependencyFailure } from "./outcomes.js";
 import { codeOf } from "../pkcs11/constants.js";
 import { Pkcs11Token, type Handle, type MechanismInfo } from "../pkcs11/token.js";
-import type { WorkerDevice } from "./protocol.js";
+import type { Attr } from "../pkcs11/attributes.js";
+import type { WorkerDevice, WorkerEvent } from "./protocol.js";
 
 export class PinSafetyError extends Error {}
+
+/** The worker refuses to start: the token is not the one the slot policy was confirmed for. */
+export class SlotSafetyError extends Error {}
 
 export class TokenSession {
   readonly token: Pkcs11Token;
@@ -29,10 +33,59 @@ export class TokenSession {
   private managing = 0;
   /** CKA_ALWAYS_AUTHENTICATE per key handle, read once (keys.contextLogin). */
   private alwaysAuth = new Map<string, boolean>();
+  /** A YubiKey's touch policy per key handle (CKA_YUBICO_TOUCH_POLICY, ykcs11 2.3+), read once. */
+  private touchPolicy = new Map<string, number>();
+  /** Where the worker tells the supervisor about progress, touch prompts and writes. */
+  notify?: (event: WorkerEvent) => void;
+  /**
+   * On a token that picks the key slot by CKA_ID (keys.ids): the ids KeyStore.keyId handed out to this
+   * run's keys, the only ones a write may carry; and those a key was actually written under.
+   */
+  readonly claimed = new Set<string>();
+  readonly written = new Set<string>();
 
   constructor(readonly device: WorkerDevice) {
     this.token = new Pkcs11Token(device.modulePath);
-    if (device.keys?.contextLogin) this.token.afterInit = (session, key) => this.contextLogin(session, key);
+    if (device.keys?.contextLogin || device.yubikey?.keyTouch) this.token.afterInit = (session, key) => this.beforeUse(session, key);
+    if (device.keys?.ids) {
+      this.token.writeGuard = { before: (fn, ts) => this.guardWrite(fn, ts), after: (fn, ts) => this.wrote(fn, ts) };
+      this.token.fixedAttributes = [CKA_ID];
+    }
+  }
+
+  /** A CKA_ID's name in messages: a YubiKey slot ("slot 82 (CKA_ID 05)"), or the id. */
+  idName(hex: string): string {
+    const name = this.device.keys?.names?.[hex];
+    return name ? `slot ${name} (CKA_ID ${hex})` : `CKA_ID ${hex}`;
+  }
+
+  /**
+   * The last line of defence on a token whose CKA_ID picks a key slot: a call that makes objects may
+   * carry only a CKA_ID this run claimed through KeyStore.keyId (so diagnosis experiments, suite
+   * templates and everything else stay out of other slots), and while the key manager (SO) is logged
+   * in, it must carry one. Refused calls never reach the module; the case is skipped and says why.
+   */
+  private guardWrite(fn: string, templates: Attr[][]): void {
+    const ids = idsIn(templates);
+    const policy = this.device.keys!;
+    const slots = new Set([...(policy.ids ?? []), ...(policy.protect ?? []), ...(policy.occupied ?? []), ...(policy.overwrite ?? [])].map((h) => h.slice(0, 2)));
+    for (const id of ids) {
+      if (this.claimed.has(id)) continue;
+      if (this.managing > 0 || slots.has(id.slice(0, 2))) {
+        throw new DependencyFailure("skipped", `p11compat refused ${fn} with CKA_ID ${id || "(empty)"}: on this token the CKA_ID picks a key slot, and this run may write only the slots it chose for its own keys${this.claimed.size ? ` (${[...this.claimed].map((h) => this.idName(h)).join(", ")})` : ""}`, fn);
+      }
+    }
+    if (this.managing > 0 && ids.length === 0) {
+      throw new DependencyFailure("skipped", `p11compat refused ${fn} without CKA_ID while the key manager is logged in: on this token the CKA_ID picks the key slot`, fn);
+    }
+  }
+
+  private wrote(fn: string, templates: Attr[][]): void {
+    for (const id of new Set(idsIn(templates))) {
+      if (!this.claimed.has(id)) continue;
+      this.written.add(id);
+      this.notify?.({ kind: "wrote", id, fn });
+    }
   }
 
   /**
@@ -48,6 +101,7 @@ export class TokenSession {
     try {
       if (this.isLoggedIn()) this.token.logout(this.objects);
       this.checkPinSafety("so");
+      if (this.device.yubikey?.soTouch) this.notify?.({ kind: "touch", text: "touch your YubiKey: its management key (the SO login for making keys) requires a touch" });
       try {
         this.token.login(this.objects, pkcs11js.CKU_SO, so);
       } catch (err) {
@@ -76,6 +130,24 @@ export class TokenSession {
     }
   }
 
+  /** Right after C_SignInit / C_DecryptInit: a context-specific login if the key wants one, a touch prompt if it needs one. */
+  private beforeUse(session: Handle, key: Handle): void {
+    if (this.device.keys?.contextLogin) this.contextLogin(session, key);
+    if (this.device.yubikey?.keyTouch) {
+      const id = key.toString("hex");
+      let policy = this.touchPolicy.get(id);
+      if (policy === undefined) {
+        try {
+          policy = this.token.getAttribute(this.objects, key, CKA_YUBICO_TOUCH_POLICY)[0] ?? 0;
+        } catch {
+          policy = 0; // ykcs11 before 2.3 cannot tell; keys it generates have the default policy (never)
+        }
+        this.touchPolicy.set(id, policy);
+      }
+      if (policy === TOUCH_ALWAYS || policy === TOUCH_CACHED) this.notify?.({ kind: "touch", text: "touch your YubiKey: this key's touch policy requires it" });
+    }
+  }
+
   /** keys.contextLogin: the user PIN again right after C_SignInit / C_DecryptInit, for keys that always want it. */
   private contextLogin(session: Handle, key: Handle): void {
     const id = key.toString("hex");
@@ -97,6 +169,7 @@ export class TokenSession {
   open(): void {
     this.token.load(this.device.libraryParameters);
     this.token.selectSlot(this.device.select);
+    this.checkOverwriteSerial();
     this.objects = this.token.openSession();
     this.ops = this.token.openSession();
     if (this.device.pins.user !== undefined) this.login();
@@ -110,11 +183,22 @@ export class TokenSession {
   reinitialize(): void {
     this.close();
     this.alwaysAuth.clear(); // handles are numbered afresh
+    this.touchPolicy.clear();
     this.token.initialize(this.device.libraryParameters);
     this.token.selectSlot(this.device.select);
     this.objects = this.token.openSession();
     this.ops = this.token.openSession();
     if (this.device.pins.user !== undefined) this.login();
+  }
+
+  /** Slots may be overwritten only on the token whose serial the user confirmed (--allow-overwrite with --serial). */
+  private checkOverwriteSerial(): void {
+    const keys = this.device.keys;
+    if (!keys?.overwrite?.length) return;
+    const serial = this.token.tokenInfo().serialNumber.replace(/\0/g, "").trim();
+    if (!keys.serial || serial !== keys.serial) {
+      throw new SlotSafetyError(`refusing to start: overwriting ${keys.overwrite.map((h) => this.idName(h)).join(", ")} was confirmed for serial ${keys.serial ?? "(none)"}, but this token's serial is ${serial}`);
+    }
   }
 
   /** Refuse a login that could lock the token: a PIN (or SO PIN) on its final try is never spent. */
@@ -256,4 +340,14 @@ export class TokenSession {
 const CKA_LABEL = codeOf("CKA", "LABEL")!;
 const CKA_TOKEN = codeOf("CKA", "TOKEN")!;
 const CKA_ALWAYS_AUTHENTICATE = codeOf("CKA", "ALWAYS_AUTHENTICATE")!;
+const CKA_ID = codeOf("CKA", "ID")!;
 const CKU_CONTEXT_SPECIFIC = 2;
+// Yubico's vendor attribute (ykcs11 2.3+): CKA_VENDOR_DEFINED + 0x59554200 + 1; 2 = always, 3 = cached.
+const CKA_YUBICO_TOUCH_POLICY = 0x80000000 + 0x59554201;
+const TOUCH_ALWAYS = 2;
+const TOUCH_CACHED = 3;
+
+/** Every CKA_ID (hex) in the templates. */
+function idsIn(templates: Attr[][]): string[] {
+  return templates.flatMap((t) => t.filter((a) => a.type === CKA_ID).map((a) => (Buffer.isBuffer(a.value) ? a.value.toString("hex") : String(a.value))));
+}
