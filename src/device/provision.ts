@@ -69,13 +69,14 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
   const missing = await missingRequirements(profile);
   if (missing.length) throw new DeviceError(`${profile.id} cannot be set up: ${missing.join("; ")}`);
 
-  const tmp = await mkdtemp(path.join(os.tmpdir(), `p11compat-${profile.id}-`));
   const names = { user: "user PIN", so: profile.yubikey ? "management key (the SO PIN)" : "SO PIN" };
   // A YubiKey's PIN not given by its variable waits for the pre-flight: a confirmed factory default, or a prompt.
   const pending = (["user", "so"] as const).filter((who) => deferred(profile, profile.pins[who]));
   const pins: { user?: string; so?: string } = {};
   for (const who of ["user", "so"] as const) if (!pending.includes(who)) pins[who] = await resolvePin(profile.pins[who], names[who]);
   const secrets = [pins.user, pins.so].filter((p): p is string => !!p);
+  // Made once nothing before it can fail, so a refused PIN leaves no directory behind.
+  const tmp = await mkdtemp(path.join(os.tmpdir(), `p11compat-${profile.id}-`));
   // ${root}: p11compat's own directory (tools it ships, like bin/virtual-yubikey.js); ${node}: this Node.js.
   const vars: Record<string, string> = { tmp, device: profile.id, userPin: pins.user ?? "", soPin: pins.so ?? "", root: ROOT, node: process.execPath };
   const env = Object.fromEntries(Object.entries(profile.env).map(([k, v]) => [k, substitute(v, vars)]));
