@@ -13,5 +13,7 @@ const config: Config = {
   // One test file at a time: the openCryptoki profile uses machine-wide state (and locks it), and the
   // token tests are CPU-bound on CI's two cores anyway.
   maxWorkers: 1,
+  globalSetup: "<rootDir>/test/setup/global-setup.ts",
+  globalTeardown: "<rootDir>/test/setup/global-teardown.ts",
 };
 export default config;

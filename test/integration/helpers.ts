@@ -16,7 +16,8 @@ export const SUITES = path.join(ROOT, "suites");
 export const DEVICES = path.join(ROOT, "devices");
 export const CLI = path.join(ROOT, "bin", "p11compat.js");
 
-export const tmpDir = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), `p11compat-test-${prefix}-`));
+// Under the run's parent directory (test/setup/global.ts removes it when the run ends).
+export const tmpDir = (prefix: string) => mkdtempSync(path.join(process.env.P11COMPAT_TEST_ROOT ?? os.tmpdir(), `p11compat-test-${prefix}-`));
 
 export async function softhsm(overrides: Partial<DeviceProfile> = {}): Promise<DeviceProfile> {
   return { ...(await loadDevice("softhsm", DEVICES)), ...overrides };

@@ -1,6 +1,7 @@
 // A crashing or hanging module costs one case; a killed or interrupted run leaves a valid report.
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { CLI, ROOT, casesOf, runOn, softhsm, tmpDir } from "./helpers.js";
@@ -40,6 +41,8 @@ describe("worker isolation on SoftHSM", () => {
   });
 });
 
+const softhsmDirs = () => readdirSync(os.tmpdir()).filter((d) => d.startsWith("p11compat-softhsm-"));
+
 async function waitForCases(dir: string, count: number, timeoutMs = 60_000): Promise<string> {
   const t0 = Date.now();
   for (;;) {
@@ -60,10 +63,13 @@ async function waitForCases(dir: string, count: number, timeoutMs = 60_000): Pro
 describe("interrupted runs", () => {
   it("leaves a valid report of every finished case when the process is killed", async () => {
     const out = tmpDir("killed");
+    const before = softhsmDirs();
     const child = execa("node", [CLI, "run", "--suite", "sign", "--out", out, "--quiet"], { cwd: ROOT, reject: false });
     const file = await waitForCases(out, 15);
     child.kill("SIGKILL");
     await child;
+    // A killed run cannot tear down: its token directory is left, and removed here.
+    for (const d of softhsmDirs().filter((x) => !before.includes(x))) rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
     const report = JSON.parse(readFileSync(file, "utf8"));
     expect(report.status).toBe("running");
     expect(report.cases.length).toBeGreaterThanOrEqual(15);

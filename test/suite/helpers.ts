@@ -4,8 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { InputError } from "../../src/input/yamlSchema.js";
 
+// Under the run's parent directory (test/setup/global.ts removes it when the run ends).
 export async function tempDir(): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), "p11compat-suite-"));
+  return mkdtemp(path.join(process.env.P11COMPAT_TEST_ROOT ?? os.tmpdir(), "p11compat-suite-"));
 }
 
 export async function writeTemp(name: string, text: string, dir?: string): Promise<string> {
