@@ -2,7 +2,8 @@
 // their own process group, stopped at tear-down (also after a failed set-up), SIGKILL for one that
 // ignores SIGTERM, and gone with p11compat even when it is killed (setpriv --pdeathsig).
 import { describe, expect, it } from "@jest/globals";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -127,6 +128,8 @@ describe("daemons started by a device profile", () => {
     expect(alive(pid)).toBe(true);
     child.kill("SIGKILL");
     expect(await waitFor(() => !alive(pid), 3000)).toBe(true);
+    // The killed provision could not remove its directory.
+    for (const d of readdirSync(os.tmpdir()).filter((x) => x.startsWith("p11compat-x-"))) rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
   }, 30_000);
 });
 
