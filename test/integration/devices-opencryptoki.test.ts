@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync, spawn } from "node:child_process";
+import os from "node:os";
 import path from "node:path";
 import { caseIn, casesOf, runOn } from "./helpers.js";
 import { newProcesses, processes, requireDevice, tmpEntries, type Proc } from "./devices-helpers.js";
@@ -131,4 +132,34 @@ describe("openCryptoki 3.8 soft token (devices/opencryptoki.yaml)", () => {
       holder.kill("SIGKILL");
     }
   }, 60_000);
+});
+
+describe("openCryptoki after a run that died", () => {
+  it("is put back by the next run: soft token, shared memory, and the dead run's pkcsslotd stopped", async () => {
+    const { execa } = await import("execa");
+    const { CLI, ROOT, tmpDir } = await import("./helpers.js");
+    const { readReport } = await import("../../src/report/writer.js");
+    const start = machineState();
+    expect(existsSync(MARKER)).toBe(true);
+    const dirsBefore = tmpEntries("p11compat-opencryptoki-");
+    const out = tmpDir("oc-killed");
+    const child = execa("node", [CLI, "run", "--device", "opencryptoki", "--suite", "sign", "--out", out, "--quiet"], { cwd: ROOT, reject: false });
+    // Killed once it is running cases: the fresh token replaced the real one, pkcsslotd is ours.
+    for (let t0 = Date.now(); ; ) {
+      const file = readdirSync(out).find((f) => f.endsWith(".json"));
+      if (file && readReport(path.join(out, file)).cases.length >= 3) break;
+      if (Date.now() - t0 > 60_000) throw new Error("the run did not start cases");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill("SIGKILL");
+    await child;
+    expect(existsSync(MARKER)).toBe(false);
+    // The next set-up finds the saved copy and undoes the dead run before anything else.
+    const next = await provision(profile, { runTag: "after-death" });
+    await next.teardown();
+    expect(machineState()).toEqual(start);
+    expect(existsSync(MARKER)).toBe(true);
+    expect(processes(/^pkcsslotd/)).toEqual([]);
+    for (const d of tmpEntries("p11compat-opencryptoki-").filter((x) => !dirsBefore.includes(x))) rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
+  }, 120_000);
 });
