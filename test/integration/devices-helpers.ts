@@ -1,11 +1,19 @@
 // Shared by the devices-*.test.ts files: a token that cannot run here fails its test with the
 // install hint (CI installs every device's packages), and what a run leaves behind is observable.
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
 import { loadDevice } from "../../src/device/load.js";
 import { findModule, missingRequirements } from "../../src/device/provision.js";
 import type { DeviceProfile } from "../../src/device/model.js";
 import { DEVICES } from "./helpers.js";
+
+/** Files a test needs, each with the Debian package that ships it; missing ones fail with the install line. */
+export function requireFiles(what: string, files: [file: string, pkg: string][], device: string): void {
+  const missing = files.filter(([file]) => !existsSync(file));
+  if (missing.length) {
+    throw new Error(`${what} need ${missing.map(([f, p]) => `${f} (${p})`).join(", ")}; install them with ./scripts/install-system-deps.sh ${device}`);
+  }
+}
 
 /** The profile, or an error naming what to install: a missing token never skips silently. */
 export async function requireDevice(name: string): Promise<DeviceProfile> {

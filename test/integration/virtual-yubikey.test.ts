@@ -20,23 +20,19 @@ import path from "node:path";
 import { startStack, stopStack, type StackInfo } from "../../src/virtual-yubikey/stack.js";
 import { certificate } from "../../src/virtual-yubikey/attestation.js";
 import { ROOT, tmpDir } from "./helpers.js";
+import { requireFiles } from "./devices-helpers.js";
 
 const YKCS11 = "/usr/lib/x86_64-linux-gnu/libykcs11.so";
 const OPENSC = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
 const PIN = "24681357";
 
 function requireTools(): void {
-  const missing = [
-    ["/usr/lib/pcsc/drivers/serial/libifdvpcd.so", "vsmartcard-vpcd"],
+  requireFiles("the virtual YubiKey tests", [["/usr/lib/pcsc/drivers/serial/libifdvpcd.so", "vsmartcard-vpcd"],
     [YKCS11, "ykcs11"],
     [OPENSC, "opensc-pkcs11"],
     ["/usr/bin/yubico-piv-tool", "yubico-piv-tool"],
     ["/usr/bin/pkcs11-tool", "opensc"],
-    ["/usr/sbin/pcscd", "pcscd"],
-  ].filter(([file]) => !existsSync(file!));
-  if (missing.length) {
-    throw new Error(`the virtual YubiKey tests need ${missing.map(([f, p]) => `${f} (${p})`).join(", ")}; install them with ./scripts/install-system-deps.sh virtual-yubikey`);
-  }
+    ["/usr/sbin/pcscd", "pcscd"],] as [string, string][], "virtual-yubikey");
 }
 
 /** Processes of ours still running (zombies excluded) whose command line mentions `dir`. */

@@ -12,6 +12,7 @@ import path from "node:path";
 import YAML from "yaml";
 import { certificate } from "../../src/virtual-yubikey/attestation.js";
 import { CLI, DEVICES, tmpDir } from "./helpers.js";
+import { requireFiles } from "./devices-helpers.js";
 
 const YKCS11 = "/usr/lib/x86_64-linux-gnu/libykcs11.so";
 const SERIAL = "99000001";
@@ -20,16 +21,11 @@ const FACTORY_PIN = "123456";
 const WRITES = ["47", "db", "fe", "ff", "24", "2c", "fb", "fa", "f6"];
 
 function requireTools(): void {
-  const missing = [
-    ["/usr/lib/pcsc/drivers/serial/libifdvpcd.so", "vsmartcard-vpcd"],
+  requireFiles("the YubiKey safety tests", [["/usr/lib/pcsc/drivers/serial/libifdvpcd.so", "vsmartcard-vpcd"],
     [YKCS11, "ykcs11"],
     ["/usr/bin/yubico-piv-tool", "yubico-piv-tool"],
     ["/usr/bin/ykman", "yubikey-manager"],
-    ["/usr/sbin/pcscd", "pcscd"],
-  ].filter(([file]) => !existsSync(file!));
-  if (missing.length) {
-    throw new Error(`the YubiKey safety tests need ${missing.map(([f, p]) => `${f} (${p})`).join(", ")}; install them with ./scripts/install-system-deps.sh virtual-yubikey`);
-  }
+    ["/usr/sbin/pcscd", "pcscd"],] as [string, string][], "virtual-yubikey");
 }
 
 /** Three cases: an EC key, an RSA key, a signature with the EC key (reused, so two keys in all). */
