@@ -70,6 +70,8 @@ export interface KeyPolicy {
   ids?: string[];
   /** After C_SignInit / C_DecryptInit on a key with CKA_ALWAYS_AUTHENTICATE, log in with CKU_CONTEXT_SPECIFIC and the user PIN. */
   contextLogin?: boolean;
+  /** piv: the CKA_ID's first byte picks a PIV slot as ykcs11 numbers them; messages name the slot. */
+  slots?: "piv";
 }
 
 /**

@@ -12,6 +12,7 @@ import { createInterface } from "node:readline/promises";
 import { execa } from "execa";
 import { installHint, type DeviceProfile, type PinSource, type SetupStep, type StartStep } from "./model.js";
 import type { WorkerDevice } from "../worker/protocol.js";
+import { SLOT_NAMES } from "./yubikey.js";
 
 export class DeviceError extends Error {}
 
@@ -134,8 +135,9 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
       pins,
       tokenObjects: profile.objects === "token",
       labelPrefix: `p11compat-${opts.runTag}-`,
-      keys: profile.keys,
+      keys: profile.keys && { ...profile.keys, ...(profile.keys.slots === "piv" ? { names: SLOT_NAMES } : {}) },
       reinitializeAfterKeys: profile.reinitializeAfterKeys,
+      throwaway: profile.throwaway,
     },
     env,
     teardown,

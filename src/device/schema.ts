@@ -152,6 +152,11 @@ export const deviceSchema = {
           type: "boolean",
           description: "After C_SignInit / C_DecryptInit on a key with CKA_ALWAYS_AUTHENTICATE, C_Login with CKU_CONTEXT_SPECIFIC and the user PIN",
         },
+        slots: {
+          type: "string",
+          enum: ["piv"],
+          description: "piv: the CKA_ID's first byte picks a PIV slot as ykcs11 numbers them (01 = 9a ... 05-18 = 82-95, 19 = f9); messages name the slot",
+        },
       },
     },
     yubikey: {

@@ -12,6 +12,11 @@ export interface Alternative {
 export interface ProbeContext {
   /** The advertised key size range of the call's mechanism, when there is one. */
   keySizes?: { min: number; max: number };
+  /**
+   * For a fixed attribute whose value the run may not write as it is (a client's own CKA_ID on a
+   * token whose CKA_ID picks a key slot): a value it may write instead, or undefined.
+   */
+  substitute?: (attr: Attr) => Alternative | undefined;
 }
 
 const NAME = (a: Attr) => attributeName(a.type).replace(/^CKA_/, "");

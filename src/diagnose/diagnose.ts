@@ -2,10 +2,10 @@
 // that blocks it (not only the first the token checks), what kind of problem each is, and what the
 // token accepts instead. Each experiment is one replay of the failed call within a budget; objects
 // a successful replay creates are destroyed at once.
-import { attributeKind, attributeName, type Attr } from "../pkcs11/attributes.js";
+import { attributeBytes, attributeKind, attributeName, type Attr } from "../pkcs11/attributes.js";
 import { formatCkr, Pkcs11CallError, type Ckr, type TemplateCall } from "../pkcs11/errors.js";
 import { Budget, BudgetExhausted, acceptedRange, minimalSubset } from "./minimise.js";
-import { alternatives, display, requiredCandidates, type ProbeContext } from "./alternatives.js";
+import { alternatives, display, requiredCandidates, type Alternative, type ProbeContext } from "./alternatives.js";
 
 export type CulpritKind = "not-accepted" | "read-only" | "value-rejected" | "conflict";
 type TemplateName = TemplateCall["templates"][number]["name"];
@@ -77,6 +77,27 @@ type Try = (removed: Item[], changes?: Changes) => Attempt;
 
 /** An experiment that could not be carried out: diagnosis ends with what it found so far. */
 class Stopped extends Error {}
+/** The call succeeded: nothing further to find. */
+class Found extends Error {}
+
+interface Swap {
+  pinned: Attr[][];
+  templates: number[];
+  alt: Alternative;
+}
+
+/** The pinned attributes with the run's substitute swapped in, and the templates where it was. */
+function substituteFixed(pinned: Attr[][], ctx: ProbeContext): Swap | undefined {
+  if (!ctx.substitute) return undefined;
+  for (const attr of pinned.flat()) {
+    const alt = ctx.substitute(attr);
+    if (!alt) continue;
+    const same = (a: Attr) => a.type === attr.type && attributeBytes(a).equals(attributeBytes(attr));
+    const templates = pinned.flatMap((t, i) => (t.some(same) ? [i] : []));
+    return { pinned: pinned.map((t) => t.map((a) => (same(a) ? alt.attr : a))), templates, alt };
+  }
+  return undefined;
+}
 
 const sameAnswer = (a: Attempt, b: Attempt) => a.ok === b.ok && (a.ok || b.ok || a.ckr.code === b.ckr.code);
 
@@ -85,11 +106,21 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
   const budget = new Budget(budgetLimit);
   // Fixed attributes (a CKA_ID that picks a key slot) stay in every replay exactly as they were.
   const fixed = new Set(call.fixed ?? []);
-  const pinned = call.templates.map((t) => t.attrs.filter((a) => fixed.has(a.type)));
+  let pinned = call.templates.map((t) => t.attrs.filter((a) => fixed.has(a.type)));
   const items: Item[] = call.templates.flatMap((t, ti) => t.attrs.filter((a) => !fixed.has(a.type)).map((attr) => ({ t: ti, attr })));
   const culprits: Culprit[] = [];
   const missing: Missing[] = [];
   let note = "";
+  let original: Attr[][] | undefined;
+  let pending: Swap | undefined;
+  let solved: { removal: Item[]; fixes: Map<Item, Attr> } | undefined;
+  const blameFixed = (swap: Swap, ckr: Ckr) => {
+    const blamed = swap.templates.map((t): Culprit => {
+      const orig = original![t]!.find((a) => a.type === swap.alt.attr.type)!;
+      return { attribute: attributeName(orig.type), template: call.templates[t]!.name, kind: "value-rejected", value: display(orig), ckr, accepted: [swap.alt.display], rejected: [] };
+    });
+    culprits.unshift(...blamed);
+  };
 
   /** Replays the call without `removed`, with replacements swapped in and additions appended. */
   const attempt: Try = (removed, changes = {}) => {
@@ -116,6 +147,22 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
   const describe = (i: Item) => ({ attribute: attributeName(i.attr.type), template: call.templates[i.t]!.name });
 
   try {
+    // A fixed value the run could not write itself (a 4-byte CKA_ID on a YubiKey): try the value
+    // the run would use; if that changes the answer, the fixed value is a culprit, and later
+    // experiments keep the substitute so that they can look past it.
+    const swapped = substituteFixed(pinned, ctx);
+    if (swapped) {
+      original = pinned;
+      pinned = swapped.pinned;
+      const after = attempt([]);
+      if (!sameAnswer(after, { ok: false, ckr: err.ckr })) {
+        blameFixed(swapped, err.ckr);
+        if (after.ok) throw new Found();
+      } else {
+        // The token may look at the value only after objecting to something else: asked again at the end.
+        pending = swapped;
+      }
+    }
     const again = attempt([]);
     if (again.ok) {
       note = `${call.fn} succeeded when called again with the same templates; the failure did not reproduce`;
@@ -131,9 +178,14 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
       const optional = items.filter((i) => !required.includes(i));
       const fixes = new Map<Item, Attr>();
       let removal: Item[] | undefined;
+      // Attributes whose removal changed nothing: a token that objects to several with the same code
+      // (ykcs11's CKR_ATTRIBUTE_TYPE_INVALID for each attribute it does not know) hides the rest
+      // behind the first, and together they are the likely culprits.
+      const unchanged = single.filter((s) => !s.r.ok && sameAnswer(s.r, again)).map((s) => s.i);
       if (passingAlone.length) removal = [passingAlone[0]!];
       else if (attempt(optional).ok) removal = minimalSubset(optional, (r) => attempt(r).ok);
-      else removal = peel(items, single, again, attempt);
+      else if (unchanged.length > 1 && unchanged.length < optional.length && attempt(unchanged).ok) removal = minimalSubset(unchanged, (r) => attempt(r).ok);
+      else removal = peel(items, single, again, attempt) ?? addBack(items, attempt);
       if (!removal) {
         // A required attribute's value may be what the token objects to: try others in its place.
         for (const r of required) {
@@ -165,12 +217,23 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
         findMissing(call, ctx, attempt, missing);
         if (!missing.length) note = "no attribute could be removed, given another value or added to make the call succeed";
       } else {
+        solved = { removal, fixes };
         for (const [r] of fixes) culprits.push(requiredCulprit(r, removal, fixes, attempt, ctx, describe));
         for (const c of removal) culprits.push(explainCulprit(c, removal, items, passingAlone, fixes, attempt, ctx, describe));
       }
     }
+    if (pending && solved) {
+      // With everything else fixed, does the token take the original fixed value?
+      const substitute = pinned;
+      pinned = original!;
+      const r = attempt(solved.removal, { replace: solved.fixes });
+      pinned = substitute;
+      if (!r.ok) blameFixed(pending, r.ckr);
+    }
   } catch (e) {
-    if (e instanceof Stopped) note = [note, `diagnosis stopped: ${e.message}`].filter(Boolean).join("; ");
+    if (e instanceof Found) {
+      /* the substituted value was all it took */
+    } else if (e instanceof Stopped) note = [note, `diagnosis stopped: ${e.message}`].filter(Boolean).join("; ");
     else if (!(e instanceof BudgetExhausted)) throw e;
   }
   const exhausted = budget.spent >= budget.limit && budget.limit > 0;
@@ -201,6 +264,25 @@ function peel(items: Item[], single: { i: Item; r: Attempt }[], first: Attempt, 
     }
   }
   return undefined;
+}
+
+/**
+ * When every single removal gets the same answer and removing everything leaves the template
+ * incomplete: start from nothing and add the attributes back one at a time, keeping each that the
+ * token does not object to. What is left out are the culprits. One call per attribute.
+ */
+function addBack(items: Item[], attempt: Try): Item[] | undefined {
+  let removed = [...items];
+  let ok = false;
+  for (const i of items) {
+    const trial = removed.filter((x) => x !== i);
+    const r = attempt(trial);
+    if (r.ok || (!ok && !SPECIFIC.has(r.ckr.name))) {
+      removed = trial;
+      ok ||= r.ok;
+    }
+  }
+  return ok && removed.length ? removed : undefined;
 }
 
 const SPECIFIC = new Set(["CKR_ATTRIBUTE_TYPE_INVALID", "CKR_ATTRIBUTE_VALUE_INVALID", "CKR_ATTRIBUTE_READ_ONLY", "CKR_TEMPLATE_INCONSISTENT"]);

@@ -2,7 +2,7 @@
 import type { Ckr } from "../pkcs11/errors.js";
 import type { MechanismInfo, TokenIdentity } from "../pkcs11/token.js";
 import type { TraceEntry } from "../pkcs11/trace.js";
-import type { Value } from "../suite/model.js";
+import type { ClientProfile, Value } from "../suite/model.js";
 import type { Diagnosis } from "../diagnose/diagnose.js";
 import type { AdvertisedVsActual } from "./advertised.js";
 
@@ -56,7 +56,18 @@ export interface Report {
   device: { profile: string; title: string; file: string };
   token: TokenIdentity;
   mechanisms: MechanismInfo[];
-  run: { suites: string[]; filter?: string; caseCount: number; keysGenerated: number; workerRestarts: number; notes: string[] };
+  run: {
+    suites: string[];
+    /** The client profiles among the suites (see src/report/clients.ts). */
+    clients?: Record<string, ClientProfile>;
+    /** SO: the harness made keys as CKU_SO here (device profile keys.login: so), unless a key step said otherwise. */
+    keyLogin?: "SO";
+    filter?: string;
+    caseCount: number;
+    keysGenerated: number;
+    workerRestarts: number;
+    notes: string[];
+  };
   summary: Summary;
   /** Written when the run finishes; `compareAdvertised` computes it for any report. */
   advertised?: AdvertisedVsActual;

@@ -5,7 +5,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { DeviceProfile } from "../device/model.js";
 import { provision } from "../device/provision.js";
-import type { PlannedCase } from "../suite/model.js";
+import type { ClientProfile, PlannedCase } from "../suite/model.js";
 import { ReportWriter, readReport } from "../report/writer.js";
 import { renderMarkdown } from "../report/markdown.js";
 import { compareAdvertised } from "../report/advertised.js";
@@ -21,6 +21,8 @@ export interface RunOptions {
   profile: DeviceProfile;
   cases: PlannedCase[];
   suites: string[];
+  /** Client profiles among the suites, by suite id: the report keeps them for `p11compat clients`. */
+  clients?: Record<string, ClientProfile>;
   outDir: string;
   filter?: string;
   modulePath?: string;
@@ -114,7 +116,16 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
         token: identity,
         mechanisms,
       },
-      { suites: opts.suites, filter: opts.filter, caseCount: opts.cases.length, keysGenerated: 0, workerRestarts: 0, notes: [] },
+      {
+        suites: opts.suites,
+        ...(opts.clients && Object.keys(opts.clients).length ? { clients: opts.clients } : {}),
+        ...(opts.profile.keys?.login === "so" ? { keyLogin: "SO" as const } : {}),
+        filter: opts.filter,
+        caseCount: opts.cases.length,
+        keysGenerated: 0,
+        workerRestarts: 0,
+        notes: [],
+      },
     );
     let done = 0;
     for (const planned of opts.cases) {

@@ -256,3 +256,9 @@ function clone(v: Value): Value {
 export function isObject(v: unknown): v is { [key: string]: Value } {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
+
+/** A client block's group pattern: the group id, `*` matching any text. */
+export function matchesGroup(pattern: string, group: string): boolean {
+  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  return re.test(group);
+}

@@ -13,10 +13,10 @@ import {
 import { closest, didYouMean, didYouMeanOf } from "../input/suggest.js";
 import { stepSchema, suiteSchema } from "./schema.js";
 import {
-  caseId, combinations, isObject, matchesValue, refsIn, renderParam, stringsIn, substitute, wholeRef,
+  caseId, combinations, isObject, matchesGroup, matchesValue, refsIn, renderParam, stringsIn, substitute, wholeRef,
   type Combination, type Path,
 } from "./expand.js";
-import type { CaseGroup, KeySpec, Suite, Value } from "./model.js";
+import type { CaseGroup, ClientProfile, KeySpec, Suite, Value } from "./model.js";
 
 /** Loads and checks one suite file. Throws InputError listing every problem found. */
 export async function loadSuiteFile(file: string): Promise<Suite> {
@@ -69,9 +69,12 @@ function checkSuite(src: YamlSource): Suite {
     issues.push(...checkGroup(src, { id: suiteId, keys }, group, ["cases", gi], badPaths(gi)));
     groups.push(group);
   });
+  const client = isObject(data.client) && !issues.some((i) => i.path?.[0] === "client") ? (data.client as unknown as ClientProfile) : undefined;
+  if (client) issues.push(...checkClient(src, client, groups));
   if (issues.length > 0) throw new InputError(issues);
   return {
     id: suiteId,
+    ...(client ? { client: { ...client, probes: client.probes ?? [], fallbacks: client.fallbacks ?? {} } } : {}),
     title: typeof data.title === "string" ? data.title : suiteId,
     ...(typeof data.description === "string" ? { description: data.description } : {}),
     order: typeof data.order === "number" ? data.order : 50,
@@ -79,6 +82,23 @@ function checkSuite(src: YamlSource): Suite {
     keys,
     groups,
   };
+}
+
+/** Every case pattern of a client block must name at least one group. */
+function checkClient(src: YamlSource, client: ClientProfile, groups: CaseGroup[]): InputIssue[] {
+  const ids = groups.map((g) => g.id);
+  const issues: InputIssue[] = [];
+  const check = (pattern: string, p: Path, where: "key" | "value" = "value") => {
+    if (ids.some((id) => matchesGroup(pattern, id))) return;
+    issues.push(issueAt(src, ["client", ...p], `'${pattern}' names no case group of this suite${didYouMean(pattern, ids)} (groups: ${ids.join(", ")})`, where));
+  };
+  client.needs.forEach((n, i) => n.cases.forEach((c, j) => check(c, ["needs", i, "cases", j])));
+  (client.probes ?? []).forEach((c, j) => check(c, ["probes", j]));
+  for (const [from, to] of Object.entries(client.fallbacks ?? {})) {
+    check(from, ["fallbacks", from], "key");
+    check(to, ["fallbacks", from]);
+  }
+  return issues;
 }
 
 /** Whether a group's shape allows expanding it (its details may still be wrong). */

@@ -66,6 +66,8 @@ export interface KeyStep extends StepBase {
   as?: string; // name later steps use; default "key"
   template?: { public?: TemplateSpec; private?: TemplateSpec; secret?: TemplateSpec };
   fresh?: boolean; // do not reuse a cached key
+  /** Who is logged in for the call that makes the key: a client's own login; default the device profile's keys.login. */
+  login?: "USER" | "SO";
 }
 
 interface CryptoStep extends StepBase {
@@ -133,11 +135,25 @@ export type Step =
   | WrapStep | UnwrapStep | RandomStep | LoginStep | LogoutStep
   | CreateStep | FindStep | GetStep | SetStep | CopyStep | DestroyStep;
 
+/**
+ * A client profile's reading of its cases (see src/report/clients.ts): what the client cannot do
+ * without, which cases are experiments, and what it falls back to. Patterns are group ids with `*`.
+ */
+export interface ClientProfile {
+  name: string;
+  source: string;
+  login: "USER" | "SO" | "NONE";
+  needs: { name: string; cases: string[] }[];
+  probes: string[];
+  fallbacks: Record<string, string>;
+}
+
 /** A suite file after validation. */
 export interface Suite {
   id: string;
   title: string;
   description?: string;
+  client?: ClientProfile;
   /** Position when all suites run (lower first). */
   order: number;
   file: string;

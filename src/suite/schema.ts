@@ -99,6 +99,10 @@ function build(mode: Mode) {
           },
         ),
         fresh: prop("Make a new key instead of reusing a cached one.", { type: "boolean" }),
+        login: prop(
+          "Who is logged in for the call that makes the key, as a client would be: USER or SO. Default: the device profile's keys.login (user unless it says so).",
+          { type: "string", enum: ["USER", "SO"] },
+        ),
       },
       ["spec", "source"],
     ),
@@ -336,6 +340,43 @@ export const suiteSchema: S = {
     order: {
       type: "integer",
       description: "Where the suite runs when all suites run: lower first, then by id (default 50). Key generation runs early; suites that log out run late.",
+    },
+    client: {
+      type: "object",
+      description:
+        "Makes the suite a client profile: the calls of one client (Parsec, ssh ...) whose results `p11compat clients` turns into a verdict per token. " +
+        "Case patterns are group ids, `*` matching any text.",
+      properties: {
+        name: { type: "string", minLength: 1, description: "The client as people name it (\"Parsec\", \"OpenSSH\")." },
+        source: { type: "string", minLength: 1, description: "Where the calls were read: repository, version, commit." },
+        login: { type: "string", enum: ["USER", "SO", "NONE"], description: "The login the client performs (CKU_USER for almost every client)." },
+        needs: {
+          type: "array",
+          minItems: 1,
+          description: "What the client cannot do without: each need is met when one of its cases passes; an unmet need means the client does not work.",
+          items: {
+            type: "object",
+            properties: {
+              name: { type: "string", minLength: 1, description: "The capability in the client's words (\"generate a key\")." },
+              cases: { type: "array", minItems: 1, items: { type: "string", minLength: 1 }, description: "Group id patterns." },
+            },
+            required: ["name", "cases"],
+            additionalProperties: false,
+          },
+        },
+        probes: {
+          type: "array",
+          items: { type: "string", minLength: 1 },
+          description: "Group id patterns of experiments (one attribute, one login at a time): evidence for the verdict, never a caveat themselves.",
+        },
+        fallbacks: {
+          type: "object",
+          description: "Group id -> the group the client falls back to when the first does not pass (pkcs11-provider: combined mechanism -> hash in OpenSSL + raw mechanism).",
+          additionalProperties: { type: "string", minLength: 1 },
+        },
+      },
+      required: ["name", "source", "login", "needs"],
+      additionalProperties: false,
     },
     keys: {
       type: "object",

@@ -13,6 +13,8 @@ import { CannotCheck, DependencyFailure, VerificationFailure } from "./outcomes.
 import type { TokenSession } from "./session.js";
 import type { CaseOptions } from "./protocol.js";
 import { diagnosable, diagnose } from "../diagnose/diagnose.js";
+import type { Alternative } from "../diagnose/alternatives.js";
+import type { Attr } from "../pkcs11/attributes.js";
 import type { CaseState, StepContext } from "./steps/context.js";
 import { cryptoSteps } from "./steps/crypto.js";
 import { objectSteps } from "./steps/objects.js";
@@ -47,7 +49,10 @@ export async function executeCase(
       // The mechanism's key size range means CKA_VALUE_LEN / CKA_MODULUS_BITS only for key generation.
       const keygen = err.fn === "C_GenerateKey" || err.fn === "C_GenerateKeyPair";
       const info = keygen && state.mechanism ? session.mechanisms.get(codeOf("CKM", state.mechanism.name)!) : undefined;
-      result.diagnosis = diagnose(err, options.diagnosisBudget, { keySizes: info ? { min: info.minKeySize, max: info.maxKeySize } : undefined });
+      result.diagnosis = diagnose(err, options.diagnosisBudget, {
+        keySizes: info ? { min: info.minKeySize, max: info.maxKeySize } : undefined,
+        substitute: (attr) => foreignId(session, store, attr),
+      });
       result.attribute ??= result.diagnosis.culprits[0]?.attribute ?? result.diagnosis.missing[0]?.attribute;
     }
     if (err instanceof Pkcs11CallError || err instanceof VerificationFailure) safely(() => session.resetOps());
@@ -73,6 +78,16 @@ export async function executeCase(
     keysGenerated: session.keysGenerated - keysBefore,
     trace: keep ? trace.render(ownCalls) : undefined,
   };
+}
+
+/** A CKA_ID the run did not hand out, on a token where the id picks a key slot: the run's own id to try instead. */
+function foreignId(session: TokenSession, store: KeyStore, attr: Attr): Alternative | undefined {
+  if (attr.type !== codeOf("CKA", "ID") || !Buffer.isBuffer(attr.value) || session.claimed.has(attr.value.toString("hex"))) return undefined;
+  const id = store.diagnosisId();
+  if (!id) return undefined;
+  const hex = id.toString("hex");
+  const slot = session.device.keys?.names?.[hex];
+  return { attr: { type: attr.type, value: id }, display: `${id.length} byte${id.length === 1 ? "" : "s"}, ${hex} (${slot ? `PIV slot ${slot}` : "an id this run may write"})` };
 }
 
 function describeFailure(err: unknown, state: CaseState): Pick<CaseResult, "outcome" | "message" | "function" | "ckr" | "attribute"> {

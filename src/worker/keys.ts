@@ -51,6 +51,8 @@ export class KeyStore {
   private epoch: number;
   /** keys.ids: the CKA_IDs of this run's keys that are still on the token (a cached or a fresh key). */
   private live = new Set<string>();
+  /** The id diagnosis experiments write under (diagnosisId). */
+  private experiment?: string;
 
   constructor(private readonly session: TokenSession) {
     this.epoch = session.loginEpoch;
@@ -79,7 +81,7 @@ export class KeyStore {
 
   async obtain(name: string, spec: KeySpec, step: KeyStep): Promise<TokenKey> {
     this.forgetIfLoggedOut();
-    const cacheKey = JSON.stringify([name, spec, step.source, step.template ?? null]);
+    const cacheKey = JSON.stringify([name, spec, step.source, step.template ?? null, step.login ?? null]);
     const hit = step.fresh ? undefined : this.cache.get(cacheKey);
     if (hit && "failure" in hit) {
       const f = hit.failure;
@@ -164,6 +166,24 @@ export class KeyStore {
     );
   }
 
+  /**
+   * On a token whose CKA_ID picks a key slot: a CKA_ID the run may write in place of a foreign one
+   * (a client's own id in a suite template) while diagnosis experiments replay a failed call. It
+   * is claimed like any key's id and reused for every diagnosis; none when no slot is free.
+   */
+  diagnosisId(): Buffer | undefined {
+    if (!this.session.device.keys?.ids) return undefined;
+    if (this.experiment && !this.live.has(this.experiment)) return Buffer.from(this.experiment, "hex");
+    try {
+      const id = this.keyId("diagnosis");
+      this.experiment = id.toString("hex");
+      return id;
+    } catch (err) {
+      if (err instanceof DependencyFailure) return undefined;
+      throw err;
+    }
+  }
+
   private common(id: Buffer, label: string): Attr[] {
     const { tokenObjects, labelPrefix } = this.session.device;
     return [bool("CKA_TOKEN", tokenObjects), { type: A("CKA_LABEL"), value: Buffer.from(`${labelPrefix}${label}`) }, { type: A("CKA_ID"), value: id }];
@@ -186,7 +206,7 @@ export class KeyStore {
     if (s.device.yubikey && spec.type === "RSA") {
       s.notify?.({ kind: "progress", text: `generating an RSA ${spec.bits} key in ${s.idName(id.toString("hex"))} on the YubiKey: this takes several seconds` });
     }
-    const made = s.asKeyManager(() => this.generateAs(key, id, spec, step));
+    const made = s.asKeyManager(() => this.generateAs(key, id, spec, step), step.login);
     if (key.id) this.live.add(key.id);
     return made;
   }
@@ -232,7 +252,7 @@ export class KeyStore {
     // A half-made import (a private key without its public key) also sits in the slot: it stays live.
     if (key.id) this.live.add(key.id);
     try {
-      return s.asKeyManager(() => this.importAs(key, id, spec, step, t));
+      return s.asKeyManager(() => this.importAs(key, id, spec, step, t), step.login);
     } catch (err) {
       if (key.id && !key.privateHandle && !key.secretHandle) this.live.delete(key.id);
       throw err;

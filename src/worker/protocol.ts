@@ -18,6 +18,8 @@ export interface WorkerDevice {
   keys?: WorkerKeyPolicy;
   /** YubiKey only: what needs a touch, and that RSA key generation takes seconds (progress is shown). */
   yubikey?: { soTouch?: boolean; keyTouch?: boolean };
+  /** The token exists only for this run (the profile creates it): no key on it belongs to anyone else. */
+  throwaway?: boolean;
   /** After a case that brought the key generations since C_Initialize to this many: C_Finalize, C_Initialize. */
   reinitializeAfterKeys?: number;
 }

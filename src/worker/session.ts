@@ -64,6 +64,8 @@ export class TokenSession {
    * carry only a CKA_ID this run claimed through KeyStore.keyId (so diagnosis experiments, suite
    * templates and everything else stay out of other slots), and while the key manager (SO) is logged
    * in, it must carry one. Refused calls never reach the module; the case is skipped and says why.
+   * On a throwaway token an id that names no slot may pass: the token answers it (how a client with
+   * its own ids fares is what a client profile asks), and no slot can be written with it.
    */
   private guardWrite(fn: string, templates: Attr[][]): void {
     const ids = idsIn(templates);
@@ -71,7 +73,7 @@ export class TokenSession {
     const slots = new Set([...(policy.ids ?? []), ...(policy.protect ?? []), ...(policy.occupied ?? []), ...(policy.overwrite ?? [])].map((h) => h.slice(0, 2)));
     for (const id of ids) {
       if (this.claimed.has(id)) continue;
-      if (this.managing > 0 || slots.has(id.slice(0, 2))) {
+      if (slots.has(id.slice(0, 2)) || (this.managing > 0 && !(this.device.throwaway && id.length > 0))) {
         throw new DependencyFailure("skipped", `p11compat refused ${fn} with CKA_ID ${id || "(empty)"}: on this token the CKA_ID picks a key slot, and this run may write only the slots it chose for its own keys${this.claimed.size ? ` (${[...this.claimed].map((h) => this.idName(h)).join(", ")})` : ""}`, fn);
       }
     }
@@ -93,20 +95,21 @@ export class TokenSession {
    * (ykcs11 generates, imports and deletes only then), the user is logged in again afterwards.
    * A failed template call keeps this wrapping for diagnosis, whose experiments replay it later.
    */
-  asKeyManager<T>(fn: () => T): T {
-    if (this.device.keys?.login !== "so" || this.managing > 0) return fn();
-    const so = this.device.pins.so;
-    if (so === undefined) throw new Error("the device profile makes keys as SO but gives no SO PIN");
+  asKeyManager<T>(fn: () => T, login?: "USER" | "SO"): T {
+    const so = login ? login === "SO" : this.device.keys?.login === "so";
+    if (!so || this.managing > 0) return fn();
+    const soPin = this.device.pins.so;
+    if (soPin === undefined) throw new DependencyFailure("skipped", "the SO login this step asks for needs an SO PIN, and the device profile gives none");
     this.managing++;
     try {
       if (this.isLoggedIn()) this.token.logout(this.objects);
       this.checkPinSafety("so");
       if (this.device.yubikey?.soTouch) this.notify?.({ kind: "touch", text: "touch your YubiKey: its management key (the SO login for making keys) requires a touch" });
       try {
-        this.token.login(this.objects, pkcs11js.CKU_SO, so);
+        this.token.login(this.objects, pkcs11js.CKU_SO, soPin);
       } catch (err) {
         if (!(err instanceof Pkcs11CallError)) throw err;
-        const why = `the SO login that making and destroying keys needs on this token (device profile keys.login: so) failed: C_Login returned ${formatCkr(err.ckr)}`;
+        const why = `the SO login ${login ? "the step asks for" : "that making and destroying keys needs on this token (device profile keys.login: so)"} failed: C_Login returned ${formatCkr(err.ckr)}`;
         throw new DependencyFailure("fail", why, "C_Login", err.ckr);
       }
       return fn();
@@ -114,7 +117,7 @@ export class TokenSession {
       const call = err instanceof Pkcs11CallError ? err.templateCall : undefined;
       if (call) {
         const { replay, destroy } = call;
-        call.replay = (templates) => this.asKeyManager(() => replay(templates));
+        call.replay = (templates) => this.asKeyManager(() => replay(templates), login);
         call.destroy = (h) => this.asKeyManager(() => destroy(h));
       }
       throw err;
