@@ -7,6 +7,7 @@ import { benchCommand } from "./bench.js";
 import { fail } from "./output.js";
 import { diffCommand } from "./diff.js";
 import { reportCommand } from "./report.js";
+import { clientsCommand } from "./clients.js";
 
 const program = new Command()
   .name("p11compat")
@@ -73,6 +74,14 @@ program
   .argument("<reports...>", "report JSON files, one per token (column)")
   .option("--html <file>", "write the matrix as one self-contained HTML file (works offline)")
   .action(reportCommand);
+
+program
+  .command("clients")
+  .description("will each client work with each token? The client x token verdicts (works / works with caveats / does not work) of reports that ran client profiles (suites/clients/), with blocking steps, attributes, login and the smallest change")
+  .argument("<reports...>", "report JSON files, one per token (column)")
+  .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"))
+  .option("--out <file>", "write the output to a file")
+  .action(clientsCommand);
 
 program
   .command("explain")

@@ -90,6 +90,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     profile,
     cases,
     suites: suites.map((s) => s.id),
+    clients: Object.fromEntries(suites.flatMap((s) => (s.client ? [[s.id, s.client]] : []))),
     outDir: flags.out,
     filter: flags.filter,
     modulePath: flags.module,

@@ -1,0 +1,34 @@
+// `p11compat clients A.json B.json ...`: will each client work with each token? (src/report/clients.ts)
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { readReport } from "../report/writer.js";
+import { clientVerdicts } from "../report/clients.js";
+import { clientGrid, clientsMarkdown, clientsText } from "../report/clients-table.js";
+import { UsageError } from "./output.js";
+
+interface ClientsFlags {
+  format: "text" | "markdown" | "json";
+  out?: string;
+}
+
+export async function clientsCommand(files: string[], flags: ClientsFlags): Promise<void> {
+  const perReport = files.map((f) => clientVerdicts(readReport(f), f));
+  if (!perReport.some((vs) => vs.length)) {
+    throw new UsageError(
+      `no client profile in ${files.length === 1 ? "this report" : "these reports"}: run one first, e.g. p11compat run --suite suites/clients/parsec.yaml --device softhsm`,
+    );
+  }
+  const grid = clientGrid(perReport);
+  const outDir = flags.out ? path.dirname(path.resolve(flags.out)) : undefined;
+  const text =
+    flags.format === "json"
+      ? `${JSON.stringify(perReport.flat(), null, 2)}\n`
+      : flags.format === "markdown"
+        ? clientsMarkdown(grid, (v) => (v.reportFile && outDir ? path.relative(outDir, path.resolve(v.reportFile.replace(/\.json$/, ".md"))) : undefined))
+        : clientsText(grid);
+  if (flags.out) {
+    mkdirSync(outDir!, { recursive: true });
+    writeFileSync(flags.out, text);
+    process.stdout.write(`${path.resolve(flags.out)}\n`);
+  } else process.stdout.write(text);
+}

@@ -1,0 +1,134 @@
+// The client x token table and each verdict's evidence, as text or Markdown (`p11compat clients`).
+import type { ClientVerdict, Verdict } from "./clients.js";
+import { someValues, verdictLine } from "./clients.js";
+
+export interface ClientGrid {
+  /** Column headings: one per report (token), in the order given. */
+  tokens: string[];
+  /** Client name -> one verdict per token (undefined: the report has no such profile). */
+  rows: Map<string, (ClientVerdict | undefined)[]>;
+}
+
+export function clientGrid(perReport: ClientVerdict[][]): ClientGrid {
+  const seen = new Map<string, number>();
+  const tokens = perReport.map((vs, i) => {
+    const name = vs[0]?.device ?? `report ${i + 1}`;
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    return n > 1 ? `${name} #${n}` : name;
+  });
+  const rows = new Map<string, (ClientVerdict | undefined)[]>();
+  perReport.forEach((vs, t) => {
+    for (const v of vs) {
+      let row = rows.get(v.client);
+      if (!row) rows.set(v.client, (row = perReport.map(() => undefined)));
+      row[t] = v;
+    }
+  });
+  return { tokens, rows };
+}
+
+const SHORT: Record<Verdict, string> = { works: "works", "works with caveats": "caveats", "does not work": "DOES NOT WORK", "not run": "not run" };
+
+/** The table in plain text, then one paragraph per client and token that is not simply "works". */
+export function clientsText(grid: ClientGrid): string {
+  const head = ["client", ...grid.tokens];
+  const rows = [...grid.rows].map(([client, vs]) => [client, ...vs.map((v) => (v ? SHORT[v.verdict] : "-"))]);
+  const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const out = [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line), ""];
+  for (const v of verdicts(grid)) {
+    if (v.verdict === "works") continue;
+    out.push(`${v.client} on ${v.device}: ${v.verdict.toUpperCase()}`);
+    for (const l of details(v)) out.push(`  ${l.replace(/`/g, "")}`);
+    out.push("");
+  }
+  out.push("In full, with links to the evidence: --format markdown; one case's calls: p11compat explain REPORT CASE-ID", "");
+  return out.join("\n");
+}
+
+const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+/** The table in Markdown with a one-line reason per cell, then every verdict's evidence. */
+export function clientsMarkdown(grid: ClientGrid, link?: (v: ClientVerdict) => string | undefined): string {
+  const out = ["# Client x token", "", `| client | ${grid.tokens.join(" | ")} |`, `|---|${grid.tokens.map(() => "---").join("|")}|`];
+  for (const [client, vs] of grid.rows) {
+    out.push(`| ${esc(client)} | ${vs.map((v) => (v ? esc(cell(v)) : "-")).join(" | ")} |`);
+  }
+  out.push("");
+  for (const v of verdicts(grid)) {
+    const href = link?.(v);
+    out.push(`## ${v.client} on ${v.device}: ${v.verdict}`, "");
+    out.push(`Token: ${v.token}${href ? ` ([report](${href}))` : v.reportFile ? ` (report \`${v.reportFile}\`)` : ""}. Client calls read from ${v.source}.`, "");
+    out.push(...details(v).map((l) => (l.startsWith("  ") ? l : `- ${l}`)), "");
+  }
+  return out.join("\n");
+}
+
+function cell(v: ClientVerdict): string {
+  const line = verdictLine(v);
+  const [head, ...rest] = line.split(": ");
+  return rest.length ? `**${head}**: ${rest.join(": ")}` : `**${head}**`;
+}
+
+function verdicts(grid: ClientGrid): ClientVerdict[] {
+  return [...grid.rows.values()].flatMap((vs) => vs.filter((v): v is ClientVerdict => !!v));
+}
+
+/** The evidence of one verdict, a line per point (continuation lines indented). */
+export function details(v: ClientVerdict): string[] {
+  const out: string[] = [];
+  const n = v.counts;
+  out.push(`Cases of the client's calls: ${n.pass} pass, ${n.fail} fail, ${n.unsupported} unsupported, ${n.skipped} skipped, ${n.error} error (experiments not counted).`);
+  for (const u of v.unmet) {
+    out.push(`Blocked: "${u.need}": no case passes.`);
+    for (const c of u.cases) out.push(`  - \`${c.id}\` ${c.outcome}: ${c.reason}`);
+  }
+  const blocking = new Set(v.unmet.flatMap((u) => u.cases.map((c) => c.id)));
+  const other = v.caveats.filter((c) => !blocking.has(c.id));
+  if (other.length) {
+    out.push(v.unmet.length ? "Also not working:" : "Caveats:");
+    for (const c of other) out.push(`  - \`${c.id}\` ${c.outcome}: ${c.reason}`);
+  }
+  for (const f of v.fallbacks) out.push(`Falls back: \`${f.case.id}\` ${f.case.outcome} (${f.case.reason}); the client's fallback \`${f.fallback}\` passes.`);
+  if (v.attributes.length) {
+    out.push("Blocking attributes (found by experiment):");
+    for (const a of v.attributes) out.push(`  - ${attributeLine(a)} (${caseList(a.cases)})`);
+  }
+  const login = v.login.client === "NONE" ? "none" : `CKU_${v.login.client}`;
+  if (!v.login.findings.length) out.push(`Login: the client logs in as ${login}; no call was refused for its login type.`);
+  for (const f of v.login.findings) {
+    out.push(
+      `Login: the client logs in as ${login}; ${f.function} returned ${f.ckr} in that session` +
+        (f.needs ? `, and succeeded as CKU_${f.needs} (the run made keys as CKU_${f.needs} on this token)` : "") +
+        ` (${caseList(f.cases)}).`,
+    );
+  }
+  if (v.changes.length) {
+    out.push("Smallest change to the client's calls that the experiments show working:");
+    v.changes.forEach((c, i) => out.push(`  ${i + 1}. ${c}`));
+  }
+  return out;
+}
+
+/** Case ids as evidence: the first few, then how many more. */
+function caseList(ids: string[], shown = 3): string {
+  const list = ids.slice(0, shown).map((c) => `\`${c}\``).join(", ");
+  return ids.length > shown ? `${list} and ${ids.length - shown} more` : list;
+}
+
+function attributeLine(a: ClientVerdict["attributes"][number]): string {
+  const where = a.template === "template" ? "" : ` in the ${a.template} template`;
+  switch (a.kind) {
+    case "not-accepted":
+      return `${a.attribute}${where}: not accepted at all`;
+    case "read-only":
+      return `${a.attribute}${where}: read-only, the token sets it`;
+    case "missing":
+      return `${a.attribute}${where}: missing (the call succeeds with ${a.values[0]})`;
+    case "value-rejected":
+      return `${a.attribute}${where}: ${someValues(a.values)} rejected${a.accepted.length ? `; accepted: ${someValues(a.accepted)}` : ""}`;
+    case "conflict":
+      return `${a.attribute}${where}: conflicts with ${a.conflictsWith ?? "another attribute"}${a.resolvedBy ? ` (accepted with ${a.resolvedBy})` : ""}`;
+  }
+}
