@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI: the default suites on every CI token, each diffed against its committed reference with the
-# regression gate, and one HTML matrix of all of them. Reports land in reports/ci/ (CI artifacts).
+# regression gate; every client profile on every CI token, its verdicts checked against the committed
+# ones; and one HTML matrix of all of them. Reports land in reports/ci/ (CI artifacts).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ci-devices.sh
@@ -27,8 +28,22 @@ for d in "${CI_DEVICES[@]}"; do
     failed+=("$d: no reference report (npm run reference -- $d)")
   fi
 done
+# Every client profile on every CI token, and the client x token verdicts against the committed ones.
+echo "== client profiles"
+if ! scripts/client-runs.sh "$out/clients" "${CI_DEVICES[@]}"; then
+  failed+=("client profiles: a run could not be carried out")
+fi
+if compgen -G "$out/clients/*.json" >/dev/null; then
+  node bin/p11compat.js clients "$out"/clients/*.json
+  node bin/p11compat.js clients "$out"/clients/*.json --format markdown --out "$out/clients.md" >/dev/null
+  if ! node bin/p11compat.js clients "$out"/clients/*.json --format json --out "$out/clients.json" --expect reports/reference/clients.json >/dev/null; then
+    failed+=("client verdicts differ from reports/reference/clients.json (npm run reference)")
+  fi
+fi
 if compgen -G "$out/*-2*.json" >/dev/null; then
-  node bin/p11compat.js report "$out"/*-2*.json --html "$out/matrix.html"
+  clients=()
+  compgen -G "$out/clients/*.json" >/dev/null && clients=(--clients "$out"/clients/*.json)
+  node bin/p11compat.js report "$out"/*-2*.json --html "$out/matrix.html" "${clients[@]}"
 fi
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'token runs failed:\n' >&2

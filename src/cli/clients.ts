@@ -1,14 +1,15 @@
 // `p11compat clients A.json B.json ...`: will each client work with each token? (src/report/clients.ts)
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readReport } from "../report/writer.js";
 import { clientVerdicts } from "../report/clients.js";
-import { clientGrid, clientsMarkdown, clientsText } from "../report/clients-table.js";
+import { clientGrid, clientsMarkdown, clientsText, verdictChanges } from "../report/clients-table.js";
 import { UsageError } from "./output.js";
 
 interface ClientsFlags {
   format: "text" | "markdown" | "json";
   out?: string;
+  expect?: string;
 }
 
 export async function clientsCommand(files: string[], flags: ClientsFlags): Promise<void> {
@@ -31,4 +32,18 @@ export async function clientsCommand(files: string[], flags: ClientsFlags): Prom
     writeFileSync(flags.out, text);
     process.stdout.write(`${path.resolve(flags.out)}\n`);
   } else process.stdout.write(text);
+  if (flags.expect) {
+    let expected: { client: string; device: string; verdict: string }[];
+    try {
+      expected = JSON.parse(readFileSync(flags.expect, "utf8"));
+      if (!Array.isArray(expected)) throw new Error("not a list of verdicts");
+    } catch (err) {
+      throw new UsageError(`--expect ${flags.expect}: not the JSON that \`p11compat clients --format json\` writes (${(err as Error).message})`);
+    }
+    const changes = verdictChanges(grid, expected);
+    if (changes.length) {
+      process.stderr.write(`verdicts that differ from ${flags.expect}:\n${changes.map((c) => `  ${c}`).join("\n")}\n`);
+      process.exitCode = 1;
+    } else process.stderr.write(`every verdict matches ${flags.expect}\n`);
+  }
 }

@@ -73,6 +73,7 @@ program
   .description("the matrix across reports (tokens), matched by case id: a short text summary, or with --html one self-contained page with filters and each cell's evidence")
   .argument("<reports...>", "report JSON files, one per token (column)")
   .option("--html <file>", "write the matrix as one self-contained HTML file (works offline)")
+  .option("--clients <reports...>", "reports of client profile runs for the page's Clients view (default: the client profiles in <reports>)")
   .action(reportCommand);
 
 program
@@ -81,6 +82,7 @@ program
   .argument("<reports...>", "report JSON files, one per token (column)")
   .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"))
   .option("--out <file>", "write the output to a file")
+  .option("--expect <file>", "exit 1 when a verdict differs from this file's (the JSON of --format json, e.g. reports/reference/clients.json)")
   .action(clientsCommand);
 
 program

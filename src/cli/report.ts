@@ -3,14 +3,17 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readReport } from "../report/writer.js";
+import { UsageError } from "./output.js";
 import { buildMatrix, cellOutcome, CELL_OUTCOMES, OUTCOME_LABEL, outcomesDiffer, renderHtml, tokenCounts, tokenHeading, type Matrix } from "../report/html.js";
 
-export async function reportCommand(files: string[], flags: { html?: string }): Promise<void> {
+export async function reportCommand(files: string[], flags: { html?: string; clients?: string[] }): Promise<void> {
   const reports = files.map((f) => readReport(f));
+  if (flags.clients && !flags.html) throw new UsageError("--clients adds the Clients view to the HTML page: give --html FILE too");
   if (flags.html) {
     const out = path.resolve(flags.html);
     mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, renderHtml(reports, { sources: files }));
+    const clientReports = flags.clients?.map((f) => ({ report: readReport(f), source: f }));
+    writeFileSync(out, renderHtml(reports, { sources: files, ...(clientReports ? { clientReports } : {}) }));
     process.stdout.write(`${out}\n`);
     return;
   }

@@ -35,6 +35,8 @@ export interface Diagnosis {
   ckr: Ckr;
   culprits: Culprit[];
   missing: Missing[];
+  /** With the culprits fixed, the call got further and failed with this code, which no template change fixes (a login type, say). */
+  then?: Ckr;
   /** Replays of the call spent, and the budget. */
   calls: number;
   budget: number;
@@ -114,6 +116,7 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
   let original: Attr[][] | undefined;
   let pending: Swap | undefined;
   let solved: { removal: Item[]; fixes: Map<Item, Attr> } | undefined;
+  let then: Ckr | undefined;
   const blameFixed = (swap: Swap, ckr: Ckr) => {
     const blamed = swap.templates.map((t): Culprit => {
       const orig = original![t]!.find((a) => a.type === swap.alt.attr.type)!;
@@ -158,6 +161,12 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
       if (!sameAnswer(after, { ok: false, ckr: err.ckr })) {
         blameFixed(swapped, err.ckr);
         if (after.ok) throw new Found();
+        // Past the id, the token objects to something no template change can fix (a login, say).
+        if (!TEMPLATE_CODES.has(after.ckr.name)) {
+          note = `with CKA_ID ${swapped.alt.display} ${call.fn} gets further and returns ${formatCkr(after.ckr)}, which no template change fixes`;
+          then = after.ckr;
+          throw new Found();
+        }
       } else {
         // The token may look at the value only after objecting to something else: asked again at the end.
         pending = swapped;
@@ -238,7 +247,7 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
   }
   const exhausted = budget.spent >= budget.limit && budget.limit > 0;
   const summary = summarise(call.fn, err.ckr, culprits, missing, note, exhausted);
-  return { function: call.fn, ckr: err.ckr, culprits, missing, calls: budget.spent, budget: budget.limit, exhausted, summary };
+  return { function: call.fn, ckr: err.ckr, culprits, missing, ...(then ? { then } : {}), calls: budget.spent, budget: budget.limit, exhausted, summary };
 }
 
 /**
@@ -393,6 +402,12 @@ function findMissing(
 ): void {
   const present = new Set([...call.templates.flatMap((t) => t.attrs.map((a) => a.type)), ...(call.fixed ?? [])]);
   const candidates: Item[] = [];
+  // A fixed attribute left out altogether (no CKA_ID on a token whose CKA_ID picks the slot): the run's own value.
+  for (const type of call.fixed ?? []) {
+    if (call.templates.some((t) => t.attrs.some((a) => a.type === type))) continue;
+    const own = ctx.substitute?.({ type, value: Buffer.alloc(0) });
+    if (own) call.templates.forEach((_, t) => candidates.push({ t, attr: own.attr }));
+  }
   for (const a of requiredCandidates(call.fn, ctx)) {
     if (present.has(a.attr.type)) continue;
     // Key pairs: key parameters belong in the public template, the rest in either.

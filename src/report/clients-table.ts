@@ -9,23 +9,43 @@ export interface ClientGrid {
   rows: Map<string, (ClientVerdict | undefined)[]>;
 }
 
+/** Columns by device profile (reports of one device with different clients share a column). */
 export function clientGrid(perReport: ClientVerdict[][]): ClientGrid {
-  const seen = new Map<string, number>();
-  const tokens = perReport.map((vs, i) => {
-    const name = vs[0]?.device ?? `report ${i + 1}`;
-    const n = (seen.get(name) ?? 0) + 1;
-    seen.set(name, n);
-    return n > 1 ? `${name} #${n}` : name;
-  });
+  const tokens: string[] = [];
   const rows = new Map<string, (ClientVerdict | undefined)[]>();
-  perReport.forEach((vs, t) => {
+  const cell = (client: string, t: number) => rows.get(client)?.[t];
+  perReport.forEach((vs, i) => {
+    const device = vs[0]?.device ?? `report ${i + 1}`;
     for (const v of vs) {
+      // The first column of this device where this client has no verdict yet.
+      let t = tokens.findIndex((name, k) => (name === device || name.startsWith(`${device} #`)) && !cell(v.client, k));
+      if (t < 0) {
+        const n = tokens.filter((name) => name === device || name.startsWith(`${device} #`)).length;
+        tokens.push(n ? `${device} #${n + 1}` : device);
+        t = tokens.length - 1;
+      }
       let row = rows.get(v.client);
-      if (!row) rows.set(v.client, (row = perReport.map(() => undefined)));
+      if (!row) rows.set(v.client, (row = []));
       row[t] = v;
     }
   });
+  for (const row of rows.values()) for (let t = 0; t < tokens.length; t++) row[t] ??= undefined;
   return { tokens, rows };
+}
+
+/** Verdicts that differ from the expected ones (`p11compat clients --expect`), one line each. */
+export function verdictChanges(grid: ClientGrid, expected: { client: string; device: string; verdict: string }[]): string[] {
+  const out: string[] = [];
+  const now = new Map<string, string>();
+  for (const [client, vs] of grid.rows) vs.forEach((v, t) => v && now.set(`${client}|${grid.tokens[t]}`, v.verdict));
+  for (const e of expected) {
+    const got = now.get(`${e.client}|${e.device}`);
+    if (got === undefined) out.push(`${e.client} on ${e.device}: expected "${e.verdict}", not in these reports`);
+    else if (got !== e.verdict) out.push(`${e.client} on ${e.device}: expected "${e.verdict}", now "${got}"`);
+  }
+  const known = new Set(expected.map((e) => `${e.client}|${e.device}`));
+  for (const [key, verdict] of now) if (!known.has(key)) out.push(`${key.replace("|", " on ")}: "${verdict}", not in the expected verdicts`);
+  return out;
 }
 
 const SHORT: Record<Verdict, string> = { works: "works", "works with caveats": "caveats", "does not work": "DOES NOT WORK", "not run": "not run" };
@@ -94,6 +114,10 @@ export function details(v: ClientVerdict): string[] {
   if (v.attributes.length) {
     out.push("Blocking attributes (found by experiment):");
     for (const a of v.attributes) out.push(`  - ${attributeLine(a)} (${caseList(a.cases)})`);
+  }
+  if (v.experiments.length) {
+    out.push("Experiments that failed (each adds one thing the client sends to what the token takes):");
+    for (const c of v.experiments) out.push(`  - \`${c.id}\` ${c.title}: ${c.reason}`);
   }
   const login = v.login.client === "NONE" ? "none" : `CKU_${v.login.client}`;
   if (!v.login.findings.length) out.push(`Login: the client logs in as ${login}; no call was refused for its login type.`);

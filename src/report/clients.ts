@@ -55,6 +55,8 @@ export interface ClientVerdict {
   /** Cases that did not pass, but whose fallback did: the client copes. */
   fallbacks: { case: CaseEvidence; fallback: string }[];
   attributes: BlockingAttribute[];
+  /** Experiments that failed without naming an attribute (no diagnosis, a generic CK_RV): their titles say what they tried. */
+  experiments: CaseEvidence[];
   login: { client: ClientProfile["login"]; findings: LoginFinding[] };
   /** The smallest change to the client's calls that the experiments show would make them succeed. */
   changes: string[];
@@ -62,7 +64,8 @@ export interface ClientVerdict {
 }
 
 const LOGIN_CODES = new Set(["CKR_USER_TYPE_INVALID", "CKR_USER_NOT_LOGGED_IN"]);
-const KEY_MAKING = new Set(["C_GenerateKeyPair", "C_GenerateKey", "C_CreateObject", "C_CopyObject", "C_UnwrapKey", "C_DeriveKey", "C_DestroyObject"]);
+/** Calls whose success as SO the run itself shows when it made keys as SO (keysGenerated counts them). */
+const KEY_GENERATION = new Set(["C_GenerateKeyPair", "C_GenerateKey"]);
 
 /** The group id of a case id: `suite/group[params]` -> group. */
 export function groupOf(c: Pick<CaseResult, "id" | "suite">): string {
@@ -72,7 +75,8 @@ export function groupOf(c: Pick<CaseResult, "id" | "suite">): string {
 function evidenceOf(c: CaseResult): CaseEvidence {
   const rv = c.ckr && c.ckr.code !== 0 ? formatCkr(c.ckr) : undefined;
   const call = [c.function, rv].filter(Boolean).join(": ");
-  const reason = c.outcome === "fail" && call ? `${call}${c.attribute ? ` [${c.attribute}]` : ""}` : c.message;
+  const reason =
+    c.outcome !== "fail" || !call ? c.message : rv ? `${call}${c.attribute ? ` [${c.attribute}]` : ""}` : `${c.function}: ${c.message}`;
   return { id: c.id, title: c.title, outcome: c.outcome, reason };
 }
 
@@ -103,7 +107,10 @@ export function clientVerdict(report: Report, suite: string, client: ClientProfi
   }
 
   const attributes = blockingAttributes(cases.filter((c) => c.outcome === "fail"));
+  const explained = new Set(attributes.flatMap((a) => a.cases));
   const findings = loginFindings(cases, report);
+  const loginCases = new Set(findings.flatMap((f) => f.cases));
+  const experiments = cases.filter((c) => isProbe(c) && c.outcome === "fail" && !explained.has(c.id) && !loginCases.has(c.id)).map(evidenceOf);
   const verdict: Verdict = !cases.length ? "not run" : unmet.length ? "does not work" : caveats.length ? "works with caveats" : "works";
   return {
     suite,
@@ -117,6 +124,7 @@ export function clientVerdict(report: Report, suite: string, client: ClientProfi
     caveats,
     fallbacks,
     attributes,
+    experiments,
     login: { client: client.login, findings },
     changes: changesFor(attributes, findings, client),
     counts,
@@ -157,13 +165,16 @@ function blockingAttributes(failed: CaseResult[]): BlockingAttribute[] {
 function loginFindings(cases: CaseResult[], report: Report): LoginFinding[] {
   const out = new Map<string, LoginFinding>();
   for (const c of cases) {
-    if (c.outcome !== "fail" || !c.function || !c.ckr || !LOGIN_CODES.has(c.ckr.name)) continue;
-    const key = `${c.function}|${c.ckr.name}`;
+    if (c.outcome !== "fail" || !c.function) continue;
+    // The case's own code, or the one its diagnosis met once the template was put right.
+    const rv = c.ckr && LOGIN_CODES.has(c.ckr.name) ? c.ckr : c.diagnosis?.then && LOGIN_CODES.has(c.diagnosis.then.name) ? c.diagnosis.then : undefined;
+    if (!rv) continue;
+    const key = `${c.function}|${rv.name}`;
     let f = out.get(key);
     if (!f) {
       // The run made keys as SO here (device profile keys.login: so), and some did get made: that login works.
-      const soWorked = report.run.keyLogin === "SO" && KEY_MAKING.has(c.function) && cases.some((x) => x.outcome === "pass" && x.keysGenerated > 0);
-      out.set(key, (f = { function: c.function, ckr: formatCkr(c.ckr), cases: [], ...(soWorked ? { needs: "SO" as const } : {}) }));
+      const soWorked = report.run.keyLogin === "SO" && KEY_GENERATION.has(c.function) && cases.some((x) => x.outcome === "pass" && x.keysGenerated > 0);
+      out.set(key, (f = { function: c.function, ckr: formatCkr(rv), cases: [], ...(soWorked ? { needs: "SO" as const } : {}) }));
     }
     f.cases.push(c.id);
   }
@@ -179,6 +190,7 @@ const inTemplate = (t: string) => (t === "template" ? "the template" : `the ${t}
 
 function changesFor(attributes: BlockingAttribute[], findings: LoginFinding[], client: ClientProfile): string[] {
   const out: string[] = [];
+  const pairs = new Set<string>();
   for (const a of attributes) {
     const where = inTemplate(a.template);
     switch (a.kind) {
@@ -192,9 +204,14 @@ function changesFor(attributes: BlockingAttribute[], findings: LoginFinding[], c
       case "value-rejected":
         out.push(a.accepted.length ? `send ${a.attribute} = ${a.accepted[0]} in ${where} (not ${someValues(a.values, 1)})` : `${a.attribute} = ${someValues(a.values)} in ${where} is refused, and no other value tried was accepted`);
         break;
-      case "conflict":
+      case "conflict": {
+        // Both sides of a conflict show up (each case varies one): one change per pair.
+        const pair = [a.attribute, (a.conflictsWith ?? "").replace(/ \(.*$/, "")].sort().join("|");
+        if (pairs.has(pair)) break;
+        pairs.add(pair);
         out.push(a.resolvedBy ? `send ${a.resolvedBy} with ${a.attribute} in ${where}` : `do not send ${a.attribute} together with ${a.conflictsWith ?? "its partner"} in ${where}`);
         break;
+      }
     }
   }
   for (const f of findings) {

@@ -11,6 +11,8 @@ import { OUTCOMES } from "./model.js";
 import type { MechanismInfo } from "../pkcs11/token.js";
 import type { Value } from "../suite/model.js";
 import { compareAdvertised, type Finding } from "./advertised.js";
+import { clientVerdicts, verdictLine } from "./clients.js";
+import { clientGrid, details, type ClientGrid } from "./clients-table.js";
 
 /** A cell's outcome: a report's outcome, or "not-run" when the case is not in that report. */
 export type CellOutcome = Outcome | "not-run";
@@ -106,6 +108,8 @@ export interface HtmlOptions {
   sources?: string[];
   /** The time printed as "generated"; defaults to now. */
   generatedAt?: string;
+  /** Reports of client profiles for the Clients view (default: the client profiles in `reports`), and where each was read. */
+  clientReports?: { report: Report; source?: string }[];
 }
 
 export const tokenLetter = (i: number): string => (i < 26 ? String.fromCharCode(65 + i) : `T${i + 1}`);
@@ -507,6 +511,8 @@ export function renderHtml(reports: Report[], opts: HtmlOptions = {}): string {
   const suites = [...new Set(m.cases.map((c) => c.suite))];
   const keyTypes = [...new Set([...m.cases.map((c) => c.keyType), ...m.mechanisms.map((x) => x.keyType)].filter((k): k is string => !!k))].sort();
   const mechNames = m.mechanisms.map((x) => x.name);
+  const perReport = (opts.clientReports ?? reports.map((report, i) => ({ report, source: opts.sources?.[i] }))).map((c) => clientVerdicts(c.report, c.source));
+  const clients = perReport.some((vs) => vs.length) ? clientGrid(perReport) : undefined;
   const title = `p11compat matrix: ${m.tokens.map((t) => `${t.profile} ${t.label}`).join(", ")}`;
   const outcomeFilter = CELL_OUTCOMES.map(
     (o) => `<label class="chip o-${o}" title="${escapeHtml(OUTCOME_MEANING[o])}"><input type="checkbox" name="outcome" value="${o}" checked> ${OUTCOME_LABEL[o]}</label>`,
@@ -533,6 +539,7 @@ export function renderHtml(reports: Report[], opts: HtmlOptions = {}): string {
 <nav class="tabs" role="tablist">
 <button type="button" role="tab" id="tab-cases" data-view="cases" aria-selected="true">Cases <small>${m.cases.length}</small></button>
 <button type="button" role="tab" id="tab-mechs" data-view="mechs" aria-selected="false">Mechanisms <small>${m.mechanisms.length}</small></button>
+${clients ? `<button type="button" role="tab" id="tab-clients" data-view="clients" aria-selected="false">Clients <small>${clients.rows.size}</small></button>` : ""}
 </nav>
 </header>
 <form class="toolbar" id="filters" autocomplete="off" onsubmit="return false">
@@ -552,6 +559,7 @@ export function renderHtml(reports: Report[], opts: HtmlOptions = {}): string {
 <main>
 <section class="view" id="view-cases" role="tabpanel" aria-labelledby="tab-cases"><div class="scroll">${casesTable(m)}</div></section>
 <section class="view" id="view-mechs" role="tabpanel" aria-labelledby="tab-mechs" hidden><div class="scroll">${mechanismsTable(m)}</div></section>
+${clients ? `<section class="view" id="view-clients" role="tabpanel" aria-labelledby="tab-clients" hidden><div class="scroll">${clientsView(clients)}</div></section>` : ""}
 </main>
 <aside id="panel" role="dialog" aria-modal="false" aria-labelledby="panel-title" hidden><button type="button" class="close" id="panel-close" aria-label="Close" title="Close (Esc)">×</button><div id="panel-body"></div></aside>
 </div>
@@ -562,7 +570,34 @@ export function renderHtml(reports: Report[], opts: HtmlOptions = {}): string {
 `;
 }
 
+/** The client x token table (src/report/clients.ts): a verdict per cell, its evidence folded beneath. */
+function clientsView(grid: ClientGrid): string {
+  const head = `<tr><th class="corner" scope="col">Client</th>${grid.tokens.map((t) => `<th scope="col">${escapeHtml(t)}</th>`).join("")}</tr>`;
+  const rows = [...grid.rows].map(([name, vs]) => {
+    const source = vs.find((v) => v)?.source ?? "";
+    const cells = vs.map((v) => {
+      if (!v) return `<td class="cv v-none">not in this report</td>`;
+      const cls = v.verdict === "works" ? "v-ok" : v.verdict === "works with caveats" ? "v-cav" : v.verdict === "does not work" ? "v-bad" : "v-none";
+      const line = verdictLine(v);
+      const reason = line.includes(": ") ? line.slice(line.indexOf(": ") + 2) : "";
+      const lines = details(v).map((l) => `<li${l.startsWith("  ") ? ' class="sub"' : ""}>${escapeHtml(l.trim().replace(/`/g, ""))}</li>`).join("");
+      return `<td class="cv ${cls}"><b>${escapeHtml(v.verdict)}</b>${reason ? `<span class="why">${escapeHtml(reason)}</span>` : ""}<details><summary>evidence</summary><ul>${lines}</ul></details></td>`;
+    });
+    return `<tr><th scope="row">${escapeHtml(name)}<small>${escapeHtml(source)}</small></th>${cells.join("")}</tr>`;
+  });
+  return `<table class="clients" id="clients"><thead>${head}</thead><tbody>${rows.join("")}</tbody></table>` +
+    `<p class="note">A client works when every case of its calls passes; it works with caveats when what it cannot do without works but something else does not; it does not work when something it cannot do without fails on every case. The cases are the client's own calls and templates, read from its source (suites/clients/).</p>`;
+}
+
 const CSS = String.raw`
+table.clients{border-collapse:collapse;margin:12px;max-width:calc(100% - 24px)}
+table.clients th,table.clients td{border:1px solid var(--line);padding:8px;vertical-align:top;text-align:left}
+table.clients th small{display:block;font-weight:normal;color:#666;max-width:22em}
+td.cv{min-width:16em;max-width:34em}
+td.cv .why{display:block;margin-top:4px}
+td.cv ul{margin:6px 0;padding-left:18px}td.cv li.sub{list-style:circle;margin-left:14px}
+td.v-ok{background:#e6f4ea}td.v-cav{background:#fff4d6}td.v-bad{background:#fde2e1}td.v-none{color:#777}
+p.note{margin:0 12px 12px;color:#555;max-width:60em}
 :root{--bg:#fff;--fg:#1d2433;--muted:#667085;--line:#e4e7ec;--head:#f8f9fb;
 --pass:#1e7b34;--pass-bg:#dcf2e0;--fail:#b42318;--fail-bg:#fde4e1;--uns:#475467;--uns-bg:#eaecf0;
 --skip:#8a5a00;--skip-bg:#fdf0c8;--err:#7a2e8e;--err-bg:#f3e1f7;--mixed:#3d6b00;--mixed-bg:#eef6d8;--accent:#2f5bd3}
@@ -747,7 +782,7 @@ function state() {
 function matches(text, terms) { for (var i = 0; i < terms.length; i++) if (text.indexOf(terms[i]) < 0) return false; return true; }
 function apply() {
   var s = state();
-  if (view === "cases") applyCases(s); else applyMechs(s);
+  if (view === "cases") applyCases(s); else if (view === "mechs") applyMechs(s);
 }
 function applyCases(s) {
   var counts = [], shown = 0, perGroup = {};
@@ -790,6 +825,8 @@ function setView(v) {
   Array.prototype.forEach.call(document.querySelectorAll(".tabs button"), function (b) { b.setAttribute("aria-selected", String(b.getAttribute("data-view") === v)); });
   $("#view-cases").hidden = v !== "cases";
   $("#view-mechs").hidden = v !== "mechs";
+  if ($("#view-clients")) $("#view-clients").hidden = v !== "clients";
+  $("#filters").hidden = v === "clients";
   Array.prototype.forEach.call(document.querySelectorAll(".for-cases"), function (e) { e.hidden = v !== "cases"; });
   Array.prototype.forEach.call(document.querySelectorAll(".for-mechs"), function (e) { e.hidden = v !== "mechs"; });
   apply();

@@ -1,6 +1,6 @@
 // One run: provision the device, plan the cases, drive the supervisor, write the report as results
 // arrive, and always tear down, even when interrupted.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { DeviceProfile } from "../device/model.js";
@@ -68,9 +68,12 @@ export function writeMarkdown(reportPath: string): string {
   return markdownPath;
 }
 
+/** <device>-<UTC time>.json, with -2, -3 ... when a run of the same second already wrote one (never overwritten). */
 export function reportPathFor(outDir: string, device: string, startedAt: Date): string {
   const stamp = startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  return path.join(outDir, `${device}-${stamp}.json`);
+  let file = path.join(outDir, `${device}-${stamp}.json`);
+  for (let n = 2; existsSync(file); n++) file = path.join(outDir, `${device}-${stamp}-${n}.json`);
+  return file;
 }
 
 export async function runCases(opts: RunOptions): Promise<RunOutcome> {

@@ -77,7 +77,7 @@ export class TokenSession {
         throw new DependencyFailure("skipped", `p11compat refused ${fn} with CKA_ID ${id || "(empty)"}: on this token the CKA_ID picks a key slot, and this run may write only the slots it chose for its own keys${this.claimed.size ? ` (${[...this.claimed].map((h) => this.idName(h)).join(", ")})` : ""}`, fn);
       }
     }
-    if (this.managing > 0 && ids.length === 0) {
+    if (this.managing > 0 && ids.length === 0 && !this.device.throwaway) {
       throw new DependencyFailure("skipped", `p11compat refused ${fn} without CKA_ID while the key manager is logged in: on this token the CKA_ID picks the key slot`, fn);
     }
   }
