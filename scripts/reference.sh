@@ -32,5 +32,10 @@ for d in "${devices[@]}"; do
   rm -rf "$out"
   echo "reports/reference/clients/$d-*.json"
 done
-node bin/p11compat.js clients reports/reference/clients/*.json --format json --out reports/reference/clients.json
-node bin/p11compat.js clients reports/reference/clients/*.json --format markdown --out reports/reference/clients.md
+# Columns in CI's device order.
+reports=()
+for d in "${CI_DEVICES[@]}"; do
+  for f in reports/reference/clients/"$d"-*.json; do [ -e "$f" ] && reports+=("$f"); done
+done
+node bin/p11compat.js clients "${reports[@]}" --format json --out reports/reference/clients.json
+node bin/p11compat.js clients "${reports[@]}" --format markdown --out reports/reference/clients.md

@@ -194,7 +194,7 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
       if (passingAlone.length) removal = [passingAlone[0]!];
       else if (attempt(optional).ok) removal = minimalSubset(optional, (r) => attempt(r).ok);
       else if (unchanged.length > 1 && unchanged.length < optional.length && attempt(unchanged).ok) removal = minimalSubset(unchanged, (r) => attempt(r).ok);
-      else removal = peel(items, single, again, attempt) ?? addBack(items, attempt);
+      else removal = peel(items, single, again, attempt) ?? (unchanged.length === items.length ? addBack(items, attempt) : undefined);
       if (!removal) {
         // A required attribute's value may be what the token objects to: try others in its place.
         for (const r of required) {
@@ -276,8 +276,8 @@ function peel(items: Item[], single: { i: Item; r: Attempt }[], first: Attempt, 
 }
 
 /**
- * When every single removal gets the same answer and removing everything leaves the template
- * incomplete: start from nothing and add the attributes back one at a time, keeping each that the
+ * When every single removal gets the same answer (so none tells anything) and removing everything
+ * leaves the template incomplete: start from nothing and add the attributes back one at a time, keeping each that the
  * token does not object to. What is left out are the culprits. One call per attribute.
  */
 function addBack(items: Item[], attempt: Try): Item[] | undefined {

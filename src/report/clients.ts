@@ -225,5 +225,6 @@ function changesFor(attributes: BlockingAttribute[], findings: LoginFinding[], c
 export function verdictLine(v: ClientVerdict): string {
   if (v.verdict === "not run" || v.verdict === "works") return v.verdict;
   if (v.verdict === "does not work") return `does not work: ${v.unmet.map((u) => `${u.need} (${u.cases.map((c) => c.reason).find((r) => r) ?? "no case"})`).join("; ")}`;
-  return `works with caveats: ${v.caveats.map((c) => c.id.replace(`${v.suite}/`, "")).join(", ")}`;
+  const ids = v.caveats.map((c) => c.id.replace(`${v.suite}/`, ""));
+  return `works with caveats: ${ids.length > 3 ? `${ids.slice(0, 3).join(", ")} and ${ids.length - 3} more` : ids.join(", ")}`;
 }

@@ -1,14 +1,24 @@
-// Client profiles (suites/clients/): the Parsec PKCS#11 provider's own calls and templates, replayed on
-// SoftHSM (where Parsec works, except RSA-OAEP with SHA-256) and on the virtual YubiKey through ykcs11
-// (where Parsec's key generation and import cannot work: attributes ykcs11 does not accept, a 4-byte
-// CKA_ID where ykcs11 wants a PIV slot number, and only the SO may make keys).
+// Client profiles (suites/clients/) on real tokens, and the client x token verdicts drawn from them.
+// Parsec's own calls and templates on SoftHSM (where Parsec works, except RSA-OAEP with SHA-256) and
+// on the virtual YubiKey through ykcs11 (where Parsec's key generation and import cannot work:
+// attributes ykcs11 does not accept, a 4-byte CKA_ID where ykcs11 wants a PIV slot number, and only
+// the SO may make keys); every profile's verdict on both. CI checks every profile's verdict on every
+// CI token against reports/reference/clients.json (scripts/ci-tokens.sh).
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "@jest/globals";
-import { caseIn, casesOf, runOn, softhsm, SUITES } from "./helpers.js";
+import { caseIn, casesOf, clientsOf, runOn, softhsm, SUITES } from "./helpers.js";
 import { requireDevice } from "./devices-helpers.js";
+import { clientVerdicts, type ClientVerdict } from "../../src/report/clients.js";
 import type { Report } from "../../src/report/model.js";
 
-const PARSEC = path.join(SUITES, "clients", "parsec.yaml");
+const CLIENTS = path.join(SUITES, "clients");
+const PARSEC = path.join(CLIENTS, "parsec.yaml");
+const ALL = readdirSync(CLIENTS).filter((f) => f.endsWith(".yaml")).sort().map((f) => path.join(CLIENTS, f));
+
+/** Verdicts by client name. */
+const byClient = (report: Report) => new Map(clientVerdicts(report).map((v) => [v.client, v]));
+const verdictsOf = (vs: Map<string, ClientVerdict>) => Object.fromEntries([...vs].map(([k, v]) => [k, v.verdict]));
 
 /** The generation cases that send Parsec's whole templates (random 4-byte CKA_ID included). */
 const GENERATE = [
@@ -25,13 +35,24 @@ const noErrors = (report: Report) => report.cases.filter((c) => c.outcome === "e
 describe("Parsec's PKCS#11 provider on SoftHSM", () => {
   let report: Report;
   beforeAll(async () => {
-    ({ report } = await runOn(await softhsm(), await casesOf([PARSEC])));
+    ({ report } = await runOn(await softhsm(), await casesOf([PARSEC]), { clients: await clientsOf([PARSEC]) }));
   }, 120_000);
 
   it("runs every case of the profile to an outcome that is not a harness error", () => {
     expect(report.status).toBe("complete");
     expect(noErrors(report)).toEqual([]);
-    expect(report.cases.length).toBe(35);
+    expect(report.cases.length).toBe(36);
+  });
+
+  it("works with one caveat, named with its call and CK_RV: RsaOaep(SHA-256)", () => {
+    const v = byClient(report).get("Parsec")!;
+    expect(v.verdict).toBe("works with caveats");
+    expect(v.caveats).toEqual([expect.objectContaining({ id: "parsec/generate-rsa-oaep-decrypt", outcome: "unsupported", reason: expect.stringContaining("CKR_ARGUMENTS_BAD") })]);
+    expect(v.unmet).toEqual([]);
+    expect(v.attributes).toEqual([]);
+    expect(v.login.findings).toEqual([]);
+    // Parsec's own CKU_USER session may make keys here
+    expect(caseIn(report, "parsec/login-user-generate[key=p-256]").outcome).toBe("pass");
   });
 
   it("generates with Parsec's templates, finds the key by its 4-byte CKA_ID, signs, verifies and decrypts", () => {
@@ -65,7 +86,7 @@ describe("Parsec's PKCS#11 provider on SoftHSM", () => {
 describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () => {
   let report: Report;
   beforeAll(async () => {
-    ({ report } = await runOn(await requireDevice("virtual-yubikey"), await casesOf([PARSEC])));
+    ({ report } = await runOn(await requireDevice("virtual-yubikey"), await casesOf([PARSEC]), { clients: await clientsOf([PARSEC]) }));
   }, 180_000);
 
   it("runs every case of the profile to an outcome that is not a harness error", () => {
@@ -73,15 +94,60 @@ describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () =
     expect(noErrors(report)).toEqual([]);
   });
 
-  it("cannot generate a key with Parsec's templates: its 4-byte CKA_ID names no PIV slot", () => {
+  it("cannot generate a key with Parsec's templates, and each generation's diagnosis names all seven blocking attributes", () => {
     for (const id of GENERATE) {
       const c = caseIn(report, id);
-      expect([id, c.outcome]).not.toEqual([id, "pass"]);
-      // ykcs11 answers CKR_ATTRIBUTE_VALUE_INVALID for the CKA_ID; p11compat's slot guard (when the
-      // profile protects slots) refuses to send an id it did not choose, and says so.
-      if (c.outcome === "fail") expect(c).toMatchObject({ function: "C_GenerateKeyPair", ckr: { name: "CKR_ATTRIBUTE_VALUE_INVALID" } });
-      else expect(c).toMatchObject({ outcome: "skipped", message: expect.stringMatching(/CKA_ID/) });
+      // The throwaway card lets Parsec's id (its first byte names no slot) reach ykcs11.
+      expect(c).toMatchObject({ outcome: "fail", function: "C_GenerateKeyPair", ckr: { name: "CKR_ATTRIBUTE_VALUE_INVALID" }, attribute: "CKA_ID" });
+      const culprits = c.diagnosis!.culprits.map((k) => `${k.template} ${k.attribute} ${k.kind}`).sort();
+      expect([id, culprits]).toEqual([
+        id,
+        [
+          "private CKA_ALLOWED_MECHANISMS not-accepted",
+          "private CKA_COPYABLE not-accepted",
+          "private CKA_EXTRACTABLE not-accepted",
+          "private CKA_ID value-rejected",
+          "public CKA_ALLOWED_MECHANISMS not-accepted",
+          "public CKA_COPYABLE not-accepted",
+          "public CKA_ID value-rejected",
+        ],
+      ]);
+      // The id the token took instead is a 1-byte PIV slot number the run may write.
+      const idCulprit = c.diagnosis!.culprits.find((k) => k.attribute === "CKA_ID")!;
+      expect(idCulprit.value).toMatch(/^4 bytes, 5a3c0f0\d$/);
+      expect(idCulprit.accepted).toEqual([expect.stringMatching(/^1 byte, [01][0-9a-f] \(PIV slot (8[2-9a-f]|9[0-5])\)$/)]);
+      expect(c.diagnosis!.exhausted).toBe(false);
     }
+  });
+
+  it("says in its verdict that Parsec does not work, with every blocking attribute, the login and the smallest change", () => {
+    const v = byClient(report).get("Parsec")!;
+    expect(v.verdict).toBe("does not work");
+    expect(v.unmet).toEqual([{ need: "generate a key and use it", cases: expect.arrayContaining(GENERATE.map((id) => expect.objectContaining({ id, outcome: "fail" }))) }]);
+    expect(v.caveats.map((c) => c.id)).toEqual(expect.arrayContaining(["parsec/import-rsa-public", "parsec/import-ecc-public"]));
+    expect(v.attributes.map((a) => `${a.template} ${a.attribute} ${a.kind}`).sort()).toEqual([
+      "private CKA_ALLOWED_MECHANISMS not-accepted",
+      "private CKA_COPYABLE not-accepted",
+      "private CKA_EXTRACTABLE not-accepted",
+      "private CKA_ID value-rejected",
+      "public CKA_ALLOWED_MECHANISMS not-accepted",
+      "public CKA_COPYABLE not-accepted",
+      "public CKA_ID value-rejected",
+    ]);
+    // Parsec logs in as the user; ykcs11 makes keys only for the SO.
+    expect(v.login).toEqual({
+      client: "USER",
+      findings: [{ function: "C_GenerateKeyPair", ckr: "CKR_USER_TYPE_INVALID (0x103)", cases: ["parsec/login-user-generate[key=p-256]"], needs: "SO" }],
+    });
+    expect(v.changes).toHaveLength(8);
+    expect(v.changes).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^send CKA_ID = 1 byte, .* in the public template/),
+        "leave CKA_ALLOWED_MECHANISMS out of the private template",
+        "leave CKA_EXTRACTABLE out of the private template",
+        "log in as CKU_SO for C_GenerateKeyPair (as CKU_USER the token answers CKR_USER_TYPE_INVALID (0x103))",
+      ]),
+    );
   });
 
   it("names each attribute of Parsec's templates that ykcs11 does not accept at all", () => {
@@ -127,4 +193,51 @@ describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () =
     expect(caseIn(report, "parsec/login").outcome).toBe("pass");
     expect(caseIn(report, "parsec/random").outcome).toBe("pass");
   });
+});
+
+describe("every client profile's verdict", () => {
+  it("on SoftHSM: everything works but OAEP with SHA-256 (Parsec, crypto11)", async () => {
+    const { report } = await runOn(await softhsm(), await casesOf(ALL), { clients: await clientsOf(ALL) });
+    expect(noErrors(report)).toEqual([]);
+    const vs = byClient(report);
+    expect(verdictsOf(vs)).toEqual({
+      "crypto11 (cosign, step-ca)": "works with caveats",
+      "GnuTLS p11tool": "works",
+      OpenSSH: "works",
+      "p11-kit": "works",
+      Parsec: "works with caveats",
+      "OpenSSL pkcs11-provider": "works",
+    });
+    expect(vs.get("crypto11 (cosign, step-ca)")!.caveats.map((c) => c.id)).toEqual(["crypto11/decrypt-rsa[mechanism=oaep-sha256]"]);
+    // pkcs11-provider copes without CKM_ECDSA_SHA256: it hashes in OpenSSL and signs with CKM_ECDSA
+    expect(vs.get("OpenSSL pkcs11-provider")!.fallbacks).toEqual([
+      { case: expect.objectContaining({ id: "pkcs11-provider/digest-sign-ecdsa[mechanism=ECDSA_SHA256]" }), fallback: "pkcs11-provider/digest-sign-ecdsa[mechanism=ECDSA]" },
+    ]);
+  }, 180_000);
+
+  it("on the virtual YubiKey: Parsec does not work; the others only with keys addressed by slot id, not by label", async () => {
+    const { report } = await runOn(await requireDevice("virtual-yubikey"), await casesOf(ALL), { clients: await clientsOf(ALL) });
+    expect(noErrors(report)).toEqual([]);
+    const vs = byClient(report);
+    expect(verdictsOf(vs)).toEqual({
+      "crypto11 (cosign, step-ca)": "works with caveats",
+      "GnuTLS p11tool": "works with caveats",
+      OpenSSH: "works with caveats",
+      "p11-kit": "works with caveats",
+      Parsec: "does not work",
+      "OpenSSL pkcs11-provider": "works with caveats",
+    });
+    const caveats = (client: string) => vs.get(client)!.caveats.map((c) => `${c.id} ${c.outcome}: ${c.reason}`);
+    // ykcs11 does not keep the CKA_LABEL it is given: lookups by label find nothing
+    expect(caveats("crypto11 (cosign, step-ca)")).toEqual(expect.arrayContaining([expect.stringMatching(/^crypto11\/existing-key-ecdsa\[lookup=label\] fail: C_FindObjects: expected 1 objects, found 0/)]));
+    expect(caveats("OpenSSL pkcs11-provider")).toEqual(expect.arrayContaining([expect.stringMatching(/^pkcs11-provider\/uri-id fail: C_FindObjects/)]));
+    // the provider's random 16-byte CKA_ID names no PIV slot; the diagnosis names the id the token takes
+    expect(vs.get("OpenSSL pkcs11-provider")!.attributes).toEqual(
+      expect.arrayContaining([expect.objectContaining({ attribute: "CKA_ID", template: "public", kind: "value-rejected", accepted: [expect.stringMatching(/PIV slot/)] })]),
+    );
+    // no Ed25519 on a YubiKey 5.4
+    expect(caveats("OpenSSH")).toEqual([expect.stringMatching(/^openssh\/ed25519 unsupported: CKM_EC_EDWARDS_KEY_PAIR_GEN/)]);
+    // p11-kit generate-keypair without --id: ykcs11 cannot pick a slot, and the diagnosis names the missing CKA_ID
+    expect(vs.get("p11-kit")!.attributes).toEqual([expect.objectContaining({ attribute: "CKA_ID", kind: "missing", cases: ["p11-kit/generate-ec-no-id"] })]);
+  }, 300_000);
 });

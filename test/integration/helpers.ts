@@ -29,6 +29,12 @@ export async function casesOf(suites: string[], filter?: (id: string) => boolean
   return filter ? cases.filter((c) => filter(c.id)) : cases;
 }
 
+/** The client blocks of these suites, for runOn's `clients` (what `p11compat run` passes along). */
+export async function clientsOf(suites: string[]): Promise<NonNullable<RunOptions["clients"]>> {
+  const loaded = await loadSuites(suites, SUITES);
+  return Object.fromEntries(loaded.flatMap((s) => (s.client ? [[s.id, s.client]] : [])));
+}
+
 export async function runOn(profile: DeviceProfile, cases: RunOptions["cases"], extra: Partial<RunOptions> = {}) {
   const outDir = tmpDir("out");
   const outcome = await runCases({ profile, cases, suites: [...new Set(cases.map((c) => c.suite))], outDir, trace: "failed", ...extra });
