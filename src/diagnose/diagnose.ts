@@ -194,7 +194,7 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
       if (passingAlone.length) removal = [passingAlone[0]!];
       else if (attempt(optional).ok) removal = minimalSubset(optional, (r) => attempt(r).ok);
       else if (unchanged.length > 1 && unchanged.length < optional.length && attempt(unchanged).ok) removal = minimalSubset(unchanged, (r) => attempt(r).ok);
-      else removal = peel(items, single, again, attempt) ?? (unchanged.length === items.length ? addBack(items, attempt) : undefined);
+      else removal = peel(items, single, again, attempt) ?? (unchanged.length === items.length && !again.ok && SPECIFIC.has(again.ckr.name) ? addBack(items, attempt) : undefined);
       if (!removal) {
         // A required attribute's value may be what the token objects to: try others in its place.
         for (const r of required) {

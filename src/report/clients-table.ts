@@ -129,7 +129,7 @@ export function details(v: ClientVerdict): string[] {
     );
   }
   if (v.changes.length) {
-    out.push("Smallest change to the client's calls that the experiments show working:");
+    out.push("Smallest change to the client's calls, from the experiments:");
     v.changes.forEach((c, i) => out.push(`  ${i + 1}. ${c}`));
   }
   return out;

@@ -173,7 +173,7 @@ function loginFindings(cases: CaseResult[], report: Report): LoginFinding[] {
     let f = out.get(key);
     if (!f) {
       // The run made keys as SO here (device profile keys.login: so), and some did get made: that login works.
-      const soWorked = report.run.keyLogin === "SO" && KEY_GENERATION.has(c.function) && cases.some((x) => x.outcome === "pass" && x.keysGenerated > 0);
+      const soWorked = report.run.keyLogin === "SO" && KEY_GENERATION.has(c.function) && cases.some((x) => x.keysGenerated > 0);
       out.set(key, (f = { function: c.function, ckr: formatCkr(rv), cases: [], ...(soWorked ? { needs: "SO" as const } : {}) }));
     }
     f.cases.push(c.id);
@@ -206,7 +206,7 @@ function changesFor(attributes: BlockingAttribute[], findings: LoginFinding[], c
         break;
       case "conflict": {
         // Both sides of a conflict show up (each case varies one): one change per pair.
-        const pair = [a.attribute, (a.conflictsWith ?? "").replace(/ \(.*$/, "")].sort().join("|");
+        const pair = `${[a.attribute, (a.conflictsWith ?? "").replace(/ \(.*$/, "")].sort().join("|")}|${a.template}`;
         if (pairs.has(pair)) break;
         pairs.add(pair);
         out.push(a.resolvedBy ? `send ${a.resolvedBy} with ${a.attribute} in ${where}` : `do not send ${a.attribute} together with ${a.conflictsWith ?? "its partner"} in ${where}`);

@@ -1,8 +1,9 @@
 // The client verdict logic on hand-made results (the verdicts on real tokens: test/integration/clients.test.ts).
 import { describe, expect, it } from "@jest/globals";
 import { clientVerdict, clientVerdicts } from "../../src/report/clients.js";
-import { clientGrid, clientsMarkdown, clientsText } from "../../src/report/clients-table.js";
+import { clientGrid, clientsMarkdown, clientsText, verdictChanges } from "../../src/report/clients-table.js";
 import { matchesGroup } from "../../src/suite/expand.js";
+import { renderHtml } from "../../src/report/html.js";
 import { loadSuiteText } from "../../src/suite/load.js";
 import { InputError } from "../../src/input/yamlSchema.js";
 import type { ClientProfile } from "../../src/suite/model.js";
@@ -121,6 +122,37 @@ describe("client verdicts", () => {
     expect(grid.rows.get("Demo")!.map((v) => v?.verdict)).toEqual(["works", "not run"]);
     expect(clientsText(grid)).toMatch(/^client\s+tok\s+other\n.*\nDemo\s+works\s+not run/);
     expect(clientsMarkdown(grid)).toContain("| Demo | **works** | **not run** |");
+  });
+});
+
+describe("client verdicts across reports", () => {
+  const a = report([caseResult("demo/login", "pass"), caseResult("demo/sign-rsa", "fail", { function: "C_SignInit", ckr: ckr("CKR_MECHANISM_INVALID", 0x70) })]);
+  const other = (profile: string, cases: CaseResult[]) => ({ ...report(cases), device: { ...a.device, profile } });
+
+  it("puts reports of one device in one column, and a second verdict for the same client in another", () => {
+    const second = { ...a, run: { ...a.run, clients: { demo2: { ...client, name: "Demo2" } } }, cases: [caseResult("demo2/login", "pass"), caseResult("demo2/sign-x", "pass")] };
+    const g = clientGrid([clientVerdicts(a), clientVerdicts(second), clientVerdicts(a)]);
+    expect(g.tokens).toEqual(["tok", "tok #2"]);
+    expect(g.rows.get("Demo")!.map((v) => v?.verdict)).toEqual(["does not work", "does not work"]);
+    expect(g.rows.get("Demo2")!.map((v) => v?.verdict)).toEqual(["works", undefined]);
+  });
+
+  it("lists verdicts that differ from the expected ones, and verdicts that are new", () => {
+    const g = clientGrid([clientVerdicts(a), clientVerdicts(other("b", [caseResult("demo/login", "pass"), caseResult("demo/sign-rsa", "pass")]))]);
+    expect(verdictChanges(g, [{ client: "Demo", device: "tok", verdict: "works" }, { client: "Demo", device: "gone", verdict: "works" }])).toEqual([
+      'Demo on tok: expected "works", now "does not work"',
+      'Demo on gone: expected "works", not in these reports',
+      'Demo on b: "works", not in the expected verdicts',
+    ]);
+  });
+
+  it("gives the HTML page a Clients view with each verdict and its evidence, escaped", () => {
+    const html = renderHtml([a], { generatedAt: "2026-01-01T00:00:00Z" });
+    expect(html).toContain('id="tab-clients"');
+    expect(html).toMatch(/<td class="cv v-bad"><b>does not work<\/b>/);
+    expect(html).toContain("C_SignInit: CKR_MECHANISM_INVALID (0x70)");
+    const plain = renderHtml([other("x", [caseResult("keys/a", "pass")])].map((r) => ({ ...r, run: { ...r.run, clients: undefined } })));
+    expect(plain).not.toContain('id="tab-clients"');
   });
 });
 
