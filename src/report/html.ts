@@ -580,7 +580,7 @@ function clientsView(grid: ClientGrid): string {
       const cls = v.verdict === "works" ? "v-ok" : v.verdict === "works with caveats" ? "v-cav" : v.verdict === "does not work" ? "v-bad" : "v-none";
       const line = verdictLine(v);
       const reason = line.includes(": ") ? line.slice(line.indexOf(": ") + 2) : "";
-      const lines = details(v).map((l) => `<li${l.startsWith("  ") ? ' class="sub"' : ""}>${escapeHtml(l.trim().replace(/`/g, ""))}</li>`).join("");
+      const lines = details(v).map((l) => `<li${l.startsWith("  ") ? ' class="sub"' : ""}>${escapeHtml(l.trim().replace(/^- /, "").replace(/`/g, ""))}</li>`).join("");
       return `<td class="cv ${cls}"><b>${escapeHtml(v.verdict)}</b>${reason ? `<span class="why">${escapeHtml(reason)}</span>` : ""}<details><summary>evidence</summary><ul>${lines}</ul></details></td>`;
     });
     return `<tr><th scope="row">${escapeHtml(name)}<small>${escapeHtml(source)}</small></th>${cells.join("")}</tr>`;

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
-import { ROOT, SUITES, casesOf, runOn, softhsm, tmpDir } from "./helpers.js";
+import { ROOT, SUITES, casesOf, clientsOf, runOn, softhsm, tmpDir } from "./helpers.js";
 import { renderHtml } from "../../src/report/html.js";
 import type { Report } from "../../src/report/model.js";
 
@@ -193,4 +193,30 @@ describe("the HTML matrix in Chromium", () => {
     await page.screenshot({ path: shot });
     expect(requests.filter((u) => !u.startsWith("file:") && !u.startsWith("data:"))).toEqual([]);
   });
+});
+
+describe("the Clients view", () => {
+  it("shows each client's verdict per token with its evidence folded beneath, and hides the case filters", async () => {
+    const parsec = path.join(SUITES, "clients", "parsec.yaml");
+    const run = await runOn(await softhsm(), await casesOf([parsec]), { clients: await clientsOf([parsec]) });
+    const file = path.join(tmpDir("html"), "clients.html");
+    writeFileSync(file, renderHtml([reports[0]!], { clientReports: [{ report: run.report, source: run.reportPath }] }));
+    const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    p.on("pageerror", (e) => errors.push(e.message));
+    await p.goto(pathToFileURL(file).href);
+    await p.click("#tab-clients");
+    expect(await p.isVisible("#view-clients")).toBe(true);
+    expect(await p.isHidden("#view-cases")).toBe(true);
+    expect(await p.isHidden("#filters")).toBe(true);
+    const cell = p.locator("#clients tbody tr", { hasText: "Parsec" }).locator("td.cv");
+    expect(await cell.locator("b").first().textContent()).toBe("works with caveats");
+    expect(await cell.locator("details ul").isVisible()).toBe(false);
+    await cell.locator("summary").click();
+    expect(await cell.locator("details ul").textContent()).toContain("CKR_ARGUMENTS_BAD");
+    await p.click("#tab-cases");
+    expect(await p.isVisible("#filters")).toBe(true);
+    expect(errors).toEqual([]);
+    await p.close();
+  }, 120_000);
 });
