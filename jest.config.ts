@@ -3,6 +3,10 @@ import type { Config } from "jest";
 
 const config: Config = {
   testEnvironment: "node",
+  // Jest 30's "soft" clean-up of globals between test files wraps data properties in a setter that
+  // calls itself (RangeError: Maximum call stack size exceeded, seen on event emitters); the test
+  // files run one at a time in one process and leave nothing large on the global scope.
+  testEnvironmentOptions: { globalsCleanup: "off" },
   roots: ["<rootDir>/test"],
   extensionsToTreatAsEsm: [".ts"],
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },

@@ -1,6 +1,7 @@
 // Writes the JSON report as the run goes, so it always parses: the cases array is appended in place
 // and the small trailer after it (summary, status) is rewritten with each case. Killing the process
-// at any moment leaves a valid report of every finished case with status "running".
+// at any moment leaves a valid report of every finished case with status "running". (A reader that
+// polls the file while it is written can still see a read straddle a write, and should read again.)
 import { closeSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { OUTCOMES, emptySummary, type CaseResult, type Report, type Summary } from "./model.js";
 

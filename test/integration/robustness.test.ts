@@ -52,7 +52,7 @@ async function waitForCases(dir: string, count: number, timeoutMs = 60_000): Pro
         const r = readReport(path.join(dir, file));
         if (r.cases.length >= count) return path.join(dir, file);
       } catch {
-        /* the file is renamed into place whole; a read can race the first rename only */
+        /* a read can straddle a write under way (old trailer, then new bytes): read again */
       }
     }
     if (Date.now() - t0 > timeoutMs) throw new Error(`no report with ${count} cases in ${dir}`);
