@@ -194,7 +194,7 @@ const ROWS: readonly Row[] = [
     name: "CKR_ATTRIBUTE_VALUE_INVALID", code: 0x13, where: "other",
     meaning: "An attribute in the template has a value the token does not accept for this object or operation.",
     causes: [
-      "a CKA_ID the token cannot map: ykcs11 takes the first byte of CKA_ID as the PIV key or certificate slot and rejects bytes that are not a PIV object id",
+      "a CKA_ID the token cannot map or a CKA_CLASS it does not create: ykcs11 takes the first byte of CKA_ID as the PIV key or certificate slot and rejects bytes that are not a PIV object id, and its C_CreateObject takes only certificates and private keys (never a public or secret key)",
       "CKA_EC_PARAMS naming a curve the token does not know, or given as explicit curve parameters (ykcs11 key generation accepts only the P-256 and P-384 OIDs here and answers this code, never CKR_CURVE_NOT_SUPPORTED)",
       "a key size the token does not support, e.g. a CKA_MODULUS_BITS ykcs11 cannot generate, or a CKA_VALUE_LEN outside the mechanism's range (SoftHSM: AES lengths other than 16, 24 or 32 bytes)",
       "a CK_ULONG attribute with the wrong byte length, e.g. 4 bytes to a 64-bit library (SoftHSM rejects a CKA_MODULUS_BITS or CKA_VALUE_LEN that is not sizeof(CK_ULONG))",
