@@ -79,7 +79,7 @@ type Try = (removed: Item[], changes?: Changes) => Attempt;
 
 /** An experiment that could not be carried out: diagnosis ends with what it found so far. */
 class Stopped extends Error {}
-/** The call succeeded: nothing further to find. */
+/** Nothing further a template change can show (the call succeeded, or failed for a non-template reason). */
 class Found extends Error {}
 
 interface Swap {
@@ -154,10 +154,11 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
     // the run would use; if that changes the answer, the fixed value is a culprit, and later
     // experiments keep the substitute so that they can look past it.
     const swapped = substituteFixed(pinned, ctx);
+    let after: Attempt | undefined;
     if (swapped) {
       original = pinned;
       pinned = swapped.pinned;
-      const after = attempt([]);
+      after = attempt([]);
       if (!sameAnswer(after, { ok: false, ckr: err.ckr })) {
         blameFixed(swapped, err.ckr);
         if (after.ok) throw new Found();
@@ -172,7 +173,8 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
         pending = swapped;
       }
     }
-    const again = attempt([]);
+    // The call as it now stands (with a substitute, that is the replay just made).
+    const again = after ?? attempt([]);
     if (again.ok) {
       note = `${call.fn} succeeded when called again with the same templates; the failure did not reproduce`;
     } else if (again.ckr.name === "CKR_TEMPLATE_INCOMPLETE") {
@@ -241,7 +243,7 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
     }
   } catch (e) {
     if (e instanceof Found) {
-      /* the substituted value was all it took */
+      /* the substitute made the call succeed, or got it past every template check */
     } else if (e instanceof Stopped) note = [note, `diagnosis stopped: ${e.message}`].filter(Boolean).join("; ");
     else if (!(e instanceof BudgetExhausted)) throw e;
   }
@@ -277,8 +279,8 @@ function peel(items: Item[], single: { i: Item; r: Attempt }[], first: Attempt, 
 
 /**
  * When every single removal gets the same answer (so none tells anything) and removing everything
- * leaves the template incomplete: start from nothing and add the attributes back one at a time, keeping each that the
- * token does not object to. What is left out are the culprits. One call per attribute.
+ * leaves the template incomplete: start from nothing and add the attributes back one at a time,
+ * keeping each the token does not object to. What is left out are the culprits. One call each.
  */
 function addBack(items: Item[], attempt: Try): Item[] | undefined {
   let removed = [...items];

@@ -16,11 +16,12 @@ export function clientGrid(perReport: ClientVerdict[][]): ClientGrid {
   const cell = (client: string, t: number) => rows.get(client)?.[t];
   perReport.forEach((vs, i) => {
     const device = vs[0]?.device ?? `report ${i + 1}`;
+    const ofDevice = (name: string) => name === device || name.startsWith(`${device} #`);
     for (const v of vs) {
       // The first column of this device where this client has no verdict yet.
-      let t = tokens.findIndex((name, k) => (name === device || name.startsWith(`${device} #`)) && !cell(v.client, k));
+      let t = tokens.findIndex((name, k) => ofDevice(name) && !cell(v.client, k));
       if (t < 0) {
-        const n = tokens.filter((name) => name === device || name.startsWith(`${device} #`)).length;
+        const n = tokens.filter(ofDevice).length;
         tokens.push(n ? `${device} #${n + 1}` : device);
         t = tokens.length - 1;
       }
