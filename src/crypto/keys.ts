@@ -5,7 +5,7 @@ import { codeOf, type ConstKind } from "../pkcs11/constants.js";
 import type { EcCurve, KeySpec } from "../suite/model.js";
 import {
   DerError, TAG, decodeOid, encodeLength, encodeOid, leftPad, readChildren, readWhole, stripLeadingZeros, tlv,
-} from "./der.js";
+} from "../codec/der.js";
 
 export type EdCurve = "Ed25519" | "Ed448";
 export type Curve = EcCurve | EdCurve;

@@ -2,7 +2,7 @@
 // Signatures and ciphertexts use PKCS#11's formats (raw r||s for ECDSA, ciphertext||tag for GCM).
 import crypto, { type KeyObject } from "node:crypto";
 import type { EcCurve } from "../suite/model.js";
-import { TAG, encodeOid, encodeUnsigned, readChildren, readWhole, tlv } from "./der.js";
+import { TAG, encodeOid, encodeUnsigned, readChildren, readWhole, tlv } from "../codec/der.js";
 import { CURVES, curveOfKey, ecParamsFor, ecPointAttribute, publicKeyFromToken, secretOf, type HashName } from "./keys.js";
 
 export type { HashName } from "./keys.js";

@@ -13,7 +13,7 @@
 // - before firmware 5.3 a key imported without a certificate is invisible (no metadata): a slot that
 //   shows nothing there is "unknown" and treated as occupied.
 import { execa } from "execa";
-import { parseMap } from "../virtual-yubikey/tlv.js";
+import { parseMap } from "../codec/tlv.js";
 import type { TokenListing } from "../pkcs11/token.js";
 import type { DeviceProfile } from "./model.js";
 import { DeviceError, type PinDefaults } from "./provision.js";

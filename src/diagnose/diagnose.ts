@@ -4,45 +4,9 @@
 // a successful replay creates are destroyed at once.
 import { attributeBytes, attributeKind, attributeName, type Attr } from "../pkcs11/attributes.js";
 import { formatCkr, Pkcs11CallError, type Ckr, type TemplateCall } from "../pkcs11/errors.js";
+import type { Culprit, Diagnosis, Missing, TemplateName } from "../contract/report.js";
 import { Budget, BudgetExhausted, acceptedRange, minimalSubset } from "./minimise.js";
 import { alternatives, display, requiredCandidates, type Alternative, type ProbeContext } from "./alternatives.js";
-
-export type CulpritKind = "not-accepted" | "read-only" | "value-rejected" | "conflict";
-type TemplateName = TemplateCall["templates"][number]["name"];
-
-export interface Culprit {
-  attribute: string;
-  template: TemplateName;
-  kind: CulpritKind;
-  value: string;
-  /** What the token answers when this attribute alone is added back to a template that works. */
-  ckr?: Ckr;
-  accepted: string[];
-  rejected: string[];
-  conflictsWith?: string;
-  /** For a conflict: the other value of `conflictsWith` with which this attribute is accepted. */
-  resolvedBy?: string;
-}
-
-export interface Missing {
-  attribute: string;
-  template: TemplateName;
-  value: string;
-}
-
-export interface Diagnosis {
-  function: string;
-  ckr: Ckr;
-  culprits: Culprit[];
-  missing: Missing[];
-  /** With the culprits fixed, the call got further and failed with this code, which no template change fixes (a login type, say). */
-  then?: Ckr;
-  /** Replays of the call spent, and the budget. */
-  calls: number;
-  budget: number;
-  exhausted: boolean;
-  summary: string;
-}
 
 /** Codes that say something about a template, and generic codes that may hide a template problem. */
 export const TEMPLATE_CODES = new Set([

@@ -1,4 +1,5 @@
-// "Did you mean" for user-chosen names (properties, enum values, key specs, parameters).
+// "Did you mean" for user-chosen names (properties, enum values, key specs, parameters, constants).
+import { namesOf, type ConstKind } from "../pkcs11/constants.js";
 
 /** Optimal string alignment distance: edits plus adjacent transpositions (SHA265 -> SHA256 is 1). */
 export function editDistance(a: string, b: string): number {
@@ -41,4 +42,10 @@ export function didYouMeanOf(names: string[], quote = true): string {
 export function joinOr(items: string[]): string {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+}
+
+/** Up to three known constant names closest to `name` (prefix optional), for "did you mean". */
+export function suggestConstant(kind: ConstKind, name: string, max = 3): string[] {
+  const wanted = name.toUpperCase().replace(new RegExp(`^${kind}_`), "");
+  return closest(wanted, namesOf(kind).map((n) => n.slice(kind.length + 1)), max).map((n) => `${kind}_${n}`);
 }

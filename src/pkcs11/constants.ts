@@ -1,7 +1,6 @@
 // Name <-> number tables for PKCS#11 constants. pkcs11js exports most names; PKCS#11 3.x
 // additions it lacks are listed here so every table covers the 3.1 base specification.
 import pkcs11js from "pkcs11js";
-import { closest } from "../input/suggest.js";
 
 export type ConstKind = "CKM" | "CKA" | "CKR" | "CKK" | "CKO" | "CKU" | "CKG" | "CKD" | "CKC" | "CKS";
 
@@ -119,13 +118,6 @@ export function codeOf(kind: ConstKind, name: string | number): number | undefin
 
 export function namesOf(kind: ConstKind): string[] {
   return [...(byCode.get(kind)?.values() ?? [])];
-}
-
-/** Up to three known names closest to `name`, for "did you mean". */
-export function suggest(kind: ConstKind, name: string, max = 3): string[] {
-  const wanted = name.toUpperCase().replace(new RegExp(`^${kind}_`), "");
-  const names = [...byName.keys()].filter((n) => n.startsWith(`${kind}_`));
-  return closest(wanted, names.map((n) => n.slice(kind.length + 1)), max).map((n) => `${kind}_${n}`);
 }
 
 export const CKR_OK = 0;

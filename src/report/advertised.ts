@@ -1,29 +1,6 @@
 // What the token advertises (C_GetMechanismList, C_GetMechanismInfo) against what the run saw.
 import pkcs11js from "pkcs11js";
-import type { CaseResult, Report } from "./model.js";
-
-export type FindingKind =
-  | "advertised-but-failing"
-  | "working-not-advertised"
-  | "flag-not-working"
-  | "working-without-flag"
-  | "size-accepted-outside-range"
-  | "size-rejected-inside-range";
-
-export interface Finding {
-  mechanism: string;
-  kind: FindingKind;
-  detail: string;
-  cases: string[];
-}
-
-export interface AdvertisedVsActual {
-  findings: Finding[];
-  /** Values that changed between two queries of the same mechanism: volatile, not findings. */
-  unstable: { mechanism: string; fields: string[] }[];
-  /** Advertised mechanisms no case used. */
-  notExercised: string[];
-}
+import type { AdvertisedVsActual, CaseResult, Finding, Report } from "../contract/report.js";
 
 const OP_FLAGS: Record<string, { flag: number; name: string }> = {
   sign: { flag: pkcs11js.CKF_SIGN, name: "CKF_SIGN" },

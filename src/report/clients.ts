@@ -3,9 +3,9 @@
 // login the token objects to, and the smallest change to the client's calls the experiments support.
 import { formatCkr } from "../pkcs11/errors.js";
 import { matchesGroup } from "../suite/expand.js";
-import type { ClientProfile } from "../suite/model.js";
-import type { CulpritKind } from "../diagnose/diagnose.js";
-import type { CaseResult, Outcome, Report } from "./model.js";
+import type { ClientProfile } from "../contract/report.js";
+import type { CulpritKind } from "../contract/report.js";
+import type { CaseResult, Outcome, Report } from "../contract/report.js";
 
 export type Verdict = "works" | "works with caveats" | "does not work" | "not run";
 

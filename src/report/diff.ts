@@ -1,6 +1,6 @@
 // Two reports compared case by case (by stable case id) and mechanism by mechanism. Volatile
 // fields (times, serials, traces, values the token reported unstably) never count as changes.
-import type { CaseResult, Outcome, Report } from "./model.js";
+import type { CaseResult, Outcome, Report } from "../contract/report.js";
 import type { MechanismInfo } from "../pkcs11/token.js";
 
 export interface Side {

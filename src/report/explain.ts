@@ -1,9 +1,9 @@
 // One case of a report, told in full: outcome, diagnosis, what the CK_RV means and the call trace,
 // as plain text fit to paste into a bug report.
-import type { CaseResult, Report } from "./model.js";
+import type { CaseResult, Report } from "../contract/report.js";
 import type { TraceEntry } from "../pkcs11/trace.js";
 import { formatCkr } from "../pkcs11/errors.js";
-import { explain } from "../pkcs11/explanations.js";
+import { explain } from "./explanations.js";
 import { evidence } from "./summary.js";
 
 export function explainCase(report: Report, c: CaseResult): string {

@@ -6,11 +6,12 @@
 // into the embedded JSON with `jsonForScript`, and the page's script builds the evidence panel with
 // text nodes only.
 import { createHash } from "node:crypto";
-import type { CaseResult, Outcome, Report } from "./model.js";
-import { OUTCOMES } from "./model.js";
+import type { CaseResult, Outcome, Report } from "../contract/report.js";
+import { OUTCOMES } from "../contract/report.js";
 import type { MechanismInfo } from "../pkcs11/token.js";
-import type { Value } from "../suite/model.js";
-import { compareAdvertised, type Finding } from "./advertised.js";
+import type { Value } from "../contract/report.js";
+import { compareAdvertised } from "./advertised.js";
+import { type Finding } from "../contract/report.js";
 import { clientVerdicts, verdictLine } from "./clients.js";
 import { clientGrid, details, type ClientGrid } from "./clients-table.js";
 

@@ -1,6 +1,6 @@
 // JUnit XML, so CI systems show cases natively: one testsuite per suite, one testcase per case.
 // JUnit knows no "unsupported": such cases are reported as skipped, with the reason.
-import type { CaseResult, Report } from "./model.js";
+import type { CaseResult, Report } from "../contract/report.js";
 import { evidence } from "./summary.js";
 
 const xml = (s: string) =>

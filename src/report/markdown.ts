@@ -1,8 +1,9 @@
 // The Markdown summary written beside each JSON report.
-import type { CaseResult, Report } from "./model.js";
-import { OUTCOMES } from "./model.js";
+import type { CaseResult, Report } from "../contract/report.js";
+import { OUTCOMES } from "../contract/report.js";
 import { bySuite, evidence, groupByReason, total } from "./summary.js";
-import { compareAdvertised, type AdvertisedVsActual } from "./advertised.js";
+import { compareAdvertised } from "./advertised.js";
+import { type AdvertisedVsActual } from "../contract/report.js";
 
 const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 

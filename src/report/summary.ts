@@ -1,5 +1,5 @@
 // Per-suite counts, shared by the terminal table and the Markdown report.
-import { OUTCOMES, emptySummary, type CaseResult, type Report, type Summary } from "./model.js";
+import { OUTCOMES, emptySummary, type CaseResult, type Report, type Summary } from "../contract/report.js";
 import { formatCkr } from "../pkcs11/errors.js";
 
 export function bySuite(cases: CaseResult[]): Map<string, Summary> {

@@ -3,7 +3,7 @@
 // at any moment leaves a valid report of every finished case with status "running". (A reader that
 // polls the file while it is written can still see a read straddle a write, and should read again.)
 import { closeSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { OUTCOMES, emptySummary, type CaseResult, type Report, type Summary } from "./model.js";
+import { OUTCOMES, emptySummary, type CaseResult, type Report, type Summary } from "../contract/report.js";
 
 type Header = Omit<Report, "cases" | "summary" | "run" | "finishedAt" | "status">;
 type Trailer = Pick<Report, "summary" | "run" | "finishedAt" | "status">;

@@ -4,7 +4,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { CaseResult } from "../report/model.js";
+import type { CaseResult } from "../contract/report.js";
 import type { PlannedCase } from "../suite/model.js";
 import type { MechanismInfo, TokenIdentity, TokenListing } from "../pkcs11/token.js";
 import type { ImportKey } from "../plan/prefetch.js";

@@ -4,19 +4,20 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseDocument } from "yaml";
-import { codeOf, suggest, type ConstKind } from "../pkcs11/constants.js";
-import { checkTemplate } from "../pkcs11/attributes.js";
+import { codeOf, type ConstKind } from "../pkcs11/constants.js";
+import { checkTemplate } from "../template/encode.js";
 import {
   InputError, issueAt, positionOf, readYaml, schemaIssueAt, validateData, validateYaml, parseYaml,
   type InputIssue, type YamlSource,
 } from "../input/yamlSchema.js";
-import { closest, didYouMean, didYouMeanOf } from "../input/suggest.js";
+import { closest, didYouMean, didYouMeanOf, suggestConstant as suggest } from "../input/suggest.js";
 import { stepSchema, suiteSchema } from "./schema.js";
 import {
   caseId, combinations, isObject, matchesGroup, matchesValue, refsIn, renderParam, stringsIn, substitute, wholeRef,
   type Combination, type Path,
 } from "./expand.js";
-import type { CaseGroup, ClientProfile, KeySpec, Suite, Value } from "./model.js";
+import type { CaseGroup, KeySpec, Suite } from "./model.js";
+import type { ClientProfile, Value } from "../contract/report.js";
 
 /** Loads and checks one suite file. Throws InputError listing every problem found. */
 export async function loadSuiteFile(file: string): Promise<Suite> {

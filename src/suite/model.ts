@@ -1,8 +1,7 @@
 // The data model of a suite after loading: what a YAML file describes, and the cases it expands to.
 // Everything here is plain JSON (it crosses to the worker process over IPC).
-
-/** A YAML-level value: what a template attribute or step parameter holds before encoding. */
-export type Value = string | number | boolean | null | Value[] | { [key: string]: Value };
+import type { ClientProfile, Value } from "../contract/report.js";
+import type { TemplateSpec } from "../template/encode.js";
 
 /** Where something came from, for error messages and reports. */
 export interface SourcePos {
@@ -20,9 +19,6 @@ export type KeySpec =
   | { type: "GENERIC_SECRET"; bits: number };
 
 export type EcCurve = "P-256" | "P-384" | "P-521" | "secp256k1";
-
-/** Attribute name (CKA_ prefix optional, or a number / 0x... for vendor attributes) -> value. */
-export type TemplateSpec = Record<string, Value>;
 
 /** A mechanism with optional parameters, as written in YAML (`SHA256_RSA_PKCS` or `{name, params}`). */
 export interface MechanismSpec {
@@ -134,19 +130,6 @@ export type Step =
   | KeyStep | SignStep | VerifyStep | EncryptStep | DecryptStep | DigestStep | DeriveStep
   | WrapStep | UnwrapStep | RandomStep | LoginStep | LogoutStep
   | CreateStep | FindStep | GetStep | SetStep | CopyStep | DestroyStep;
-
-/**
- * A client profile's reading of its cases (see src/report/clients.ts): what the client cannot do
- * without, which cases are experiments, and what it falls back to. Patterns are group ids with `*`.
- */
-export interface ClientProfile {
-  name: string;
-  source: string;
-  login: "USER" | "SO" | "NONE";
-  needs: { name: string; cases: string[] }[];
-  probes: string[];
-  fallbacks: Record<string, string>;
-}
 
 /** A suite file after validation. */
 export interface Suite {

@@ -3,7 +3,7 @@
 // and carrying Yubico's extensions (firmware 41482.3.3, serial 3.7, PIN/touch policy 3.8, form
 // factor 3.9). This virtual card's F9 certificate is self-signed and says it is virtual.
 import { createPublicKey, randomBytes, sign, type KeyObject } from "node:crypto";
-import { readOne, tlv } from "./tlv.js";
+import { readOne, tlv } from "../codec/tlv.js";
 
 const SEQ = 0x30;
 const SET = 0x31;

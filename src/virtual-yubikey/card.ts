@@ -4,7 +4,7 @@
 import { ApduError, SW, parseCommand, response, type Command } from "./apdu.js";
 import { versionString, type Firmware } from "./firmware.js";
 import { PivApplet, type PivOptions } from "./piv.js";
-import { tlv } from "./tlv.js";
+import { tlv } from "../codec/tlv.js";
 
 export const AID = {
   PIV: Buffer.from("a000000308", "hex"),

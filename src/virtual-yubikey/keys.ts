@@ -14,7 +14,7 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { ALG } from "./firmware.js";
-import { tlv } from "./tlv.js";
+import { tlv } from "../codec/tlv.js";
 
 export const PIN_POLICY = { DEFAULT: 0, NEVER: 1, ONCE: 2, ALWAYS: 3, MATCH_ONCE: 4, MATCH_ALWAYS: 5 } as const;
 export const TOUCH_POLICY = { DEFAULT: 0, NEVER: 1, ALWAYS: 2, CACHED: 3 } as const;

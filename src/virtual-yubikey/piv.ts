@@ -18,7 +18,7 @@ import {
   type CardKey,
 } from "./keys.js";
 import { attestationCertificate, attestationRootCertificate } from "./attestation.js";
-import { parseAll, parseMap, tlv, unwrap } from "./tlv.js";
+import { parseAll, parseMap, tlv, unwrap } from "../codec/tlv.js";
 
 export const INS = {
   VERIFY: 0x20,

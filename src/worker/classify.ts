@@ -2,7 +2,7 @@
 // a mechanism the token does not advertise, or a code that means "not offered", is `unsupported`;
 // anything else an advertised mechanism returns is a `fail`.
 import { formatCkr, type Pkcs11CallError } from "../pkcs11/errors.js";
-import type { Outcome } from "../report/model.js";
+import type { Outcome } from "../contract/report.js";
 
 /** Codes that say "this token does not offer that", not "this token got it wrong". */
 export const UNSUPPORTED_CODES = new Set([

@@ -4,7 +4,7 @@
 import { performance } from "node:perf_hooks";
 import { codeOf } from "../pkcs11/constants.js";
 import { Pkcs11CallError, formatCkr } from "../pkcs11/errors.js";
-import type { CaseResult } from "../report/model.js";
+import type { CaseResult } from "../contract/report.js";
 import type { PlannedCase, Step } from "../suite/model.js";
 import { OracleUnsupported } from "../crypto/oracle.js";
 import type { KeyStore } from "./keys.js";

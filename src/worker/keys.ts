@@ -5,7 +5,7 @@
 import type { KeyObject } from "node:crypto";
 import { codeOf } from "../pkcs11/constants.js";
 import type { Attr } from "../pkcs11/attributes.js";
-import { mergeTemplates } from "../pkcs11/attributes.js";
+import { mergeTemplates } from "../template/encode.js";
 import { Pkcs11CallError } from "../pkcs11/errors.js";
 import type { Handle } from "../pkcs11/token.js";
 import type { KeySpec, KeyStep } from "../suite/model.js";

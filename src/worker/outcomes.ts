@@ -1,5 +1,5 @@
 // Why a step did not succeed, other than a token error: each maps to one named outcome.
-import type { Outcome } from "../report/model.js";
+import type { Outcome } from "../contract/report.js";
 import type { Ckr } from "../pkcs11/errors.js";
 
 /** The token answered CKR_OK but node:crypto disagrees with its output. */

@@ -1,5 +1,5 @@
 // Messages between the supervisor (parent) and the worker process that loads the PKCS#11 module.
-import type { CaseResult } from "../report/model.js";
+import type { CaseResult } from "../contract/report.js";
 import type { PlannedCase } from "../suite/model.js";
 import type { ImportKey } from "../plan/prefetch.js";
 import type { MechanismInfo, TokenIdentity, TokenListing } from "../pkcs11/token.js";

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from "@jest/globals";
 import crypto, { type KeyObject } from "node:crypto";
 import { codeOf } from "../../src/pkcs11/constants.js";
 import type { EcCurve } from "../../src/suite/model.js";
-import { TAG, tlv } from "../../src/crypto/der.js";
+import { TAG, tlv } from "../../src/codec/der.js";
 import {
   CURVES, PublicKeyEncodingError, curveFromEcParams, curveOfKey, ecParamsFor, ecPointAttribute, ecPointOf, generateNodeKey,
   importTemplates, keyBits, keyFromTemplate, publicKeyFromToken, secretOf, type Attr, type Curve, type NodeKey,

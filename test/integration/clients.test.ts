@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "@jest/globals";
 import { caseIn, casesOf, clientsOf, runOn, softhsm, SUITES } from "./helpers.js";
 import { requireDevice } from "./devices-helpers.js";
 import { clientVerdicts, type ClientVerdict } from "../../src/report/clients.js";
-import type { Report } from "../../src/report/model.js";
+import type { Report } from "../../src/contract/report.js";
 
 const CLIENTS = path.join(SUITES, "clients");
 const PARSEC = path.join(CLIENTS, "parsec.yaml");

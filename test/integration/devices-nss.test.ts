@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { caseIn, casesOf, runOn } from "./helpers.js";
 import { newProcesses, processes, requireDevice, tmpEntries } from "./devices-helpers.js";
-import type { Report } from "../../src/report/model.js";
+import type { Report } from "../../src/contract/report.js";
 
 let report: Report;
 let leftDirs: string[];

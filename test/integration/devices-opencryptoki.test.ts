@@ -12,7 +12,7 @@ import { caseIn, casesOf, runOn } from "./helpers.js";
 import { newProcesses, processes, requireDevice, tmpEntries, type Proc } from "./devices-helpers.js";
 import { provision } from "../../src/device/provision.js";
 import type { DeviceProfile } from "../../src/device/model.js";
-import type { Report } from "../../src/report/model.js";
+import type { Report } from "../../src/contract/report.js";
 
 const ROOTS = ["/var/lib/opencryptoki", "/var/lock/opencryptoki", "/var/log/opencryptoki", "/var/run/pkcsslotd.pid", "/var/run/pkcsslotd.socket"];
 const SWTOK = "/var/lib/opencryptoki/swtok";

@@ -6,7 +6,7 @@ import path from "node:path";
 import { caseIn, casesOf, runOn, tmpDir } from "./helpers.js";
 import { newProcesses, processes, requireDevice, tmpEntries, type Proc } from "./devices-helpers.js";
 import type { DeviceProfile } from "../../src/device/model.js";
-import type { Report } from "../../src/report/model.js";
+import type { Report } from "../../src/contract/report.js";
 
 const OURS = /p11compat-tpm2-/;
 let profile: DeviceProfile;

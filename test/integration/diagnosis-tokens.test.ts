@@ -6,7 +6,7 @@ import { SUITES, runOn } from "./helpers.js";
 import { requireDevice } from "./devices-helpers.js";
 import { loadSuites } from "../../src/suite/load.js";
 import { expandSuite } from "../../src/suite/expand.js";
-import type { Report } from "../../src/report/model.js";
+import type { Report } from "../../src/contract/report.js";
 
 async function diagnose(device: string, only?: RegExp): Promise<(id: string) => Report["cases"][number]> {
   const suites = await loadSuites([path.join(SUITES, "diagnosis", "templates.yaml")], SUITES);

@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { CLI, ROOT, SUITES, runOn, softhsm } from "./helpers.js";
 import { loadSuites } from "../../src/suite/load.js";
 import { expandSuite } from "../../src/suite/expand.js";
-import type { CaseResult, Report } from "../../src/report/model.js";
+import type { CaseResult, Report } from "../../src/contract/report.js";
 
 let report: Report;
 let reportPath: string;

@@ -9,7 +9,7 @@ import { expandSuite } from "../../src/suite/expand.js";
 import { runCases, type RunOptions } from "../../src/runner/run.js";
 import { readReport } from "../../src/report/writer.js";
 import type { DeviceProfile } from "../../src/device/model.js";
-import type { Report } from "../../src/report/model.js";
+import type { Report } from "../../src/contract/report.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SUITES = path.join(ROOT, "suites");

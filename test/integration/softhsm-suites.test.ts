@@ -1,8 +1,8 @@
 // The default suites on a real SoftHSM token: what the report says and what was checked independently.
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { caseIn, casesOf, runOn, softhsm } from "./helpers.js";
-import type { Report } from "../../src/report/model.js";
-import { OUTCOMES } from "../../src/report/model.js";
+import type { Report } from "../../src/contract/report.js";
+import { OUTCOMES } from "../../src/contract/report.js";
 
 let report: Report;
 let planned: string[];

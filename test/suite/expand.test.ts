@@ -4,7 +4,8 @@ import {
 } from "../../src/suite/expand.js";
 import { loadSuiteText } from "../../src/suite/load.js";
 import { InputError } from "../../src/input/yamlSchema.js";
-import type { CaseGroup, Suite, Value } from "../../src/suite/model.js";
+import type { CaseGroup, Suite } from "../../src/suite/model.js";
+import type { Value } from "../../src/contract/report.js";
 
 const pos = { file: "t.yaml", line: 1, col: 1 };
 

@@ -6,8 +6,8 @@ import { matchesGroup } from "../../src/suite/expand.js";
 import { renderHtml } from "../../src/report/html.js";
 import { loadSuiteText } from "../../src/suite/load.js";
 import { InputError } from "../../src/input/yamlSchema.js";
-import type { ClientProfile } from "../../src/suite/model.js";
-import type { CaseResult, Report } from "../../src/report/model.js";
+import type { ClientProfile } from "../../src/contract/report.js";
+import type { CaseResult, Report } from "../../src/contract/report.js";
 import { caseResult, header } from "../fixtures/reports.js";
 
 const client: ClientProfile = {

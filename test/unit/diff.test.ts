@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { diffReports, diffText, regressions, regressionText } from "../../src/report/diff.js";
 import { renderJunit } from "../../src/report/junit.js";
-import type { CaseResult, Report } from "../../src/report/model.js";
+import type { CaseResult, Report } from "../../src/contract/report.js";
 import { caseResult, header } from "../fixtures/reports.js";
 
 const base = (): Report => ({

@@ -1,7 +1,7 @@
 // The HTML matrix on small hand-made reports: escaping, matching by case id, "not run", mechanisms.
 import { describe, expect, it } from "@jest/globals";
-import type { CaseResult, Report } from "../../src/report/model.js";
-import { emptySummary } from "../../src/report/model.js";
+import type { CaseResult, Report } from "../../src/contract/report.js";
+import { emptySummary } from "../../src/contract/report.js";
 import { attributeUses, buildMatrix, caseKeyType, jsonForScript, mechanismFlags, renderHtml } from "../../src/report/html.js";
 import { matrixText } from "../../src/cli/report.js";
 import { caseResult, header } from "../fixtures/reports.js";

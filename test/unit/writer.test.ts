@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ReportWriter, readReport } from "../../src/report/writer.js";
-import type { CaseResult } from "../../src/report/model.js";
+import type { CaseResult } from "../../src/contract/report.js";
 import { summaryTable } from "../../src/report/summary.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
 import { tmpDir } from "../integration/helpers.js";

@@ -1,6 +1,6 @@
 // The byte-level codecs of the virtual YubiKey: BER-TLV, command APDUs, vpcd framing.
 import { describe, it, expect } from "@jest/globals";
-import { parseAll, parseMap, readOne, tlv, unwrap, TlvError } from "../../src/virtual-yubikey/tlv.js";
+import { parseAll, parseMap, readOne, tlv, unwrap, TlvError } from "../../src/codec/tlv.js";
 import { ApduError, encodeCommand, parseCommand } from "../../src/virtual-yubikey/apdu.js";
 import { Deframer, frame, handleMessage } from "../../src/virtual-yubikey/vpcd.js";
 import { BlankCard } from "../../src/virtual-yubikey/card.js";

@@ -5,7 +5,7 @@ import { VirtualYubiKey } from "../../src/virtual-yubikey/card.js";
 import { firmwareProfile, ALG } from "../../src/virtual-yubikey/firmware.js";
 import { DEFAULT_MANAGEMENT_KEY } from "../../src/virtual-yubikey/piv.js";
 import { encodeCommand } from "../../src/virtual-yubikey/apdu.js";
-import { parseMap, tlv, unwrap } from "../../src/virtual-yubikey/tlv.js";
+import { parseMap, tlv, unwrap } from "../../src/codec/tlv.js";
 
 export interface Answer {
   data: Buffer;

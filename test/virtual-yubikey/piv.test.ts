@@ -13,7 +13,7 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { ALG } from "../../src/virtual-yubikey/firmware.js";
-import { parseMap, tlv, unwrap } from "../../src/virtual-yubikey/tlv.js";
+import { parseMap, tlv, unwrap } from "../../src/codec/tlv.js";
 import { Host, newCard, pad8 } from "./host.js";
 
 const b64 = (b: Buffer) => b.toString("base64url");

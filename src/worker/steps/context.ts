@@ -2,13 +2,15 @@
 // and small helpers to resolve what a step names.
 import { randomBytes } from "node:crypto";
 import { codeOf } from "../../pkcs11/constants.js";
-import { encodeTemplate, mergeTemplates, type Attr } from "../../pkcs11/attributes.js";
+import { type Attr } from "../../pkcs11/attributes.js";
+import { encodeTemplate, mergeTemplates } from "../../template/encode.js";
 import { resolveMechanism, type ResolvedMechanism } from "../../pkcs11/mechanisms.js";
 import type { Handle, Pkcs11Token } from "../../pkcs11/token.js";
-import type { KeySpec, PlannedCase, TemplateSpec } from "../../suite/model.js";
+import type { KeySpec, PlannedCase } from "../../suite/model.js";
+import type { TemplateSpec } from "../../template/encode.js";
 import type { KeyStore, TokenKey } from "../keys.js";
 import type { MechanismInPlay } from "../classify.js";
-import type { MechanismUse } from "../../report/model.js";
+import type { MechanismUse } from "../../contract/report.js";
 import type { TokenSession } from "../session.js";
 
 export const A = (name: string) => codeOf("CKA", name)!;

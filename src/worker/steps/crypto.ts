@@ -2,7 +2,8 @@
 // unwrap with them. Every token output is checked by node:crypto before the step counts.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { codeOf } from "../../pkcs11/constants.js";
-import { mergeTemplates, type Attr } from "../../pkcs11/attributes.js";
+import { type Attr } from "../../pkcs11/attributes.js";
+import { mergeTemplates } from "../../template/encode.js";
 import type { Step } from "../../suite/model.js";
 import * as oracle from "../../crypto/oracle.js";
 import { OracleUnsupported } from "../../crypto/oracle.js";

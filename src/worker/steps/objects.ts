@@ -1,7 +1,8 @@
 // Steps about sessions and objects: login and logout, and create, copy, find, read, change and
 // destroy objects the run made. Objects are checked by reading them back from the token.
 import { Pkcs11CallError } from "../../pkcs11/errors.js";
-import { attributeBytes, attributeName, encodeAttribute, isSensitiveAttribute, resolveAttribute } from "../../pkcs11/attributes.js";
+import { attributeBytes, attributeName, isSensitiveAttribute } from "../../pkcs11/attributes.js";
+import { encodeAttribute, resolveAttribute } from "../../template/encode.js";
 import type { Step } from "../../suite/model.js";
 import { VerificationFailure } from "../outcomes.js";
 import { A, encode, objectOf, objectTemplate, tokenFlag, type StepContext } from "./context.js";

@@ -1,11 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
 import os from "node:os";
-import {
-  ULONG_SIZE, TemplateError, attributeBytes, attributeKind, attributeName, checkTemplate, constantName, decodeAttribute,
-  encodeAttribute, encodeTemplate, encodeUlong, isSensitiveAttribute, mergeTemplates, templateRemovals, type Attr,
-} from "../../src/pkcs11/attributes.js";
+import { ULONG_SIZE, attributeBytes, attributeKind, attributeName, constantName, decodeAttribute, encodeUlong, isSensitiveAttribute, type Attr } from "../../src/pkcs11/attributes.js";
+import { TemplateError, checkTemplate, encodeAttribute, encodeTemplate, mergeTemplates, templateRemovals } from "../../src/template/encode.js";
 import { codeOf } from "../../src/pkcs11/constants.js";
-import type { Value } from "../../src/suite/model.js";
+import type { Value } from "../../src/contract/report.js";
 
 const A = (n: string) => codeOf("CKA", n)!;
 const ulong = (n: number) => {

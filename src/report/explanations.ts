@@ -11,7 +11,7 @@
 // - Token behaviour quoted in `causes` comes from the sources of SoftHSM v2 (src/lib/SoftHSM.cpp,
 //   session_mgr/SessionManager.cpp, slot_mgr/Token.cpp), ykcs11 (Yubico/yubico-piv-tool ykcs11/objects.c,
 //   token.c, ykcs11.c) and openCryptoki (usr/lib/ep11_stdll/ep11_specific.c, ep11.h).
-import { nameOf } from "./constants.js";
+import { nameOf } from "../pkcs11/constants.js";
 
 export type SpecDocument = "PKCS #11 Specification Version 3.1" | "PKCS #11 Specification Version 3.2";
 

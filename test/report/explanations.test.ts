@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { codeOf, nameOf, namesOf } from "../../src/pkcs11/constants.js";
 import {
   CKR_VENDOR_DEFINED, EXPLANATIONS, STANDARD_EXPLANATIONS, VENDOR_EXPLANATIONS, explain, type Explanation,
-} from "../../src/pkcs11/explanations.js";
+} from "../../src/report/explanations.js";
 
 // Every CKR_ value in pkcs11t.h 3.1 as published by the OASIS PKCS 11 TC (oasis-tcs/pkcs11, published/3-01/pkcs11t.h).
 const PKCS11_3_1: ReadonlyArray<readonly [string, number]> = [

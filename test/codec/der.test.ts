@@ -1,5 +1,5 @@
 import { describe, it, expect } from "@jest/globals";
-import { DerError, TAG, decodeOid, encodeLength, encodeOid, encodeUnsigned, readChildren, readTlv, readWhole, tlv } from "../../src/crypto/der.js";
+import { DerError, TAG, decodeOid, encodeLength, encodeOid, encodeUnsigned, readChildren, readTlv, readWhole, tlv } from "../../src/codec/der.js";
 
 const hex = (b: Buffer) => b.toString("hex");
 
