@@ -11,6 +11,7 @@ import { TokenSession } from "../worker/session.js";
 import { KeyStore } from "../worker/keys.js";
 import { executeCase } from "../worker/execute.js";
 import type { PlannedCase, Step } from "../suite/model.js";
+import { code } from "../pkcs11/constants.js";
 
 export interface OpFigure {
   op: string;
@@ -57,19 +58,19 @@ export async function measureOperations(profile: DeviceProfile, iterations: numb
     const data = randomBytes(1024);
     const hash = randomBytes(32);
     const out = () => Buffer.alloc(2048);
-    const gcm = () => ({ mechanism: pkcs11js.CKM_AES_GCM, parameter: { type: pkcs11js.CK_PARAMS_AES_GCM_v240, iv: randomBytes(12), ivBits: 96, tagBits: 128 } });
+    const gcm = () => ({ mechanism: code("CKM_AES_GCM"), parameter: { type: pkcs11js.CK_PARAMS_AES_GCM_v240, iv: randomBytes(12), ivBits: 96, tagBits: 128 } });
 
     const ops: { op: string; raw: () => void; harness: () => void; planned?: PlannedCase }[] = [
       {
         op: "RSA-2048 SHA256_RSA_PKCS sign",
-        raw: () => (lib.C_SignInit(s, { mechanism: pkcs11js.CKM_SHA256_RSA_PKCS }, rsa.privateHandle!), lib.C_Sign(s, data, out())),
-        harness: () => tok.sign(s, { mechanism: pkcs11js.CKM_SHA256_RSA_PKCS }, rsa.privateHandle!, [data]),
+        raw: () => (lib.C_SignInit(s, { mechanism: code("CKM_SHA256_RSA_PKCS") }, rsa.privateHandle!), lib.C_Sign(s, data, out())),
+        harness: () => tok.sign(s, { mechanism: code("CKM_SHA256_RSA_PKCS") }, rsa.privateHandle!, [data]),
         planned: keyCase("rsa", { type: "RSA", bits: 2048 }, [{ op: "sign", mechanism: { name: "CKM_SHA256_RSA_PKCS" }, data: 1024 }]),
       },
       {
         op: "P-256 ECDSA sign",
-        raw: () => (lib.C_SignInit(s, { mechanism: pkcs11js.CKM_ECDSA }, ec.privateHandle!), lib.C_Sign(s, hash, out())),
-        harness: () => tok.sign(s, { mechanism: pkcs11js.CKM_ECDSA }, ec.privateHandle!, [hash]),
+        raw: () => (lib.C_SignInit(s, { mechanism: code("CKM_ECDSA") }, ec.privateHandle!), lib.C_Sign(s, hash, out())),
+        harness: () => tok.sign(s, { mechanism: code("CKM_ECDSA") }, ec.privateHandle!, [hash]),
         planned: keyCase("ec", { type: "EC", curve: "P-256" }, [{ op: "sign", mechanism: { name: "CKM_ECDSA" }, data: 1024 }]),
       },
       {
@@ -80,14 +81,14 @@ export async function measureOperations(profile: DeviceProfile, iterations: numb
       },
       {
         op: "SHA-256 digest 1 KiB",
-        raw: () => (lib.C_DigestInit(s, { mechanism: pkcs11js.CKM_SHA256 }), lib.C_Digest(s, data, Buffer.alloc(64))),
-        harness: () => tok.digest(s, { mechanism: pkcs11js.CKM_SHA256 }, [data]),
+        raw: () => (lib.C_DigestInit(s, { mechanism: code("CKM_SHA256") }), lib.C_Digest(s, data, Buffer.alloc(64))),
+        harness: () => tok.digest(s, { mechanism: code("CKM_SHA256") }, [data]),
         planned: { ...keyCase("digest", {}, []), keys: {}, steps: [{ op: "digest", mechanism: { name: "CKM_SHA256" }, data: 1024 }] },
       },
       {
         op: "C_GetAttributeValue CKA_MODULUS",
-        raw: () => lib.C_GetAttributeValue(session.objects, rsa.publicHandle!, [{ type: pkcs11js.CKA_MODULUS }]),
-        harness: () => tok.getAttribute(session.objects, rsa.publicHandle!, pkcs11js.CKA_MODULUS),
+        raw: () => lib.C_GetAttributeValue(session.objects, rsa.publicHandle!, [{ type: code("CKA_MODULUS") }]),
+        harness: () => tok.getAttribute(session.objects, rsa.publicHandle!, code("CKA_MODULUS")),
       },
     ];
 

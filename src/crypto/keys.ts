@@ -1,15 +1,13 @@
 // Key material in both directions: node KeyObjects <-> PKCS#11 attribute values.
 // Used to import node-made keys into a token and to check the public keys a token hands out.
 import crypto, { type JsonWebKey, type KeyObject } from "node:crypto";
-import { codeOf, type ConstKind } from "../pkcs11/constants.js";
-import type { EcCurve, KeySpec } from "../suite/model.js";
+import { code } from "../pkcs11/constants.js";
+import type { Attr } from "../pkcs11/attributes.js";
+import { CURVES, type Curve } from "../catalogue/curves.js";
+import type { KeySpec } from "../catalogue/keys.js";
 import {
   DerError, TAG, decodeOid, encodeLength, encodeOid, leftPad, readChildren, readWhole, stripLeadingZeros, tlv,
 } from "../codec/der.js";
-
-export type EdCurve = "Ed25519" | "Ed448";
-export type Curve = EcCurve | EdCurve;
-export type HashName = "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
 
 export interface NodeKey {
   spec: KeySpec;
@@ -18,39 +16,11 @@ export interface NodeKey {
   secret?: Buffer;
 }
 
-/** One C_CreateObject attribute: numbers are CK_ULONG, booleans CK_BBOOL, buffers byte arrays. */
-export interface Attr {
-  type: number;
-  value: boolean | number | Buffer;
-}
-
 export interface Templates {
   private?: Attr[];
   public?: Attr[];
   secret?: Attr[];
 }
-
-interface CurveInfo {
-  oid: string;
-  /** OpenSSL / node name (namedCurve, createECDH). */
-  nodeName: string;
-  /** Bytes of a field element (Weierstrass) or of the public key (Edwards). */
-  size: number;
-  /** Key size in bits as PKCS#11 counts it (field size). */
-  bits: number;
-  edwards: boolean;
-  /** Hash paired with raw CKM_ECDSA: the harness pre-hashes with it. */
-  ecdsaHash?: HashName;
-}
-
-export const CURVES: Readonly<Record<Curve, CurveInfo>> = {
-  "P-256": { oid: "1.2.840.10045.3.1.7", nodeName: "prime256v1", size: 32, bits: 256, edwards: false, ecdsaHash: "sha256" },
-  "P-384": { oid: "1.3.132.0.34", nodeName: "secp384r1", size: 48, bits: 384, edwards: false, ecdsaHash: "sha384" },
-  "P-521": { oid: "1.3.132.0.35", nodeName: "secp521r1", size: 66, bits: 521, edwards: false, ecdsaHash: "sha512" },
-  secp256k1: { oid: "1.3.132.0.10", nodeName: "secp256k1", size: 32, bits: 256, edwards: false, ecdsaHash: "sha256" },
-  Ed25519: { oid: "1.3.101.112", nodeName: "ed25519", size: 32, bits: 255, edwards: true },
-  Ed448: { oid: "1.3.101.113", nodeName: "ed448", size: 57, bits: 448, edwards: true },
-};
 
 /** OIDs some tokens use that are not the standard one for the curve, or curves we cannot check. */
 const OTHER_OIDS: Record<string, { curve?: Curve; text: string }> = {
@@ -66,38 +36,32 @@ const OTHER_OIDS: Record<string, { curve?: Curve; text: string }> = {
 
 const PRINTABLE_NAMES: Record<string, Curve> = { edwards25519: "Ed25519", edwards448: "Ed448" };
 
-function code(kind: ConstKind, name: string): number {
-  const value = codeOf(kind, name);
-  if (value === undefined) throw new Error(`constants table lacks ${name}`);
-  return value;
-}
-
 const CKA = {
-  CLASS: code("CKA", "CKA_CLASS"),
-  KEY_TYPE: code("CKA", "CKA_KEY_TYPE"),
-  VALUE: code("CKA", "CKA_VALUE"),
-  MODULUS: code("CKA", "CKA_MODULUS"),
-  PUBLIC_EXPONENT: code("CKA", "CKA_PUBLIC_EXPONENT"),
-  PRIVATE_EXPONENT: code("CKA", "CKA_PRIVATE_EXPONENT"),
-  PRIME_1: code("CKA", "CKA_PRIME_1"),
-  PRIME_2: code("CKA", "CKA_PRIME_2"),
-  EXPONENT_1: code("CKA", "CKA_EXPONENT_1"),
-  EXPONENT_2: code("CKA", "CKA_EXPONENT_2"),
-  COEFFICIENT: code("CKA", "CKA_COEFFICIENT"),
-  EC_PARAMS: code("CKA", "CKA_EC_PARAMS"),
-  EC_POINT: code("CKA", "CKA_EC_POINT"),
+  CLASS: code("CKA_CLASS"),
+  KEY_TYPE: code("CKA_KEY_TYPE"),
+  VALUE: code("CKA_VALUE"),
+  MODULUS: code("CKA_MODULUS"),
+  PUBLIC_EXPONENT: code("CKA_PUBLIC_EXPONENT"),
+  PRIVATE_EXPONENT: code("CKA_PRIVATE_EXPONENT"),
+  PRIME_1: code("CKA_PRIME_1"),
+  PRIME_2: code("CKA_PRIME_2"),
+  EXPONENT_1: code("CKA_EXPONENT_1"),
+  EXPONENT_2: code("CKA_EXPONENT_2"),
+  COEFFICIENT: code("CKA_COEFFICIENT"),
+  EC_PARAMS: code("CKA_EC_PARAMS"),
+  EC_POINT: code("CKA_EC_POINT"),
 };
 const CKO = {
-  PUBLIC_KEY: code("CKO", "CKO_PUBLIC_KEY"),
-  PRIVATE_KEY: code("CKO", "CKO_PRIVATE_KEY"),
-  SECRET_KEY: code("CKO", "CKO_SECRET_KEY"),
+  PUBLIC_KEY: code("CKO_PUBLIC_KEY"),
+  PRIVATE_KEY: code("CKO_PRIVATE_KEY"),
+  SECRET_KEY: code("CKO_SECRET_KEY"),
 };
 const CKK = {
-  RSA: code("CKK", "CKK_RSA"),
-  EC: code("CKK", "CKK_EC"),
-  EC_EDWARDS: code("CKK", "CKK_EC_EDWARDS"),
-  AES: code("CKK", "CKK_AES"),
-  GENERIC_SECRET: code("CKK", "CKK_GENERIC_SECRET"),
+  RSA: code("CKK_RSA"),
+  EC: code("CKK_EC"),
+  EC_EDWARDS: code("CKK_EC_EDWARDS"),
+  AES: code("CKK_AES"),
+  GENERIC_SECRET: code("CKK_GENERIC_SECRET"),
 };
 
 /** A public key attribute a token returned is encoded in a way PKCS#11 does not allow. */

@@ -1,24 +1,13 @@
 // The independent side of every check: what each PKCS#11 mechanism computes, done by node:crypto.
 // Signatures and ciphertexts use PKCS#11's formats (raw r||s for ECDSA, ciphertext||tag for GCM).
 import crypto, { type KeyObject } from "node:crypto";
-import type { EcCurve } from "../suite/model.js";
 import { TAG, encodeOid, encodeUnsigned, readChildren, readWhole, tlv } from "../codec/der.js";
-import { CURVES, curveOfKey, ecParamsFor, ecPointAttribute, publicKeyFromToken, secretOf, type HashName } from "./keys.js";
+import { curveOfKey, ecParamsFor, ecPointAttribute, publicKeyFromToken, secretOf } from "./keys.js";
+import { CURVES, type EcCurve } from "../catalogue/curves.js";
+import { hash as hashRow, type DigestName, type HashName } from "../catalogue/hashes.js";
+import { mechanism, normalizeMechanism, usedFor, type Family, type MechanismRow, type Use } from "../catalogue/mechanisms.js";
+import type { ResolvedParams } from "../catalogue/params.js";
 
-export type { HashName } from "./keys.js";
-export type DigestName = HashName | "sha3-224" | "sha3-256" | "sha3-384" | "sha3-512";
-
-/** Mechanism parameters after resolution (pkcs11/mechanisms.ts): the same values the token got. */
-export interface ResolvedParams {
-  hash?: HashName;
-  mgfHash?: HashName;
-  saltLength?: number;
-  label?: Buffer;
-  iv?: Buffer;
-  aad?: Buffer;
-  tagBits?: number;
-  counterBits?: number;
-}
 
 /** node:crypto cannot check this mechanism or parameter combination; the case cannot be judged. */
 export class OracleUnsupported extends Error {
@@ -30,176 +19,31 @@ export class OracleRejected extends Error {
   override name = "OracleRejected";
 }
 
-export type Family =
-  | "RSA_PKCS" // raw PKCS#1 v1.5: signs a DigestInfo the caller built, encrypts, wraps
-  | "RSA_PKCS_HASH"
-  | "RSA_PSS" // over a hash the caller computed
-  | "RSA_PSS_HASH"
-  | "RSA_OAEP"
-  | "ECDSA" // over a hash the caller computed
-  | "ECDSA_HASH"
-  | "EDDSA"
-  | "HMAC"
-  | "AES_ECB"
-  | "AES_CBC"
-  | "AES_CBC_PAD"
-  | "AES_CTR"
-  | "AES_GCM"
-  | "AES_KW"
-  | "AES_KWP"
-  | "DIGEST"
-  | "ECDH";
-
-export type Use = "sign" | "encrypt" | "wrap" | "digest" | "derive";
-export type KeyKind = "RSA" | "EC" | "EC_EDWARDS" | "AES" | "GENERIC_SECRET";
-
-export interface MechanismInfo {
-  family: Family;
-  /** The hash the mechanism itself fixes (SHA256_RSA_PKCS -> sha256). */
-  hash?: DigestName;
-  uses: readonly Use[];
-  key?: KeyKind;
-}
-
-const SIGN = ["sign"] as const;
-const ENC = ["encrypt"] as const;
-const ENC_WRAP = ["encrypt", "wrap"] as const;
-const WRAP = ["wrap"] as const;
-
-const FAMILY_DEFAULTS: Record<Family, Omit<MechanismInfo, "family" | "hash">> = {
-  RSA_PKCS: { uses: ["sign", "encrypt", "wrap"], key: "RSA" },
-  RSA_PKCS_HASH: { uses: SIGN, key: "RSA" },
-  RSA_PSS: { uses: SIGN, key: "RSA" },
-  RSA_PSS_HASH: { uses: SIGN, key: "RSA" },
-  RSA_OAEP: { uses: ENC_WRAP, key: "RSA" },
-  ECDSA: { uses: SIGN, key: "EC" },
-  ECDSA_HASH: { uses: SIGN, key: "EC" },
-  EDDSA: { uses: SIGN, key: "EC_EDWARDS" },
-  HMAC: { uses: SIGN, key: "GENERIC_SECRET" },
-  AES_ECB: { uses: ENC_WRAP, key: "AES" },
-  AES_CBC: { uses: ENC_WRAP, key: "AES" },
-  AES_CBC_PAD: { uses: ENC_WRAP, key: "AES" },
-  AES_CTR: { uses: ENC, key: "AES" },
-  AES_GCM: { uses: ENC, key: "AES" },
-  AES_KW: { uses: WRAP, key: "AES" },
-  AES_KWP: { uses: WRAP, key: "AES" },
-  DIGEST: { uses: ["digest"] },
-  ECDH: { uses: ["derive"], key: "EC" },
-};
-
-// [mechanism, family, hash]. CKM_AES_KEY_WRAP_PAD is RFC 5649 here, as SoftHSM, nShield and Luna do it;
-// PKCS#11 2.40 leaves it open and 3.1 deprecates it (RFC 3394 over PKCS#7 padding is the other reading).
-const TABLE: [string, Family, DigestName?][] = [
-  ["CKM_RSA_PKCS", "RSA_PKCS"],
-  ["CKM_SHA1_RSA_PKCS", "RSA_PKCS_HASH", "sha1"],
-  ["CKM_SHA224_RSA_PKCS", "RSA_PKCS_HASH", "sha224"],
-  ["CKM_SHA256_RSA_PKCS", "RSA_PKCS_HASH", "sha256"],
-  ["CKM_SHA384_RSA_PKCS", "RSA_PKCS_HASH", "sha384"],
-  ["CKM_SHA512_RSA_PKCS", "RSA_PKCS_HASH", "sha512"],
-  ["CKM_SHA3_224_RSA_PKCS", "RSA_PKCS_HASH", "sha3-224"],
-  ["CKM_SHA3_256_RSA_PKCS", "RSA_PKCS_HASH", "sha3-256"],
-  ["CKM_SHA3_384_RSA_PKCS", "RSA_PKCS_HASH", "sha3-384"],
-  ["CKM_SHA3_512_RSA_PKCS", "RSA_PKCS_HASH", "sha3-512"],
-  ["CKM_RSA_PKCS_PSS", "RSA_PSS"],
-  ["CKM_SHA1_RSA_PKCS_PSS", "RSA_PSS_HASH", "sha1"],
-  ["CKM_SHA224_RSA_PKCS_PSS", "RSA_PSS_HASH", "sha224"],
-  ["CKM_SHA256_RSA_PKCS_PSS", "RSA_PSS_HASH", "sha256"],
-  ["CKM_SHA384_RSA_PKCS_PSS", "RSA_PSS_HASH", "sha384"],
-  ["CKM_SHA512_RSA_PKCS_PSS", "RSA_PSS_HASH", "sha512"],
-  ["CKM_SHA3_224_RSA_PKCS_PSS", "RSA_PSS_HASH", "sha3-224"],
-  ["CKM_SHA3_256_RSA_PKCS_PSS", "RSA_PSS_HASH", "sha3-256"],
-  ["CKM_SHA3_384_RSA_PKCS_PSS", "RSA_PSS_HASH", "sha3-384"],
-  ["CKM_SHA3_512_RSA_PKCS_PSS", "RSA_PSS_HASH", "sha3-512"],
-  ["CKM_RSA_PKCS_OAEP", "RSA_OAEP"],
-  ["CKM_ECDSA", "ECDSA"],
-  ["CKM_ECDSA_SHA1", "ECDSA_HASH", "sha1"],
-  ["CKM_ECDSA_SHA224", "ECDSA_HASH", "sha224"],
-  ["CKM_ECDSA_SHA256", "ECDSA_HASH", "sha256"],
-  ["CKM_ECDSA_SHA384", "ECDSA_HASH", "sha384"],
-  ["CKM_ECDSA_SHA512", "ECDSA_HASH", "sha512"],
-  ["CKM_ECDSA_SHA3_224", "ECDSA_HASH", "sha3-224"],
-  ["CKM_ECDSA_SHA3_256", "ECDSA_HASH", "sha3-256"],
-  ["CKM_ECDSA_SHA3_384", "ECDSA_HASH", "sha3-384"],
-  ["CKM_ECDSA_SHA3_512", "ECDSA_HASH", "sha3-512"],
-  ["CKM_EDDSA", "EDDSA"],
-  ["CKM_SHA_1_HMAC", "HMAC", "sha1"],
-  ["CKM_SHA224_HMAC", "HMAC", "sha224"],
-  ["CKM_SHA256_HMAC", "HMAC", "sha256"],
-  ["CKM_SHA384_HMAC", "HMAC", "sha384"],
-  ["CKM_SHA512_HMAC", "HMAC", "sha512"],
-  ["CKM_SHA3_224_HMAC", "HMAC", "sha3-224"],
-  ["CKM_SHA3_256_HMAC", "HMAC", "sha3-256"],
-  ["CKM_SHA3_384_HMAC", "HMAC", "sha3-384"],
-  ["CKM_SHA3_512_HMAC", "HMAC", "sha3-512"],
-  ["CKM_AES_ECB", "AES_ECB"],
-  ["CKM_AES_CBC", "AES_CBC"],
-  ["CKM_AES_CBC_PAD", "AES_CBC_PAD"],
-  ["CKM_AES_CTR", "AES_CTR"],
-  ["CKM_AES_GCM", "AES_GCM"],
-  ["CKM_AES_KEY_WRAP", "AES_KW"],
-  ["CKM_AES_KEY_WRAP_PAD", "AES_KWP"],
-  ["CKM_AES_KEY_WRAP_KWP", "AES_KWP"],
-  ["CKM_SHA_1", "DIGEST", "sha1"],
-  ["CKM_SHA224", "DIGEST", "sha224"],
-  ["CKM_SHA256", "DIGEST", "sha256"],
-  ["CKM_SHA384", "DIGEST", "sha384"],
-  ["CKM_SHA512", "DIGEST", "sha512"],
-  ["CKM_SHA3_224", "DIGEST", "sha3-224"],
-  ["CKM_SHA3_256", "DIGEST", "sha3-256"],
-  ["CKM_SHA3_384", "DIGEST", "sha3-384"],
-  ["CKM_SHA3_512", "DIGEST", "sha3-512"],
-  ["CKM_ECDH1_DERIVE", "ECDH"],
-];
-
-export const MECHANISMS: Readonly<Record<string, MechanismInfo>> = Object.fromEntries(
-  TABLE.map(([name, family, hash]) => [name, { family, ...(hash ? { hash } : {}), ...FAMILY_DEFAULTS[family] }]),
-);
-
-const HASH_BYTES: Record<DigestName, number> = {
-  sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64, "sha3-224": 28, "sha3-256": 32, "sha3-384": 48, "sha3-512": 64,
-};
-const HASH_OIDS: Record<DigestName, string> = {
-  sha1: "1.3.14.3.2.26",
-  sha224: "2.16.840.1.101.3.4.2.4",
-  sha256: "2.16.840.1.101.3.4.2.1",
-  sha384: "2.16.840.1.101.3.4.2.2",
-  sha512: "2.16.840.1.101.3.4.2.3",
-  "sha3-224": "2.16.840.1.101.3.4.2.7",
-  "sha3-256": "2.16.840.1.101.3.4.2.8",
-  "sha3-384": "2.16.840.1.101.3.4.2.9",
-  "sha3-512": "2.16.840.1.101.3.4.2.10",
-};
-
-/** CKM_ prefix optional, any case. */
-export function normalizeMechanism(mech: string): string {
-  const upper = mech.trim().toUpperCase();
-  return upper.startsWith("CKM_") ? upper : `CKM_${upper}`;
-}
-
-export function mechanismInfo(mech: string): MechanismInfo {
-  const info = MECHANISMS[normalizeMechanism(mech)];
-  if (!info) throw new OracleUnsupported(`node:crypto has no implementation of ${normalizeMechanism(mech)} in this harness`);
-  return info;
+/** The catalogue row of a mechanism node:crypto can check. */
+export function mechanismInfo(mech: string): MechanismRow {
+  const row = mechanism(mech);
+  if (!row?.check || row.family === "KEY_GEN") throw new OracleUnsupported(`node:crypto has no implementation of ${normalizeMechanism(mech)} in this harness`);
+  return row;
 }
 
 export function hasOracle(mech: string): boolean {
-  return normalizeMechanism(mech) in MECHANISMS;
+  const row = mechanism(mech);
+  return !!row?.check && row.family !== "KEY_GEN";
 }
 export function hashOf(mech: string): DigestName | undefined {
   return mechanismInfo(mech).hash;
 }
-const uses = (mech: string, use: Use): boolean => hasOracle(mech) && mechanismInfo(mech).uses.includes(use);
+const uses = (mech: string, use: Use): boolean => hasOracle(mech) && usedFor(mech, use);
 export const isSignMechanism = (mech: string): boolean => uses(mech, "sign");
 export const isEncryptMechanism = (mech: string): boolean => uses(mech, "encrypt");
 export const isWrapMechanism = (mech: string): boolean => uses(mech, "wrap");
 export const isDigestMechanism = (mech: string): boolean => uses(mech, "digest");
 export const isDeriveMechanism = (mech: string): boolean => uses(mech, "derive");
 
-function need(mech: string, use: Use): MechanismInfo & { name: string } {
-  const name = normalizeMechanism(mech);
-  const info = mechanismInfo(name);
-  if (!info.uses.includes(use)) throw new OracleUnsupported(`${name} is not a${use === "encrypt" ? "n" : ""} ${use} mechanism`);
-  return { ...info, name };
+function need(mech: string, use: Use): MechanismRow {
+  const info = mechanismInfo(mech);
+  if (!info.uses.includes(use)) throw new OracleUnsupported(`${info.name} is not a${use === "encrypt" ? "n" : ""} ${use} mechanism`);
+  return info;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,11 +51,11 @@ function need(mech: string, use: Use): MechanismInfo & { name: string } {
 
 /** DER DigestInfo ::= SEQUENCE { SEQUENCE { hash OID, NULL }, OCTET STRING digest } (RFC 8017 9.2). */
 export function digestInfo(hash: DigestName, digestValue: Buffer): Buffer {
-  return tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, encodeOid(HASH_OIDS[hash]), Buffer.from([TAG.NULL, 0])), tlv(TAG.OCTET_STRING, digestValue));
+  return tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, encodeOid(hashRow(hash).oid), Buffer.from([TAG.NULL, 0])), tlv(TAG.OCTET_STRING, digestValue));
 }
 
 /** Hash for raw CKM_RSA_PKCS signatures: the DigestInfo the harness builds names it. */
-const rawRsaHash = (params: ResolvedParams): HashName => params.hash ?? "sha256";
+const rawRsaHash = (params: ResolvedParams): DigestName => params.hash ?? "sha256";
 
 function ecdsaHash(curve: EcCurve | string): HashName {
   const hash = (CURVES as Record<string, { ecdsaHash?: HashName }>)[curve]?.ecdsaHash;
@@ -220,7 +64,7 @@ function ecdsaHash(curve: EcCurve | string): HashName {
 }
 
 /** The hash a PSS mechanism uses; a parameter contradicting the mechanism's own hash is refused. */
-function pssHash(info: MechanismInfo & { name: string }, params: ResolvedParams): DigestName {
+function pssHash(info: MechanismRow, params: ResolvedParams): DigestName {
   if (info.hash) {
     if (params.hash && params.hash !== info.hash) {
       throw new OracleUnsupported(`${info.name} with hashAlg ${params.hash}: PKCS#11 requires the parameter to match the mechanism's ${info.hash}`);
@@ -257,7 +101,7 @@ export type Verdict = { ok: true } | { ok: false; reason: string };
 
 /** node's options for an RSA-PSS operation, with a restricted key when MGF1's hash differs from the hash. */
 function pssOptions(key: KeyObject, hash: DigestName, params: ResolvedParams) {
-  const saltLength = params.saltLength ?? HASH_BYTES[hash];
+  const saltLength = params.saltLength ?? hashRow(hash).bytes;
   const mgfHash = params.mgfHash ?? hash;
   const restricted = mgfHash === hash ? key : pssRestrictedKey(key, hash, mgfHash, saltLength);
   return { key: restricted, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength };
@@ -268,7 +112,7 @@ function pssOptions(key: KeyObject, hash: DigestName, params: ResolvedParams) {
  * OpenSSL use it. Rebuilt from the RSA key's own DER with only the AlgorithmIdentifier swapped.
  */
 export function pssRestrictedKey(key: KeyObject, hash: DigestName, mgfHash: DigestName, saltLength: number): KeyObject {
-  const algId = (h: DigestName) => tlv(TAG.SEQUENCE, encodeOid(HASH_OIDS[h]));
+  const algId = (h: DigestName) => tlv(TAG.SEQUENCE, encodeOid(hashRow(h).oid));
   const pssParams = tlv(
     TAG.SEQUENCE,
     tlv(0xa0, algId(hash)),
@@ -328,7 +172,7 @@ export function verifySignature(
         const bad = rsaLength(k, signature);
         if (bad) return bad;
         if (crypto.verify(hash, message, pssOptions(k, hash, params), signature)) return { ok: true };
-        return { ok: false, reason: `not a valid PSS signature (${hash}, MGF1-${params.mgfHash ?? hash}, salt ${params.saltLength ?? HASH_BYTES[hash]} bytes)` };
+        return { ok: false, reason: `not a valid PSS signature (${hash}, MGF1-${params.mgfHash ?? hash}, salt ${params.saltLength ?? hashRow(hash).bytes} bytes)` };
       }
       case "ECDSA":
       case "ECDSA_HASH": {
@@ -403,7 +247,7 @@ export function sign(mech: string, params: ResolvedParams, key: KeyObject | Buff
   }
 }
 
-function nodeSign(info: MechanismInfo & { name: string }, params: ResolvedParams, k: KeyObject, message: Buffer): Buffer {
+function nodeSign(info: MechanismRow, params: ResolvedParams, k: KeyObject, message: Buffer): Buffer {
   switch (info.family) {
     case "RSA_PKCS":
     case "RSA_PKCS_HASH":
@@ -619,14 +463,14 @@ export function ecdh(curve: EcCurve, privateKey: KeyObject, peerPoint: Buffer, o
   const z = crypto.diffieHellman({ privateKey, publicKey });
   const kdf = options.kdf ?? "NULL";
   if (kdf === "NULL") return z;
-  return x963Kdf(kdf, z, options.sharedData ?? Buffer.alloc(0), options.length ?? HASH_BYTES[kdf]);
+  return x963Kdf(kdf, z, options.sharedData ?? Buffer.alloc(0), options.length ?? hashRow(kdf).bytes);
 }
 
 /** ANSI X9.63 KDF (SEC 1 3.6.1): Hash(Z || counter32 || sharedInfo) for counter = 1, 2, ... ; node has no built-in. */
 export function x963Kdf(hash: DigestName, z: Buffer, sharedInfo: Buffer, length: number): Buffer {
   const blocks: Buffer[] = [];
   const counter = Buffer.alloc(4);
-  for (let i = 1, have = 0; have < length; i++, have += HASH_BYTES[hash]) {
+  for (let i = 1, have = 0; have < length; i++, have += hashRow(hash).bytes) {
     counter.writeUInt32BE(i);
     blocks.push(crypto.createHash(hash).update(z).update(counter).update(sharedInfo).digest());
   }

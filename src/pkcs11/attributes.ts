@@ -1,7 +1,7 @@
 // Typed attributes at the binding: what each CKA_ holds (kind, enum), CK_ULONG bytes, and raw
 // attribute bytes -> text. Encoding YAML values into templates is src/template/encode.ts.
 import os from "node:os";
-import { codeOf, nameOf, type ConstKind } from "./constants.js";
+import { code, codeOf, nameOf, type ConstKind } from "./constants.js";
 
 export type Attr = { type: number; value: boolean | number | Buffer };
 
@@ -119,8 +119,8 @@ function decodeUlong(raw: Buffer): number | bigint | undefined {
   return undefined;
 }
 
-/** Curve names and their CKA_EC_PARAMS (DER OID, hex). */
-export const CURVES: [string[], string][] = [
+/** Named curves as CKA_EC_PARAMS carries them: names (first is the one p11compat writes) and the DER OID, hex. */
+export const NAMED_CURVES: [string[], string][] = [
   [["P-256", "prime256v1", "secp256r1"], "06082a8648ce3d030107"],
   [["P-384", "secp384r1"], "06052b81040022"],
   [["P-521", "secp521r1"], "06052b81040023"],
@@ -185,7 +185,7 @@ export function decodeAttribute(type: number, raw: Buffer): DecodedAttribute {
     }
     case "ecParams": {
       const hex = raw.toString("hex");
-      const curve = CURVES.find(([, der]) => der === hex);
+      const curve = NAMED_CURVES.find(([, der]) => der === hex);
       return curve ? { type, name, kind, display: curve[0][0]!, value: curve[0][0]! } : { ...asBytes(), kind };
     }
     default:
@@ -203,9 +203,9 @@ export function isSensitiveAttribute(type: number, objectClass?: number): boolea
   return false;
 }
 
-const CKA_VALUE = codeOf("CKA", "VALUE")!;
-const CKO_SECRET_KEY = codeOf("CKO", "SECRET_KEY")!;
-const CKO_PRIVATE_KEY = codeOf("CKO", "PRIVATE_KEY")!;
+const CKA_VALUE = code("CKA_VALUE");
+const CKO_SECRET_KEY = code("CKO_SECRET_KEY");
+const CKO_PRIVATE_KEY = code("CKO_PRIVATE_KEY");
 const SENSITIVE = new Set(
-  ["PRIVATE_EXPONENT", "PRIME_1", "PRIME_2", "EXPONENT_1", "EXPONENT_2", "COEFFICIENT"].map((n) => codeOf("CKA", n)!),
+  ["PRIVATE_EXPONENT", "PRIME_1", "PRIME_2", "EXPONENT_1", "EXPONENT_2", "COEFFICIENT"].map((n) => code(`CKA_${n}`)),
 );

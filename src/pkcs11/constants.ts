@@ -2,7 +2,7 @@
 // additions it lacks are listed here so every table covers the 3.1 base specification.
 import pkcs11js from "pkcs11js";
 
-export type ConstKind = "CKM" | "CKA" | "CKR" | "CKK" | "CKO" | "CKU" | "CKG" | "CKD" | "CKC" | "CKS";
+export type ConstKind = "CKM" | "CKA" | "CKR" | "CKK" | "CKO" | "CKU" | "CKG" | "CKD" | "CKC" | "CKS" | "CKF";
 
 const SUPPLEMENT: Record<string, number> = {
   // Return values (PKCS#11 3.1, section 5.1; pkcs11js names 92 of them)
@@ -59,6 +59,15 @@ const SUPPLEMENT: Record<string, number> = {
   CKM_HKDF_DERIVE: 0x402a,
   CKM_HKDF_DATA: 0x402b,
   CKM_HKDF_KEY_GEN: 0x402c,
+  // MGF1 and ECDH KDFs over SHA-3 (PKCS#11 3.0)
+  CKG_MGF1_SHA3_224: 0x6,
+  CKG_MGF1_SHA3_256: 0x7,
+  CKG_MGF1_SHA3_384: 0x8,
+  CKG_MGF1_SHA3_512: 0x9,
+  CKD_SHA3_224_KDF: 0xa,
+  CKD_SHA3_256_KDF: 0xb,
+  CKD_SHA3_384_KDF: 0xc,
+  CKD_SHA3_512_KDF: 0xd,
   // Attributes
   CKA_UNIQUE_ID: 0x4a,
   CKA_PROFILE_ID: 0x601,
@@ -88,7 +97,8 @@ function add(name: string, code: number): void {
 }
 
 const PREFERRED = new Set(["CKK_EC", "CKM_EC_KEY_PAIR_GEN", "CKA_PUBLIC_KEY_INFO", "CKA_EC_PARAMS"]);
-const KINDS: ConstKind[] = ["CKM", "CKA", "CKR", "CKK", "CKO", "CKU", "CKG", "CKD", "CKC", "CKS"];
+// CKF_ flag names share values across contexts (token, mechanism, slot): look them up by name only.
+const KINDS: ConstKind[] = ["CKM", "CKA", "CKR", "CKK", "CKO", "CKU", "CKG", "CKD", "CKC", "CKS", "CKF"];
 
 for (const [name, value] of Object.entries(pkcs11js as unknown as Record<string, unknown>)) {
   if (typeof value === "number" && KINDS.includes(name.slice(0, 3) as ConstKind) && name[3] === "_") add(name, value);
@@ -114,6 +124,16 @@ export function codeOf(kind: ConstKind, name: string | number): number | undefin
   if (vendor) return 0x80000000 + Number(vendor[1]);
   const upper = text.toUpperCase();
   return byName.get(upper.startsWith(`${kind}_`) ? upper : `${kind}_${upper}`);
+}
+
+/**
+ * The code of a constant by its full name (code("CKA_LABEL")): the one way the harness names a
+ * constant. A name the tables lack throws, so a typo fails when its module loads, not mid-run.
+ */
+export function code(name: string): number {
+  const value = byName.get(name);
+  if (value === undefined) throw new Error(`no PKCS#11 constant named ${name}`);
+  return value;
 }
 
 export function namesOf(kind: ConstKind): string[] {

@@ -3,7 +3,7 @@
 // Pkcs11CallError naming the function.
 import pkcs11js from "pkcs11js";
 import { performance } from "node:perf_hooks";
-import { nameOf } from "./constants.js";
+import { code, nameOf } from "./constants.js";
 import { Pkcs11CallError, toCallError, type TemplateCall } from "./errors.js";
 import { CallTrace, type ArgsThunk } from "./trace.js";
 import type { Attr } from "./attributes.js";
@@ -99,7 +99,7 @@ export class Pkcs11Token {
   initialize(libraryParameters?: string): void {
     this.keysGeneratedSinceInit = 0;
     // Without CKF_OS_LOCKING_OK SoftHSM runs lock-free; libraryParameters loses its last char in pkcs11js.
-    const options: Record<string, unknown> = { flags: pkcs11js.CKF_OS_LOCKING_OK };
+    const options: Record<string, unknown> = { flags: code("CKF_OS_LOCKING_OK") };
     if (libraryParameters) options.libraryParameters = `${libraryParameters} `;
     this.call("C_Initialize", () => ({ flags: "CKF_OS_LOCKING_OK", libraryParameters }), () =>
       this.lib.C_Initialize(options as pkcs11js.InitializationOptions),
@@ -179,7 +179,7 @@ export class Pkcs11Token {
 
   openSession(): Handle {
     const slot = this.requireSlot();
-    const flags = pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION;
+    const flags = code("CKF_SERIAL_SESSION") | code("CKF_RW_SESSION");
     return this.call("C_OpenSession", () => ({ flags: "CKF_SERIAL_SESSION|CKF_RW_SESSION" }), () =>
       this.lib.C_OpenSession(slot, flags),
     );
@@ -252,7 +252,7 @@ export class Pkcs11Token {
         objects: [],
       };
       if (!objects) return listing;
-      const session = this.call("C_OpenSession", () => ({ flags: "CKF_SERIAL_SESSION" }), () => this.lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION));
+      const session = this.call("C_OpenSession", () => ({ flags: "CKF_SERIAL_SESSION" }), () => this.lib.C_OpenSession(slot, code("CKF_SERIAL_SESSION")));
       try {
         for (const h of this.find(session, [])) {
           const read = (type: number) => {
@@ -262,11 +262,11 @@ export class Pkcs11Token {
               return undefined;
             }
           };
-          const cls = read(pkcs11js.CKA_CLASS);
+          const cls = read(code("CKA_CLASS"));
           listing.objects.push({
             class: cls && cls.length >= 4 ? cls.readUInt32LE(0) : -1,
-            id: read(pkcs11js.CKA_ID)?.toString("hex") ?? "",
-            label: read(pkcs11js.CKA_LABEL)?.toString("utf8") ?? "",
+            id: read(code("CKA_ID"))?.toString("hex") ?? "",
+            label: read(code("CKA_LABEL"))?.toString("utf8") ?? "",
           });
         }
       } finally {

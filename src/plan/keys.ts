@@ -1,7 +1,8 @@
 // `p11compat run --plan`: which keys a run would make, in which order, for which cases, and (on a token
 // that picks the key slot by CKA_ID) which slot each would go to, worked out from the cases' steps the
 // way the worker's KeyStore makes and reuses keys. Nothing here touches a token.
-import type { KeySpec, PlannedCase } from "../suite/model.js";
+import type { KeySpec } from "../catalogue/keys.js";
+import type { PlannedCase } from "../suite/model.js";
 
 export interface PlannedKey {
   /** Order in which the run would make it (1-based). */

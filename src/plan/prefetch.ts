@@ -1,7 +1,8 @@
 // What the worker can prepare before the cases ask for it: node:crypto keys for imports.
 // RSA key generation in node:crypto takes up to a second (4096 bits); started at once on libuv's
 // thread pool it overlaps with the token's work instead of adding to it.
-import type { KeySpec, PlannedCase } from "../suite/model.js";
+import type { KeySpec } from "../catalogue/keys.js";
+import type { PlannedCase } from "../suite/model.js";
 
 export interface ImportKey {
   name: string;

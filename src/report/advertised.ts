@@ -1,18 +1,14 @@
 // What the token advertises (C_GetMechanismList, C_GetMechanismInfo) against what the run saw.
-import pkcs11js from "pkcs11js";
+import { code } from "../pkcs11/constants.js";
+import { OP_FLAGS } from "../catalogue/mechanisms.js";
 import type { AdvertisedVsActual, CaseResult, Finding, Report } from "../contract/report.js";
 
-const OP_FLAGS: Record<string, { flag: number; name: string }> = {
-  sign: { flag: pkcs11js.CKF_SIGN, name: "CKF_SIGN" },
-  verify: { flag: pkcs11js.CKF_VERIFY, name: "CKF_VERIFY" },
-  encrypt: { flag: pkcs11js.CKF_ENCRYPT, name: "CKF_ENCRYPT" },
-  decrypt: { flag: pkcs11js.CKF_DECRYPT, name: "CKF_DECRYPT" },
-  digest: { flag: pkcs11js.CKF_DIGEST, name: "CKF_DIGEST" },
-  wrap: { flag: pkcs11js.CKF_WRAP, name: "CKF_WRAP" },
-  unwrap: { flag: pkcs11js.CKF_UNWRAP, name: "CKF_UNWRAP" },
-  derive: { flag: pkcs11js.CKF_DERIVE, name: "CKF_DERIVE" },
-};
-const GENERATE = pkcs11js.CKF_GENERATE | pkcs11js.CKF_GENERATE_KEY_PAIR;
+/** The flags (any one of them) that claim an operation, as one bit mask. */
+function claimMask(op: string): { mask: number; name: string } | undefined {
+  const flags = OP_FLAGS[op];
+  if (!flags) return undefined;
+  return { mask: flags.reduce((m, f) => m | code(f), 0), name: flags.length > 1 ? "CKF_GENERATE(_KEY_PAIR)" : flags[0]! };
+}
 
 export function compareAdvertised(report: Pick<Report, "mechanisms" | "cases">): AdvertisedVsActual {
   const advertised = new Map(report.mechanisms.map((m) => [m.name, m]));
@@ -46,9 +42,9 @@ export function compareAdvertised(report: Pick<Report, "mechanisms" | "cases">):
     }
     if (!info) continue;
     for (const op of e.tried) {
-      const flag = op === "generate" ? { flag: GENERATE, name: "CKF_GENERATE(_KEY_PAIR)" } : OP_FLAGS[op];
+      const flag = claimMask(op);
       if (!flag) continue;
-      const claimed = (info.flags & flag.flag) !== 0;
+      const claimed = (info.flags & flag.mask) !== 0;
       if (claimed && !e.passed.has(op)) {
         findings.push({ mechanism: name, kind: "flag-not-working", detail: `claims ${flag.name}, but no ${op} case with it passed`, cases: ids(e.failCases) });
       }

@@ -4,7 +4,8 @@ import { createHash } from "node:crypto";
 import { codeOf, type ConstKind } from "../pkcs11/constants.js";
 import { constantName } from "../pkcs11/attributes.js";
 import { InputError, type InputIssue } from "../input/yamlSchema.js";
-import type { CaseGroup, KeySpec, PlannedCase, Step, Suite } from "./model.js";
+import type { CaseGroup, PlannedCase, Step, Suite } from "./model.js";
+import type { KeySpec } from "../catalogue/keys.js";
 import type { Value } from "../contract/report.js";
 
 export type Path = (string | number)[];

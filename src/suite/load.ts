@@ -16,7 +16,8 @@ import {
   caseId, combinations, isObject, matchesGroup, matchesValue, refsIn, renderParam, stringsIn, substitute, wholeRef,
   type Combination, type Path,
 } from "./expand.js";
-import type { CaseGroup, KeySpec, Suite } from "./model.js";
+import type { CaseGroup, Suite } from "./model.js";
+import type { KeySpec } from "../catalogue/keys.js";
 import type { ClientProfile, Value } from "../contract/report.js";
 
 /** Loads and checks one suite file. Throws InputError listing every problem found. */

@@ -2,49 +2,14 @@
 // Everything here is plain JSON (it crosses to the worker process over IPC).
 import type { ClientProfile, Value } from "../contract/report.js";
 import type { TemplateSpec } from "../template/encode.js";
+import type { KeySpec } from "../catalogue/keys.js";
+import type { MechanismSpec } from "../catalogue/params.js";
 
 /** Where something came from, for error messages and reports. */
 export interface SourcePos {
   file: string;
   line: number;
   col: number;
-}
-
-/** A key the token should hold. Named in a suite's `keys:` map and referenced by steps. */
-export type KeySpec =
-  | { type: "RSA"; bits: number; publicExponent?: number }
-  | { type: "EC"; curve: EcCurve }
-  | { type: "EC_EDWARDS"; curve: "Ed25519" | "Ed448" }
-  | { type: "AES"; bits: 128 | 192 | 256 }
-  | { type: "GENERIC_SECRET"; bits: number };
-
-export type EcCurve = "P-256" | "P-384" | "P-521" | "secp256k1";
-
-/** A mechanism with optional parameters, as written in YAML (`SHA256_RSA_PKCS` or `{name, params}`). */
-export interface MechanismSpec {
-  name: string;
-  params?: MechanismParams;
-}
-
-export interface MechanismParams {
-  /** RSA PSS / OAEP: hash mechanism (SHA256 or CKM_SHA256). */
-  hash?: string;
-  /** RSA PSS / OAEP: mask generation function (MGF1_SHA256 or CKG_MGF1_SHA256). */
-  mgf?: string;
-  /** RSA PSS: salt length in bytes. */
-  salt?: number;
-  /** RSA OAEP: label (source data), hex. */
-  label?: string;
-  /** AES CBC/CBC_PAD/GCM/CTR: IV or nonce, hex; random (of `ivBytes`) when absent. */
-  iv?: string;
-  ivBytes?: number;
-  /** AES GCM: additional authenticated data (hex) and tag length in bits. */
-  aad?: string;
-  tagBits?: number;
-  /** AES CTR: counter bits. */
-  counterBits?: number;
-  /** ECDH1_DERIVE: key derivation function (NULL, SHA256_KDF ...). */
-  kdf?: string;
 }
 
 export type Operation = Step["op"];

@@ -2,7 +2,7 @@
 // JS type (numbers become uint32), so encoding only ever produces boolean (CK_BBOOL), number <=
 // 0xffffffff (CK_ULONG) or Buffer, and rejects anything it cannot encode exactly.
 import { codeOf, type ConstKind } from "../pkcs11/constants.js";
-import { CURVES, ULONG_SIZE, attributeKind, attributeName, encodeUlong, isStandard, type Attr } from "../pkcs11/attributes.js";
+import { NAMED_CURVES, ULONG_SIZE, attributeKind, attributeName, encodeUlong, isStandard, type Attr } from "../pkcs11/attributes.js";
 import type { Value } from "../contract/report.js";
 import { suggestConstant as suggest } from "../input/suggest.js";
 
@@ -247,11 +247,11 @@ function encodeMechanisms(label: string, display: string, value: Value): Buffer 
 
 
 function encodeEcParams(value: Value, fail: Fail): Buffer {
-  const names = CURVES.map(([n]) => n[0]!);
+  const names = NAMED_CURVES.map(([n]) => n[0]!);
   const allowed = `a curve name (${names.join(", ")}) or DER bytes (hex:..., 0x..., base64:...)`;
   if (typeof value !== "string") return fail(allowed);
   if (/^(hex:|0x|base64:)/i.test(value)) return parseBytes(value, fail, allowed);
-  const curve = CURVES.find(([n]) => n.some((x) => x.toLowerCase() === value.toLowerCase()));
+  const curve = NAMED_CURVES.find(([n]) => n.some((x) => x.toLowerCase() === value.toLowerCase()));
   if (!curve) return fail(allowed);
   return Buffer.from(curve[1], "hex");
 }

@@ -2,7 +2,7 @@
 // The first step that does not succeed decides the outcome; the result names the function,
 // the CK_RV and what was being checked.
 import { performance } from "node:perf_hooks";
-import { codeOf } from "../pkcs11/constants.js";
+import { code, codeOf } from "../pkcs11/constants.js";
 import { Pkcs11CallError, formatCkr } from "../pkcs11/errors.js";
 import type { CaseResult } from "../contract/report.js";
 import type { PlannedCase, Step } from "../suite/model.js";
@@ -48,7 +48,7 @@ export async function executeCase(
       safely(() => session.resetOps());
       // The mechanism's key size range means CKA_VALUE_LEN / CKA_MODULUS_BITS only for key generation.
       const keygen = err.fn === "C_GenerateKey" || err.fn === "C_GenerateKeyPair";
-      const info = keygen && state.mechanism ? session.mechanisms.get(codeOf("CKM", state.mechanism.name)!) : undefined;
+      const info = keygen && state.mechanism ? session.mechanisms.get(code(state.mechanism.name)) : undefined;
       result.diagnosis = diagnose(err, options.diagnosisBudget, {
         keySizes: info ? { min: info.minKeySize, max: info.maxKeySize } : undefined,
         substitute: (attr) => foreignId(session, store, attr),
@@ -82,7 +82,7 @@ export async function executeCase(
 
 /** A CKA_ID the run did not hand out, on a token where the id picks a key slot: the run's own id to try instead. */
 function foreignId(session: TokenSession, store: KeyStore, attr: Attr): Alternative | undefined {
-  if (attr.type !== codeOf("CKA", "ID") || !Buffer.isBuffer(attr.value) || session.claimed.has(attr.value.toString("hex"))) return undefined;
+  if (attr.type !== code("CKA_ID") || !Buffer.isBuffer(attr.value) || session.claimed.has(attr.value.toString("hex"))) return undefined;
   const id = store.diagnosisId();
   if (!id) return undefined;
   const hex = id.toString("hex");

@@ -3,12 +3,13 @@
 // later check is independent of the token: the public key parsed from the token's attributes, or
 // for imports the original key pair; secret values where the token lets them be read.
 import type { KeyObject } from "node:crypto";
-import { codeOf } from "../pkcs11/constants.js";
+import { code } from "../pkcs11/constants.js";
 import type { Attr } from "../pkcs11/attributes.js";
 import { mergeTemplates } from "../template/encode.js";
 import { Pkcs11CallError } from "../pkcs11/errors.js";
 import type { Handle } from "../pkcs11/token.js";
-import type { KeySpec, KeyStep } from "../suite/model.js";
+import { KEY_TYPES, type KeySpec } from "../catalogue/keys.js";
+import type { KeyStep } from "../suite/model.js";
 import { ecParamsFor, generateNodeKey, importTemplates, publicKeyFromToken, type NodeKey } from "../crypto/keys.js";
 import { DependencyFailure, VerificationFailure } from "./outcomes.js";
 import { classifyTokenError } from "./classify.js";
@@ -33,12 +34,8 @@ export interface TokenKey {
 
 type Failure = { failure: DependencyFailure };
 
-const A = (name: string) => codeOf("CKA", name)!;
-const K = (name: string) => codeOf("CKK", name)!;
-const O = (name: string) => codeOf("CKO", name)!;
-const M = (name: string) => codeOf("CKM", name)!;
 
-const bool = (name: string, value: boolean): Attr => ({ type: A(name), value });
+const bool = (name: string, value: boolean): Attr => ({ type: code(name), value });
 
 export function isAsymmetric(spec: KeySpec): boolean {
   return spec.type === "RSA" || spec.type === "EC" || spec.type === "EC_EDWARDS";
@@ -145,7 +142,7 @@ export class KeyStore {
         continue;
       }
       const id = Buffer.from(hex, "hex");
-      const present = before.has(hex) || s.token.find(s.objects, [{ type: A("CKA_ID"), value: id }]).length > 0;
+      const present = before.has(hex) || s.token.find(s.objects, [{ type: code("CKA_ID"), value: id }]).length > 0;
       if (present && !allowed && !own.has(hex)) {
         why.occupied.push(hex);
         continue;
@@ -186,7 +183,7 @@ export class KeyStore {
 
   private common(id: Buffer, label: string): Attr[] {
     const { tokenObjects, labelPrefix } = this.session.device;
-    return [bool("CKA_TOKEN", tokenObjects), { type: A("CKA_LABEL"), value: Buffer.from(`${labelPrefix}${label}`) }, { type: A("CKA_ID"), value: id }];
+    return [bool("CKA_TOKEN", tokenObjects), { type: code("CKA_LABEL"), value: Buffer.from(`${labelPrefix}${label}`) }, { type: code("CKA_ID"), value: id }];
   }
 
   private async generate(name: string, spec: KeySpec, step: KeyStep): Promise<TokenKey> {
@@ -197,7 +194,7 @@ export class KeyStore {
     } catch (err) {
       // No slot to try it in: a mechanism the token does not list is still reported as unsupported.
       const mechanism = isAsymmetric(spec) ? keyPairTemplates(spec).mechanism : secretTemplate(spec).mechanism;
-      if (err instanceof DependencyFailure && s.mechanisms.size && !s.mechanisms.has(M(mechanism))) {
+      if (err instanceof DependencyFailure && s.mechanisms.size && !s.mechanisms.has(code(mechanism))) {
         throw new DependencyFailure("unsupported", `${mechanism} is not in the token's mechanism list (not tried: ${err.message.split(":")[0]})`);
       }
       throw err;
@@ -223,7 +220,7 @@ export class KeyStore {
       const { mechanism, pub, priv } = keyPairTemplates(spec);
       const pubT = mergeTemplates([...this.common(id, name), ...pub], step.template?.public ?? {});
       const privT = mergeTemplates([...this.common(id, name), bool("CKA_PRIVATE", true), bool("CKA_SENSITIVE", true), ...priv], step.template?.private ?? {});
-      const pair = s.token.generateKeyPair(s.objects, { mechanism: M(mechanism) }, pubT, privT);
+      const pair = s.token.generateKeyPair(s.objects, { mechanism: code(mechanism) }, pubT, privT);
       s.track(pair.publicKey, s.device.tokenObjects);
       s.track(pair.privateKey, s.device.tokenObjects);
       s.keysGenerated++;
@@ -234,7 +231,7 @@ export class KeyStore {
     } else {
       const { mechanism, attrs } = secretTemplate(spec);
       const t = mergeTemplates([...this.common(id, name), ...attrs], step.template?.secret ?? {});
-      key.secretHandle = s.token.generateKey(s.objects, { mechanism: M(mechanism) }, t);
+      key.secretHandle = s.token.generateKey(s.objects, { mechanism: code(mechanism) }, t);
       s.track(key.secretHandle, s.device.tokenObjects);
       s.keysGenerated++;
       key.secret = this.readSecret(spec, key.secretHandle, "C_GenerateKey");
@@ -291,7 +288,7 @@ export class KeyStore {
   /** node:crypto's parse of the token's public key attributes; a wrong encoding is a failure. */
   private readPublicKey(spec: KeySpec, handle: Handle, fn: string): KeyObject {
     const s = this.session;
-    const get = (attr: string) => s.token.getAttribute(s.objects, handle, A(attr));
+    const get = (attr: string) => s.token.getAttribute(s.objects, handle, code(attr));
     const attrs =
       spec.type === "RSA"
         ? { modulus: get("CKA_MODULUS"), publicExponent: get("CKA_PUBLIC_EXPONENT") }
@@ -318,7 +315,7 @@ export class KeyStore {
     const s = this.session;
     let value: Buffer;
     try {
-      value = s.token.getAttribute(s.objects, handle, A("CKA_VALUE"));
+      value = s.token.getAttribute(s.objects, handle, code("CKA_VALUE"));
     } catch (err) {
       // A token may insist on sensitive keys; later steps then say they cannot check independently.
       if (err instanceof Pkcs11CallError && err.is("CKR_ATTRIBUTE_SENSITIVE")) return undefined;
@@ -331,7 +328,7 @@ export class KeyStore {
 }
 
 const USAGE = new Set(
-  ["CKA_SIGN", "CKA_VERIFY", "CKA_ENCRYPT", "CKA_DECRYPT", "CKA_WRAP", "CKA_UNWRAP", "CKA_DERIVE", "CKA_EXTRACTABLE", "CKA_SENSITIVE"].map(A),
+  ["CKA_SIGN", "CKA_VERIFY", "CKA_ENCRYPT", "CKA_DECRYPT", "CKA_WRAP", "CKA_UNWRAP", "CKA_DERIVE", "CKA_EXTRACTABLE", "CKA_SENSITIVE"].map(code),
 );
 const isUsage = (a: Attr) => USAGE.has(a.type);
 
@@ -340,10 +337,10 @@ export function keyPairTemplates(spec: KeySpec): { mechanism: string; pub: Attr[
     case "RSA": {
       const e = BigInt(spec.publicExponent ?? 65537).toString(16);
       return {
-        mechanism: "CKM_RSA_PKCS_KEY_PAIR_GEN",
+        mechanism: KEY_TYPES.RSA.keyGen,
         pub: [
-          { type: A("CKA_MODULUS_BITS"), value: spec.bits },
-          { type: A("CKA_PUBLIC_EXPONENT"), value: Buffer.from(e.length % 2 ? `0${e}` : e, "hex") },
+          { type: code("CKA_MODULUS_BITS"), value: spec.bits },
+          { type: code("CKA_PUBLIC_EXPONENT"), value: Buffer.from(e.length % 2 ? `0${e}` : e, "hex") },
           bool("CKA_VERIFY", true),
           bool("CKA_ENCRYPT", true),
           bool("CKA_WRAP", true),
@@ -353,14 +350,14 @@ export function keyPairTemplates(spec: KeySpec): { mechanism: string; pub: Attr[
     }
     case "EC":
       return {
-        mechanism: "CKM_EC_KEY_PAIR_GEN",
-        pub: [{ type: A("CKA_EC_PARAMS"), value: ecParamsFor(spec.curve) }, bool("CKA_VERIFY", true)],
+        mechanism: KEY_TYPES.EC.keyGen,
+        pub: [{ type: code("CKA_EC_PARAMS"), value: ecParamsFor(spec.curve) }, bool("CKA_VERIFY", true)],
         priv: [bool("CKA_SIGN", true), bool("CKA_DERIVE", true)],
       };
     case "EC_EDWARDS":
       return {
-        mechanism: "CKM_EC_EDWARDS_KEY_PAIR_GEN",
-        pub: [{ type: A("CKA_EC_PARAMS"), value: ecParamsFor(spec.curve) }, bool("CKA_VERIFY", true)],
+        mechanism: KEY_TYPES.EC_EDWARDS.keyGen,
+        pub: [{ type: code("CKA_EC_PARAMS"), value: ecParamsFor(spec.curve) }, bool("CKA_VERIFY", true)],
         priv: [bool("CKA_SIGN", true)],
       };
     default:
@@ -374,11 +371,11 @@ export function secretTemplate(spec: KeySpec): { mechanism: string; attrs: Attr[
   switch (spec.type) {
     case "AES":
       return {
-        mechanism: "CKM_AES_KEY_GEN",
+        mechanism: KEY_TYPES.AES.keyGen,
         attrs: [
-          { type: A("CKA_CLASS"), value: O("CKO_SECRET_KEY") },
-          { type: A("CKA_KEY_TYPE"), value: K("CKK_AES") },
-          { type: A("CKA_VALUE_LEN"), value: spec.bits / 8 },
+          { type: code("CKA_CLASS"), value: code("CKO_SECRET_KEY") },
+          { type: code("CKA_KEY_TYPE"), value: code("CKK_AES") },
+          { type: code("CKA_VALUE_LEN"), value: spec.bits / 8 },
           bool("CKA_ENCRYPT", true),
           bool("CKA_DECRYPT", true),
           bool("CKA_WRAP", true),
@@ -388,11 +385,11 @@ export function secretTemplate(spec: KeySpec): { mechanism: string; attrs: Attr[
       };
     case "GENERIC_SECRET":
       return {
-        mechanism: "CKM_GENERIC_SECRET_KEY_GEN",
+        mechanism: KEY_TYPES.GENERIC_SECRET.keyGen,
         attrs: [
-          { type: A("CKA_CLASS"), value: O("CKO_SECRET_KEY") },
-          { type: A("CKA_KEY_TYPE"), value: K("CKK_GENERIC_SECRET") },
-          { type: A("CKA_VALUE_LEN"), value: spec.bits / 8 },
+          { type: code("CKA_CLASS"), value: code("CKO_SECRET_KEY") },
+          { type: code("CKA_KEY_TYPE"), value: code("CKK_GENERIC_SECRET") },
+          { type: code("CKA_VALUE_LEN"), value: spec.bits / 8 },
           bool("CKA_SIGN", true),
           bool("CKA_VERIFY", true),
           ...readable,

@@ -1,10 +1,9 @@
 // The worker's view of one token: the module, its two sessions, login state and what the run created.
 // Keys and objects live in `objects`; crypto operations run in `ops`, which is replaced after any
 // failed operation (an operation can stay active after an error and poison the next call).
-import pkcs11js from "pkcs11js";
 import { Pkcs11CallError, formatCkr } from "../pkcs11/errors.js";
 import { DependencyFailure } from "./outcomes.js";
-import { codeOf } from "../pkcs11/constants.js";
+import { code } from "../pkcs11/constants.js";
 import { Pkcs11Token, type Handle, type MechanismInfo } from "../pkcs11/token.js";
 import type { Attr } from "../pkcs11/attributes.js";
 import type { WorkerDevice, WorkerEvent } from "./protocol.js";
@@ -106,7 +105,7 @@ export class TokenSession {
       this.checkPinSafety("so");
       if (this.device.yubikey?.soTouch) this.notify?.({ kind: "touch", text: "touch your YubiKey: its management key (the SO login for making keys) requires a touch" });
       try {
-        this.token.login(this.objects, pkcs11js.CKU_SO, soPin);
+        this.token.login(this.objects, code("CKU_SO"), soPin);
       } catch (err) {
         if (!(err instanceof Pkcs11CallError)) throw err;
         const why = `the SO login ${login ? "the step asks for" : "that making and destroying keys needs on this token (device profile keys.login: so)"} failed: C_Login returned ${formatCkr(err.ckr)}`;
@@ -209,8 +208,8 @@ export class TokenSession {
     const flags = this.token.tokenInfo().flags;
     const [locked, finalTry, name] =
       who === "user"
-        ? [pkcs11js.CKF_USER_PIN_LOCKED, pkcs11js.CKF_USER_PIN_FINAL_TRY, "USER"]
-        : [pkcs11js.CKF_SO_PIN_LOCKED, pkcs11js.CKF_SO_PIN_FINAL_TRY, "SO"];
+        ? [code("CKF_USER_PIN_LOCKED"), code("CKF_USER_PIN_FINAL_TRY"), "USER"]
+        : [code("CKF_SO_PIN_LOCKED"), code("CKF_SO_PIN_FINAL_TRY"), "SO"];
     if (flags & locked) throw new PinSafetyError(`the ${who === "so" ? "SO PIN" : "user PIN"} is locked (CKF_${name}_PIN_LOCKED); not logging in`);
     if (flags & finalTry) {
       throw new PinSafetyError(`the ${who === "so" ? "SO PIN" : "user PIN"} has one try left (CKF_${name}_PIN_FINAL_TRY); refusing to log in so the token cannot lock`);
@@ -221,7 +220,7 @@ export class TokenSession {
     const pin = this.device.pins.user;
     if (pin === undefined) throw new Error("the device profile gives no user PIN");
     this.checkPinSafety();
-    this.token.login(this.objects, pkcs11js.CKU_USER, pin);
+    this.token.login(this.objects, code("CKU_USER"), pin);
   }
 
   logout(): void {
@@ -340,10 +339,10 @@ export class TokenSession {
   }
 }
 
-const CKA_LABEL = codeOf("CKA", "LABEL")!;
-const CKA_TOKEN = codeOf("CKA", "TOKEN")!;
-const CKA_ALWAYS_AUTHENTICATE = codeOf("CKA", "ALWAYS_AUTHENTICATE")!;
-const CKA_ID = codeOf("CKA", "ID")!;
+const CKA_LABEL = code("CKA_LABEL");
+const CKA_TOKEN = code("CKA_TOKEN");
+const CKA_ALWAYS_AUTHENTICATE = code("CKA_ALWAYS_AUTHENTICATE");
+const CKA_ID = code("CKA_ID");
 const CKU_CONTEXT_SPECIFIC = 2;
 // Yubico's vendor attribute (ykcs11 2.3+): CKA_VENDOR_DEFINED + 0x59554200 + 1; 2 = always, 3 = cached.
 const CKA_YUBICO_TOUCH_POLICY = 0x80000000 + 0x59554201;

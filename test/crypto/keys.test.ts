@@ -1,12 +1,11 @@
 import { describe, it, expect, beforeAll } from "@jest/globals";
 import crypto, { type KeyObject } from "node:crypto";
 import { codeOf } from "../../src/pkcs11/constants.js";
-import type { EcCurve } from "../../src/suite/model.js";
+import type { EcCurve } from "../../src/catalogue/curves.js";
 import { TAG, tlv } from "../../src/codec/der.js";
-import {
-  CURVES, PublicKeyEncodingError, curveFromEcParams, curveOfKey, ecParamsFor, ecPointAttribute, ecPointOf, generateNodeKey,
-  importTemplates, keyBits, keyFromTemplate, publicKeyFromToken, secretOf, type Attr, type Curve, type NodeKey,
-} from "../../src/crypto/keys.js";
+import { CURVES, type Curve } from "../../src/catalogue/curves.js";
+import { PublicKeyEncodingError, curveFromEcParams, curveOfKey, ecParamsFor, ecPointAttribute, ecPointOf, generateNodeKey, importTemplates, keyBits, keyFromTemplate, publicKeyFromToken, secretOf, type NodeKey } from "../../src/crypto/keys.js";
+import { type Attr } from "../../src/pkcs11/attributes.js";
 
 const A = (name: string) => codeOf("CKA", name)!;
 const valueOf = (attrs: Attr[] | undefined, name: string) => attrs?.find((a) => a.type === A(name))?.value;

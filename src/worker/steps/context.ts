@@ -1,19 +1,18 @@
 // What the steps of one case share: the token session, the key store, named keys and objects,
 // and small helpers to resolve what a step names.
 import { randomBytes } from "node:crypto";
-import { codeOf } from "../../pkcs11/constants.js";
+import { code } from "../../pkcs11/constants.js";
 import { type Attr } from "../../pkcs11/attributes.js";
 import { encodeTemplate, mergeTemplates } from "../../template/encode.js";
-import { resolveMechanism, type ResolvedMechanism } from "../../pkcs11/mechanisms.js";
+import { resolveMechanism, type ResolvedMechanism } from "../../catalogue/params.js";
 import type { Handle, Pkcs11Token } from "../../pkcs11/token.js";
-import type { KeySpec, PlannedCase } from "../../suite/model.js";
+import { KEY_TYPES, keySizeUnits, type KeySpec } from "../../catalogue/keys.js";
+import type { PlannedCase } from "../../suite/model.js";
 import type { TemplateSpec } from "../../template/encode.js";
 import type { KeyStore, TokenKey } from "../keys.js";
 import type { MechanismInPlay } from "../classify.js";
 import type { MechanismUse } from "../../contract/report.js";
 import type { TokenSession } from "../session.js";
-
-export const A = (name: string) => codeOf("CKA", name)!;
 
 export interface CaseState {
   keys: Map<string, TokenKey>;
@@ -45,33 +44,13 @@ export function mechanism(session: TokenSession, state: CaseState, spec: { name:
 
 /** Key generation about to happen: the mechanism in play, and the key size in that mechanism's units. */
 export function generating(session: TokenSession, state: CaseState, spec: KeySpec): void {
-  const name = keygenMechanism(spec);
+  const name = KEY_TYPES[spec.type].keyGen;
   state.mechanism = inPlay(session, name);
   state.uses.push({ mechanism: name, op: "generate", keySize: keySizeUnits(spec) });
 }
 
-/** PKCS#11 states key size ranges in bits, except for AES (and other block ciphers), in bytes. */
-export function keySizeUnits(spec: KeySpec): number {
-  switch (spec.type) {
-    case "RSA":
-    case "GENERIC_SECRET":
-      return spec.bits;
-    case "AES":
-      return spec.bits / 8;
-    case "EC":
-      return { "P-256": 256, "P-384": 384, "P-521": 521, secp256k1: 256 }[spec.curve];
-    case "EC_EDWARDS":
-      // The key's length in bits (32 and 57 bytes), as tokens advertise it; the field sizes would be 255 and 448.
-      return spec.curve === "Ed25519" ? 256 : 456;
-  }
-}
-
 export function inPlay(session: TokenSession, name: string): MechanismInPlay {
-  return { name, advertised: session.mechanisms.has(codeOf("CKM", name)!) };
-}
-
-export function keygenMechanism(spec: KeySpec): string {
-  return { RSA: "CKM_RSA_PKCS_KEY_PAIR_GEN", EC: "CKM_EC_KEY_PAIR_GEN", EC_EDWARDS: "CKM_EC_EDWARDS_KEY_PAIR_GEN", AES: "CKM_AES_KEY_GEN", GENERIC_SECRET: "CKM_GENERIC_SECRET_KEY_GEN" }[spec.type];
+  return { name, advertised: session.mechanisms.has(code(name)) };
 }
 
 export function specOf(planned: PlannedCase, name: string): KeySpec {
@@ -103,18 +82,18 @@ export function encode(spec: TemplateSpec): Attr[] {
 }
 
 export function objectTemplate(session: TokenSession, spec: TemplateSpec, name: string): Attr[] {
-  const defaults: Attr[] = [{ type: A("CKA_TOKEN"), value: session.device.tokenObjects }, runLabel(session, name)];
+  const defaults: Attr[] = [{ type: code("CKA_TOKEN"), value: session.device.tokenObjects }, runLabel(session, name)];
   return mergeTemplates(defaults, spec);
 }
 
 /** CKA_LABEL that marks an object as this run's (its prefix holds a random run tag). */
 export function runLabel(session: TokenSession, name: string): Attr {
-  return { type: A("CKA_LABEL"), value: Buffer.from(`${session.device.labelPrefix}${name}`) };
+  return { type: code("CKA_LABEL"), value: Buffer.from(`${session.device.labelPrefix}${name}`) };
 }
 
 /** Whether a template makes a token object: its last CKA_TOKEN, else `fallback`. */
 export function tokenFlag(template: Attr[], fallback: boolean): boolean {
-  const t = template.filter((a) => a.type === A("CKA_TOKEN")).at(-1);
+  const t = template.filter((a) => a.type === code("CKA_TOKEN")).at(-1);
   return t ? t.value === true : fallback;
 }
 

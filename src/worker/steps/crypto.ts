@@ -1,18 +1,18 @@
 // Steps that use keys: make them, and sign, verify, encrypt, decrypt, digest, derive, wrap and
 // unwrap with them. Every token output is checked by node:crypto before the step counts.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { codeOf } from "../../pkcs11/constants.js";
+import { code } from "../../pkcs11/constants.js";
 import { type Attr } from "../../pkcs11/attributes.js";
 import { mergeTemplates } from "../../template/encode.js";
 import type { Step } from "../../suite/model.js";
 import * as oracle from "../../crypto/oracle.js";
 import { OracleUnsupported } from "../../crypto/oracle.js";
-import { CURVES, ecPointOf } from "../../crypto/keys.js";
+import { CURVES } from "../../catalogue/curves.js";
+import { ecPointOf } from "../../crypto/keys.js";
 import { secretTemplate, type TokenKey } from "../keys.js";
-import type { ResolvedMechanism } from "../../pkcs11/mechanisms.js";
+import type { ResolvedMechanism } from "../../catalogue/params.js";
 import { CannotCheck, VerificationFailure } from "../outcomes.js";
 import {
-  A,
   curveOf,
   dataOf,
   generating,
@@ -134,19 +134,19 @@ async function deriveStep(ctx: StepContext, step: Extract<Step, { op: "derive" }
   const mech = mechanism(session, state, step.mechanism, { publicData: point });
   const size = curve.size;
   const defaults: Attr[] = [
-    { type: A("CKA_CLASS"), value: codeOf("CKO", "SECRET_KEY")! },
-    { type: A("CKA_KEY_TYPE"), value: codeOf("CKK", "GENERIC_SECRET")! },
-    { type: A("CKA_VALUE_LEN"), value: size },
-    { type: A("CKA_TOKEN"), value: false },
-    { type: A("CKA_SENSITIVE"), value: false },
-    { type: A("CKA_EXTRACTABLE"), value: true },
+    { type: code("CKA_CLASS"), value: code("CKO_SECRET_KEY") },
+    { type: code("CKA_KEY_TYPE"), value: code("CKK_GENERIC_SECRET") },
+    { type: code("CKA_VALUE_LEN"), value: size },
+    { type: code("CKA_TOKEN"), value: false },
+    { type: code("CKA_SENSITIVE"), value: false },
+    { type: code("CKA_EXTRACTABLE"), value: true },
     runLabel(session, "derived"),
   ];
   const template = mergeTemplates(defaults, step.template ?? {});
   const derived = tok.deriveKey(session.objects, mech.pk, key.privateHandle!, template);
   session.track(derived, tokenFlag(template, false));
   state.mine.push(derived);
-  const value = tok.getAttribute(session.objects, derived, A("CKA_VALUE"));
+  const value = tok.getAttribute(session.objects, derived, code("CKA_VALUE"));
   const want = oracle.ecdh(key.spec.curve, peer.privateKey, ecPointOf(key.publicKey!));
   if (!Buffer.from(value).equals(want)) throw new VerificationFailure("C_DeriveKey", "the derived secret differs from node:crypto's ECDH result", "CKA_VALUE");
   state.verified.push("ECDH secret recomputed by node:crypto");
@@ -183,13 +183,13 @@ async function unwrapStep(ctx: StepContext, step: Extract<Step, { op: "unwrap" }
   const wrapper = key.secret ?? key.publicKey;
   if (!wrapper) throw new CannotCheck(`node:crypto cannot wrap: the ${key.name} secret cannot be read`);
   const wrapped = oracle.wrapKey(mech.name, wrapper, value, mech.params);
-  const defaults = secretTemplate(targetSpec).attrs.filter((a) => a.type !== A("CKA_VALUE_LEN"));
-  defaults.push({ type: A("CKA_TOKEN"), value: false }, runLabel(session, "unwrapped"));
+  const defaults = secretTemplate(targetSpec).attrs.filter((a) => a.type !== code("CKA_VALUE_LEN"));
+  defaults.push({ type: code("CKA_TOKEN"), value: false }, runLabel(session, "unwrapped"));
   const template = mergeTemplates(defaults, step.template ?? {});
   const handle = tok.unwrapKey(session.objects, mech.pk, key.secretHandle ?? key.privateHandle!, wrapped, template);
   session.track(handle, tokenFlag(template, false));
   state.mine.push(handle);
-  const got = tok.getAttribute(session.objects, handle, A("CKA_VALUE"));
+  const got = tok.getAttribute(session.objects, handle, code("CKA_VALUE"));
   if (!Buffer.from(got).equals(value)) throw new VerificationFailure("C_UnwrapKey", "the unwrapped key differs from the one node:crypto wrapped", "CKA_VALUE");
   state.verified.push(`node:crypto ${mech.name} wrapping unwrapped by the token`);
 }

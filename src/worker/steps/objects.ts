@@ -5,7 +5,8 @@ import { attributeBytes, attributeName, isSensitiveAttribute } from "../../pkcs1
 import { encodeAttribute, resolveAttribute } from "../../template/encode.js";
 import type { Step } from "../../suite/model.js";
 import { VerificationFailure } from "../outcomes.js";
-import { A, encode, objectOf, objectTemplate, tokenFlag, type StepContext } from "./context.js";
+import { encode, objectOf, objectTemplate, tokenFlag, type StepContext } from "./context.js";
+import { code } from "../../pkcs11/constants.js";
 
 async function loginStep(ctx: StepContext, step: Extract<Step, { op: "login" }>): Promise<void> {
   const { session, state } = ctx;
@@ -86,7 +87,7 @@ async function destroyStep(ctx: StepContext, step: Extract<Step, { op: "destroy"
   session.destroy(handle);
   state.objects.delete(step.object);
   try {
-    tok.getAttribute(session.objects, handle, A("CKA_CLASS"));
+    tok.getAttribute(session.objects, handle, code("CKA_CLASS"));
   } catch (err) {
     if (err instanceof Pkcs11CallError && err.is("CKR_OBJECT_HANDLE_INVALID")) {
       state.verified.push(`${step.object} is gone after C_DestroyObject`);
