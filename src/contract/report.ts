@@ -49,6 +49,15 @@ export interface CaseResult {
   trace?: TraceEntry[];
 }
 
+/** Who a result is about: the planned case as the report names it. */
+export type CaseIdentity = Pick<CaseResult, "id" | "suite" | "title" | "params" | "keyType">;
+
+/** The one way a CaseResult is made: identity first, then what happened. */
+export function caseResult(who: CaseIdentity, what: Omit<CaseResult, keyof CaseIdentity>): CaseResult {
+  const { keyType, ...rest } = who;
+  return { ...rest, ...(keyType ? { keyType } : {}), ...what };
+}
+
 export type Summary = Record<Outcome, number>;
 
 export interface Report {

@@ -3,6 +3,7 @@
 // way the worker's KeyStore makes and reuses keys. Nothing here touches a token.
 import type { KeySpec } from "../catalogue/keys.js";
 import type { PlannedCase } from "../suite/model.js";
+import { keyCacheKey } from "./identity.js";
 
 export interface PlannedKey {
   /** Order in which the run would make it (1-based). */
@@ -69,7 +70,7 @@ export function planKeys(cases: PlannedCase[], ids?: string[]): KeyPlan {
       if (step.op !== "key") continue;
       const spec = c.keys[step.spec];
       if (!spec) continue;
-      const cacheKey = JSON.stringify([step.spec, spec, step.source, step.template ?? null]);
+      const cacheKey = keyCacheKey(step, spec);
       const hit = step.fresh ? undefined : cached.get(cacheKey);
       if (hit) {
         if (!hit.cases.includes(c.id)) hit.cases.push(c.id);

@@ -4,7 +4,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { CaseResult } from "../contract/report.js";
+import { caseResult, type CaseResult } from "../contract/report.js";
+import { caseIdentity } from "../plan/identity.js";
 import type { PlannedCase } from "../suite/model.js";
 import type { MechanismInfo, TokenIdentity, TokenListing } from "../pkcs11/token.js";
 import type { ImportKey } from "../plan/prefetch.js";
@@ -186,16 +187,12 @@ class WorkerDied extends Error {
 }
 
 function errorResult(planned: PlannedCase, message: string, t0: number): CaseResult {
-  return {
-    id: planned.id,
-    suite: planned.suite,
-    title: planned.title,
-    params: planned.params,
+  return caseResult(caseIdentity(planned), {
     outcome: "error",
     message,
     durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
     pkcs11Ms: 0,
     calls: 0,
     keysGenerated: 0,
-  };
+  });
 }

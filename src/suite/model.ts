@@ -12,6 +12,12 @@ export interface SourcePos {
   col: number;
 }
 
+/** Every step op, in the order the schema lists them; the Step union below must name exactly these. */
+export const STEP_OPS = [
+  "key", "sign", "verify", "encrypt", "decrypt", "digest", "derive", "wrap", "unwrap", "random",
+  "login", "logout", "create", "find", "get", "set", "copy", "destroy",
+] as const;
+
 export type Operation = Step["op"];
 
 interface StepBase {
@@ -95,6 +101,11 @@ export type Step =
   | KeyStep | SignStep | VerifyStep | EncryptStep | DecryptStep | DigestStep | DeriveStep
   | WrapStep | UnwrapStep | RandomStep | LoginStep | LogoutStep
   | CreateStep | FindStep | GetStep | SetStep | CopyStep | DestroyStep;
+
+// Compile-time: STEP_OPS and the Step union name the same ops (an op added to one only fails here).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const stepOpsMatch: Same<(typeof STEP_OPS)[number], Step["op"]> = true;
+void stepOpsMatch;
 
 /** A suite file after validation. */
 export interface Suite {

@@ -2,6 +2,8 @@
 // `$param` reference (in the file schema) while the same definitions, without references, check
 // the steps after substitution (stepSchema).
 
+import { STEP_OPS } from "./model.js";
+
 type S = Record<string, unknown>;
 
 export const SUITE_ID_PATTERN = "^[a-z0-9][a-z0-9-]*$";
@@ -14,10 +16,6 @@ export const PARAM_REF_PATTERN = `^\\$(?:${NAME}|\\{${NAME}\\})$`;
 const PARAM_TEXT_PATTERN = `\\$(?:${NAME}|\\{${NAME}\\})`;
 export const HEX_PATTERN = "^(?:0x)?(?:[0-9A-Fa-f]{2})*$";
 
-const OPS = [
-  "key", "sign", "verify", "encrypt", "decrypt", "digest", "derive", "wrap", "unwrap", "random",
-  "login", "logout", "create", "find", "get", "set", "copy", "destroy",
-] as const;
 
 type Mode = "file" | "concrete";
 
@@ -50,7 +48,7 @@ function build(mode: Mode) {
     int(0),
   );
 
-  const step = (op: (typeof OPS)[number], description: string, props: S, required: string[] = []): S => ({
+  const step = (op: (typeof STEP_OPS)[number], description: string, props: S, required: string[] = []): S => ({
     type: "object",
     description,
     properties: {
@@ -75,7 +73,8 @@ function build(mode: Mode) {
       ["mechanism"],
     );
 
-  const steps: Record<string, S> = {
+  // One definition per op: a missing or extra op fails to compile.
+  const steps: Record<`${(typeof STEP_OPS)[number]}Step`, S> = {
     keyStep: step(
       "key",
       "Obtain a key: generate it on the token or import one made by node:crypto. Keys are cached per spec and source.",
@@ -441,4 +440,3 @@ export function schemaJson(): string {
   return `${JSON.stringify(suiteSchema, null, 2)}\n`;
 }
 
-export const STEP_OPS: readonly string[] = OPS;

@@ -4,7 +4,8 @@
 import { performance } from "node:perf_hooks";
 import { code, codeOf } from "../pkcs11/constants.js";
 import { Pkcs11CallError, formatCkr } from "../pkcs11/errors.js";
-import type { CaseResult } from "../contract/report.js";
+import { caseResult, type CaseResult } from "../contract/report.js";
+import { caseIdentity } from "../plan/identity.js";
 import type { PlannedCase, Step } from "../suite/model.js";
 import { OracleUnsupported } from "../crypto/oracle.js";
 import type { KeyStore } from "./keys.js";
@@ -15,7 +16,7 @@ import type { CaseOptions } from "./protocol.js";
 import { diagnosable, diagnose } from "../diagnose/diagnose.js";
 import type { Alternative } from "../diagnose/alternatives.js";
 import type { Attr } from "../pkcs11/attributes.js";
-import type { CaseState, StepContext } from "./steps/context.js";
+import type { CaseState, StepContext, StepHandlers } from "./steps/context.js";
 import { cryptoSteps } from "./steps/crypto.js";
 import { objectSteps } from "./steps/objects.js";
 
@@ -63,11 +64,7 @@ export async function executeCase(
   if (session.broken && result.outcome === "pass") result = { outcome: "error", message: session.broken };
   const trace = session.token.trace;
   const keep = options.trace === "all" || (options.trace === "failed" && result.outcome !== "pass");
-  return {
-    id: planned.id,
-    suite: planned.suite,
-    title: planned.title,
-    params: planned.params,
+  return caseResult(caseIdentity(planned), {
     ...result,
     verified: state.verified.length ? state.verified : undefined,
     mechanism: result.outcome === "pass" ? undefined : state.mechanism?.name,
@@ -77,7 +74,7 @@ export async function executeCase(
     calls: trace.calls,
     keysGenerated: session.keysGenerated - keysBefore,
     trace: keep ? trace.render(ownCalls) : undefined,
-  };
+  });
 }
 
 /** A CKA_ID the run did not hand out, on a token where the id picks a key slot: the run's own id to try instead. */
@@ -123,11 +120,13 @@ async function runStep(session: TokenSession, store: KeyStore, planned: PlannedC
   }
   throw new VerificationFailure(session.token.trace.last ?? step.op, `expected ${step.expectError}, but the call succeeded`);
 }
-type Handler = (ctx: StepContext, step: Step) => Promise<void>;
-const STEPS = { ...cryptoSteps, ...objectSteps } as unknown as Record<Step["op"], Handler>;
+// Typed per op, so an op without a handler fails to compile.
+const STEPS: StepHandlers = { ...cryptoSteps, ...objectSteps };
 
 function perform(session: TokenSession, store: KeyStore, planned: PlannedCase, state: CaseState, step: Step): Promise<void> {
-  return STEPS[step.op]({ session, store, planned, state, tok: session.token }, step);
+  // TypeScript cannot correlate STEPS[step.op] with step's own type; the StepHandlers type guarantees it.
+  const handler = STEPS[step.op] as (ctx: StepContext, step: Step) => Promise<void>;
+  return handler({ session, store, planned, state, tok: session.token }, step);
 }
 
 function safely(fn: () => unknown): void {

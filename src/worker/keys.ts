@@ -10,6 +10,7 @@ import { Pkcs11CallError } from "../pkcs11/errors.js";
 import type { Handle } from "../pkcs11/token.js";
 import { KEY_TYPES, type KeySpec } from "../catalogue/keys.js";
 import type { KeyStep } from "../suite/model.js";
+import { keyCacheKey } from "../plan/identity.js";
 import { ecParamsFor, generateNodeKey, importTemplates, publicKeyFromToken, type NodeKey } from "../crypto/keys.js";
 import { DependencyFailure, VerificationFailure } from "./outcomes.js";
 import { classifyTokenError } from "./classify.js";
@@ -78,7 +79,7 @@ export class KeyStore {
 
   async obtain(name: string, spec: KeySpec, step: KeyStep): Promise<TokenKey> {
     this.forgetIfLoggedOut();
-    const cacheKey = JSON.stringify([name, spec, step.source, step.template ?? null, step.login ?? null]);
+    const cacheKey = keyCacheKey(step, spec);
     const hit = step.fresh ? undefined : this.cache.get(cacheKey);
     if (hit && "failure" in hit) {
       const f = hit.failure;

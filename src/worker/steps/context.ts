@@ -7,7 +7,7 @@ import { encodeTemplate, mergeTemplates } from "../../template/encode.js";
 import { resolveMechanism, type ResolvedMechanism } from "../../catalogue/params.js";
 import type { Handle, Pkcs11Token } from "../../pkcs11/token.js";
 import { KEY_TYPES, keySizeUnits, type KeySpec } from "../../catalogue/keys.js";
-import type { PlannedCase } from "../../suite/model.js";
+import type { PlannedCase, Step } from "../../suite/model.js";
 import type { TemplateSpec } from "../../template/encode.js";
 import type { KeyStore, TokenKey } from "../keys.js";
 import type { MechanismInPlay } from "../classify.js";
@@ -25,6 +25,10 @@ export interface CaseState {
   op: string;
   uses: MechanismUse[];
 }
+
+/** A step's handler, typed by its op. */
+export type StepHandler<K extends Step["op"]> = (ctx: StepContext, step: Extract<Step, { op: K }>) => Promise<void>;
+export type StepHandlers = { [K in Step["op"]]: StepHandler<K> };
 
 export interface StepContext {
   session: TokenSession;
