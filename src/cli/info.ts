@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { listDevices, loadDevice } from "../device/load.js";
 import { findModule, missingRequirements } from "../device/provision.js";
+import { DeviceError } from "../device/model.js";
 import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { schemaJson } from "../suite/schema.js";
@@ -13,7 +14,7 @@ import { summaryTable } from "../report/summary.js";
 import { ROOT } from "../tool.js";
 import { explainCase } from "../report/explain.js";
 import { UsageError } from "./output.js";
-import { listYubikeys } from "../runner/preflight.js";
+import { describeDevice } from "../runner/preflight.js";
 import { DEVICES_DIR, SUITES_DIR } from "./run.js";
 
 export async function suitesCommand(flags: { suite?: string[]; ids?: boolean }): Promise<void> {
@@ -46,7 +47,9 @@ export async function devicesCommand(): Promise<void> {
 
 export async function yubikeyCommand(flags: { device: string; module?: string; serial?: string }): Promise<void> {
   const profile = await loadDevice(flags.device, DEVICES_DIR);
-  process.stdout.write(`${await listYubikeys(profile, { modulePath: flags.module, serial: flags.serial })}\n`);
+  const listing = await describeDevice(profile, { modulePath: flags.module, serial: flags.serial });
+  if (listing === undefined) throw new DeviceError(`${profile.id} is not a YubiKey profile (it has no yubikey section); try --device yubikey`);
+  process.stdout.write(`${listing}\n`);
 }
 
 export async function summaryCommand(file: string): Promise<void> {

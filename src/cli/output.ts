@@ -1,7 +1,7 @@
 // How the CLI reports problems: input and device errors are the user's to fix and get a plain
 // message and exit code 1; anything else is a bug and keeps its stack.
 import { InputError } from "../input/yamlSchema.js";
-import { DeviceError } from "../device/provision.js";
+import { DeviceError } from "../device/model.js";
 import { WorkerStartError } from "../runner/supervisor.js";
 import { ReportFileError } from "../report/writer.js";
 

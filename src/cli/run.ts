@@ -10,7 +10,7 @@ import { runCases } from "../runner/run.js";
 import { planRun } from "../runner/preflight.js";
 import { readReport } from "../report/writer.js";
 import { summaryTable } from "../report/summary.js";
-import type { TraceMode } from "../worker/protocol.js";
+import type { TraceMode } from "../contract/worker.js";
 import { ROOT } from "../tool.js";
 import { UsageError } from "./output.js";
 

@@ -1,5 +1,16 @@
 // A device profile: how to reach a token, set it up and tear it down, log in, and what is safe to touch.
 
+/** A device problem a person must fix (set-up, selection, PINs); its message says what to do. */
+export class DeviceError extends Error {}
+
+/** Factory values the device confirmed are still in use (undefined: not confirmed), and why not. */
+export interface PinDefaults {
+  user?: string;
+  so?: string;
+  /** Why a default could not be confirmed, for the message when nothing else gives the PIN. */
+  unconfirmed?: { user?: string; so?: string };
+}
+
 export interface InstallHint {
   debian?: string;
   fedora?: string;

@@ -10,11 +10,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline/promises";
 import { execa } from "execa";
-import { installHint, type DeviceProfile, type PinSource, type SetupStep, type StartStep } from "./model.js";
-import type { WorkerDevice } from "../worker/protocol.js";
-import { SLOT_NAMES } from "./yubikey.js";
-
-export class DeviceError extends Error {}
+import { DeviceError, installHint, type DeviceProfile, type PinDefaults, type PinSource, type SetupStep, type StartStep } from "./model.js";
+import type { WorkerDevice } from "../contract/worker.js";
+import { SLOT_NAMING } from "./piv.js";
 
 /** The directory p11compat is installed in (holds bin/, devices/, suites/). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -31,14 +29,6 @@ export interface Provisioned {
   pending: ("user" | "so")[];
   resolvePins(defaults: PinDefaults): Promise<string[]>;
   teardown(): Promise<void>;
-}
-
-/** Factory values the device confirmed are still in use (undefined: not confirmed), and why not. */
-export interface PinDefaults {
-  user?: string;
-  so?: string;
-  /** Why a default could not be confirmed, for the message when nothing else gives the PIN. */
-  unconfirmed?: { user?: string; so?: string };
 }
 
 export interface ProvisionOptions {
@@ -135,7 +125,7 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
       pins,
       tokenObjects: profile.objects === "token",
       labelPrefix: `p11compat-${opts.runTag}-`,
-      keys: profile.keys && { ...profile.keys, ...(profile.keys.slots === "piv" ? { names: SLOT_NAMES } : {}) },
+      keys: profile.keys && { ...profile.keys, ...(profile.keys.slots ? { names: SLOT_NAMING[profile.keys.slots] } : {}) },
       reinitializeAfterKeys: profile.reinitializeAfterKeys,
       throwaway: profile.throwaway,
     },

@@ -11,9 +11,8 @@ import { ReportWriter, readReport } from "../report/writer.js";
 import { renderMarkdown } from "../report/markdown.js";
 import { compareAdvertised } from "../report/advertised.js";
 import type { CaseResult, Report } from "../contract/report.js";
-import type { TraceMode, WorkerEvent } from "../worker/protocol.js";
-import { checkBeforeLogin, factoryDefaults, leftoverNotes, readMetadata, yubikeysIn } from "../device/yubikey.js";
-import { inventory, preflight } from "./preflight.js";
+import type { TraceMode, WorkerEvent } from "../contract/worker.js";
+import { prepareDevice } from "./preflight.js";
 import { Supervisor } from "./supervisor.js";
 import { importKeys } from "../plan/prefetch.js";
 import { TOOL } from "../tool.js";
@@ -86,18 +85,12 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
   let status: Report["status"] = "complete";
   const notes: string[] = [];
   try {
-    // Which token, and on a YubiKey which slots: settled (read-only) before any login or write.
-    const pre = await preflight(opts.profile, prov, opts);
-    if (pre.listing) opts.onPreflight?.(pre.listing);
-    if (pre.yubikey) {
-      checkBeforeLogin(pre.yubikey, {}); // a PIN on its last try is not even asked for
-      const off = "the profile does not use factory values (yubikey.factoryDefaults is not true)";
-      const defaults = opts.profile.yubikey?.factoryDefaults ? factoryDefaults(pre.yubikey) : { unconfirmed: { user: off, so: off } };
-      const settled = await prov.resolvePins(defaults);
-      checkBeforeLogin(pre.yubikey, prov.device.pins);
-      for (const line of settled) opts.onNotice?.(line);
-      notes.push(...settled);
-    }
+    // Which token (and on a slot token which slots): settled, read-only, before any login or write.
+    const device = await prepareDevice(opts.profile, prov, opts);
+    if (device.listing) opts.onPreflight?.(device.listing);
+    const settled = await device.beforeLogin();
+    for (const line of settled) opts.onNotice?.(line);
+    notes.push(...settled);
     supervisor = new Supervisor({
       device: prov.device,
       env: prov.env,
@@ -149,15 +142,7 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
     if (supervisor.lost && opts.profile.objects === "token") {
       problems.push(`${supervisor.lost} worker(s) died or were killed during a case; token objects they created (CKA_LABEL starting with ${prov.device.labelPrefix}) may remain`);
     }
-    if (pre.yubikey && pre.policy) {
-      // The slots as they are now (read-only again): which still hold a key the run made, and that nothing else changed.
-      const serial = pre.yubikey.serial;
-      const after = await inventory(opts.profile, prov)
-        .then(async (tokens) => yubikeysIn(tokens, new Map([[serial, await readMetadata(serial, prov.env, opts.profile.yubikey?.metadata)]])))
-        .then((keys) => keys.find((k) => k.serial === serial))
-        .catch(() => undefined);
-      problems.push(...leftoverNotes(pre.yubikey, after, supervisor.written, pre.policy));
-    }
+    problems.push(...(await device.afterRun(supervisor.written)));
     writer.update({ workerRestarts: supervisor.restarts, notes: [...notes, ...problems] });
     writer.finish(status);
     addAnalysis(reportPath);

@@ -9,7 +9,8 @@ import { caseIdentity } from "../plan/identity.js";
 import type { PlannedCase } from "../suite/model.js";
 import type { MechanismInfo, TokenIdentity, TokenListing } from "../pkcs11/token.js";
 import type { ImportKey } from "../plan/prefetch.js";
-import type { CaseOptions, FromWorker, ToWorker, WorkerDevice, WorkerEvent } from "../worker/protocol.js";
+import type { CaseOptions, WorkerDevice, WorkerEvent } from "../contract/worker.js";
+import type { FromWorker, ToWorker } from "../worker/protocol.js";
 
 const WORKER = fileURLToPath(new URL("../worker/main.ts", import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;

@@ -12,7 +12,7 @@ import type { KeyStore } from "./keys.js";
 import { classifyTokenError } from "./classify.js";
 import { CannotCheck, DependencyFailure, VerificationFailure } from "./outcomes.js";
 import type { TokenSession } from "./session.js";
-import type { CaseOptions } from "./protocol.js";
+import type { CaseOptions } from "../contract/worker.js";
 import { diagnosable, diagnose } from "../diagnose/diagnose.js";
 import type { Alternative } from "../diagnose/alternatives.js";
 import type { Attr } from "../pkcs11/attributes.js";

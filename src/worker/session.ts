@@ -6,7 +6,7 @@ import { DependencyFailure } from "./outcomes.js";
 import { code } from "../pkcs11/constants.js";
 import { Pkcs11Token, type Handle, type MechanismInfo } from "../pkcs11/token.js";
 import type { Attr } from "../pkcs11/attributes.js";
-import type { WorkerDevice, WorkerEvent } from "./protocol.js";
+import type { WorkerDevice, WorkerEvent } from "../contract/worker.js";
 
 export class PinSafetyError extends Error {}
 

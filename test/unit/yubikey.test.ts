@@ -2,19 +2,8 @@
 // notes after a run, the --plan key order, and diagnosis leaving a slot-picking CKA_ID alone. The same
 // rules on a (virtual) card through ykcs11: test/integration/yubikey-safety.test.ts.
 import { describe, expect, it } from "@jest/globals";
-import {
-  checkBeforeLogin,
-  factoryDefaults,
-  formatListing,
-  leftoverNotes,
-  parseApduOutput,
-  parseMetadata,
-  parseSlots,
-  selectYubikey,
-  slotPolicy,
-  yubikeysIn,
-  type Metadata,
-} from "../../src/device/yubikey.js";
+import { checkBeforeLogin, factoryDefaults, formatListing, leftoverNotes, parseApduOutput, parseMetadata, selectYubikey, slotPolicy, yubikeysIn, type Metadata } from "../../src/device/yubikey.js";
+import { parseSlots } from "../../src/device/piv.js";
 import { formatPlan, planKeys } from "../../src/plan/keys.js";
 import { diagnose } from "../../src/diagnose/diagnose.js";
 import { Pkcs11CallError, type TemplateCall } from "../../src/pkcs11/errors.js";
