@@ -7,15 +7,13 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { randomInt } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline/promises";
 import { execa } from "execa";
+import { ROOT_DIR } from "../tool.js";
 import { DeviceError, installHint, type DeviceProfile, type PinDefaults, type PinSource, type SetupStep, type StartStep } from "./model.js";
 import type { WorkerDevice } from "../contract/worker.js";
 import { SLOT_NAMING } from "./piv.js";
 
-/** The directory p11compat is installed in (holds bin/, devices/, suites/). */
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 export interface Provisioned {
   device: WorkerDevice;
@@ -69,7 +67,7 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
   // Made once nothing before it can fail, so a refused PIN leaves no directory behind.
   const tmp = await mkdtemp(path.join(os.tmpdir(), `p11compat-${profile.id}-`));
   // ${root}: p11compat's own directory (tools it ships, like bin/virtual-yubikey.js); ${node}: this Node.js.
-  const vars: Record<string, string> = { tmp, device: profile.id, userPin: pins.user ?? "", soPin: pins.so ?? "", root: ROOT, node: process.execPath };
+  const vars: Record<string, string> = { tmp, device: profile.id, userPin: pins.user ?? "", soPin: pins.so ?? "", root: ROOT_DIR, node: process.execPath };
   const env = Object.fromEntries(Object.entries(profile.env).map(([k, v]) => [k, substitute(v, vars)]));
 
   const daemons = new Daemons();
