@@ -2,8 +2,10 @@
 import { describe, expect, it } from "@jest/globals";
 import type { CaseResult, Report } from "../../src/contract/report.js";
 import { emptySummary } from "../../src/contract/report.js";
-import { attributeUses, buildMatrix, caseKeyType, jsonForScript, mechanismFlags, renderHtml } from "../../src/report/html.js";
-import { matrixText } from "../../src/cli/report.js";
+import { renderHtml } from "../../src/report/html.js";
+import { jsonForScript } from "../../src/report/html/escape.js";
+import { attributeUses, buildMatrix, mechanismFlags } from "../../src/report/matrix.js";
+import { matrixText } from "../../src/report/matrix-text.js";
 import { caseResult, header } from "../fixtures/reports.js";
 
 function report(profile: string, cases: CaseResult[], extra: Partial<Report> = {}): Report {
@@ -171,16 +173,6 @@ describe("mechanisms across tokens", () => {
   it("decodes mechanism flags, unknown bits included", () => {
     expect(mechanismFlags(0x20300).map((f) => f.name)).toEqual(["CKF_ENCRYPT", "CKF_DECRYPT", "CKF_WRAP"]);
     expect(mechanismFlags(0x80000800 + 0x10000000).map((f) => f.short)).toEqual(["SIGN", "EXT", "0x10000000"]);
-  });
-
-  it("takes the key type from the key parameter, else from the mechanisms", () => {
-    expect(caseKeyType({ key: "rsa-2048" }, [])).toBe("RSA");
-    expect(caseKeyType({ key: "p-256" }, [])).toBe("EC");
-    expect(caseKeyType({ key: "ed25519" }, [])).toBe("EC_EDWARDS");
-    expect(caseKeyType({ key: "hmac-256" }, [])).toBe("GENERIC_SECRET");
-    expect(caseKeyType({}, [caseResult("x/1", "pass", { uses: [{ mechanism: "CKM_ECDSA_SHA256", op: "sign" }] })])).toBe("EC");
-    expect(caseKeyType({}, [undefined, caseResult("x/1", "pass", { uses: [{ mechanism: "CKM_SHA256", op: "digest" }, { mechanism: "CKM_AES_KEY_GEN", op: "generate" }] })])).toBe("AES");
-    expect(caseKeyType({ mechanism: "SHA256" }, [caseResult("x/1", "pass", { uses: [{ mechanism: "CKM_SHA256", op: "digest" }] })])).toBeUndefined();
   });
 });
 
