@@ -1,7 +1,9 @@
-// The HTML matrix on small hand-made reports: escaping, matching by case id, "not run", mechanisms.
+// The HTML matrix on small hand-made reports: escaping, the CSP hash, matching by case id, "not run", mechanisms.
 import { describe, expect, it } from "@jest/globals";
 import type { CaseResult, Report } from "../../src/contract/report.js";
 import { emptySummary } from "../../src/contract/report.js";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { renderHtml } from "../../src/report/html.js";
 import { jsonForScript } from "../../src/report/html/escape.js";
 import { attributeUses, buildMatrix, mechanismFlags } from "../../src/report/matrix.js";
@@ -72,6 +74,20 @@ describe("renderHtml", () => {
     expect(html).toMatch(/script-src 'sha256-[A-Za-z0-9+/]+=*'/);
     expect(html).not.toMatch(/script-src[^;"]*unsafe-inline/);
     expect(html).toMatch(/^<!doctype html>/);
+  });
+
+  it("allows its script by the sha256 of the script it inlines, which is matrix.js byte for byte", () => {
+    const html = renderHtml([report("a", [caseResult("x/1", "pass")])]);
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html)![1]!;
+    const allowed = [...csp.matchAll(/'sha256-([A-Za-z0-9+/]+=*)'/g)].map((m) => m[1]);
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    expect(scripts).toHaveLength(1);
+    expect(allowed).toEqual([createHash("sha256").update(scripts[0]!, "utf8").digest("base64")]);
+    const file = readFileSync(new URL("../../src/report/html/matrix.js", import.meta.url));
+    expect(Buffer.from(scripts[0]!, "utf8").equals(file)).toBe(true);
+    // The stylesheet is matrix.css as it stands, too.
+    const css = readFileSync(new URL("../../src/report/html/matrix.css", import.meta.url), "utf8");
+    expect(html).toContain(`<style>${css}</style>`);
   });
 
   it("matches cases by id across reports whatever their order, and shows a missing case as not run", () => {
