@@ -7,7 +7,7 @@ import type { CaseResult, Finding, Outcome, Report, Value } from "../contract/re
 import { OUTCOMES } from "../contract/report.js";
 import type { MechanismInfo } from "../pkcs11/token.js";
 import { compareAdvertised } from "./advertised.js";
-import { mechanismKeyType } from "./mechanism-key-type.js";
+import { mechanismKeyType } from "../catalogue/mechanisms.js";
 
 /** A cell's outcome: a report's outcome, or "not-run" when the case is not in that report. */
 export type CellOutcome = Outcome | "not-run";
@@ -89,7 +89,7 @@ export interface MechanismCell {
 
 export interface MatrixMechanism {
   name: string;
-  /** From `mechanismKeyType`; undefined for keyless mechanisms. */
+  /** From the mechanism catalogue (mechanismKeyType); undefined for keyless mechanisms. */
   keyType?: string;
   cells: MechanismCell[];
 }

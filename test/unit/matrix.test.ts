@@ -3,7 +3,7 @@ import { describe, expect, it } from "@jest/globals";
 import type { CaseResult, Report } from "../../src/contract/report.js";
 import { emptySummary } from "../../src/contract/report.js";
 import { buildMatrix, outcomesDiffer, paramsText, tokenCounts, tokenLetter } from "../../src/report/matrix.js";
-import { mechanismKeyType } from "../../src/report/mechanism-key-type.js";
+import { mechanismKeyType } from "../../src/catalogue/mechanisms.js";
 import { ckrText, pageData } from "../../src/report/html/page-data.js";
 import { caseResult, header } from "../fixtures/reports.js";
 
@@ -77,7 +77,7 @@ describe("buildMatrix", () => {
   });
 });
 
-describe("mechanismKeyType", () => {
+describe("mechanismKeyType (the catalogue's, for the Key column)", () => {
   it("names the key type a mechanism works with, none for keyless ones", () => {
     const types = ["CKM_RSA_PKCS_OAEP", "CKM_ECDSA_SHA256", "CKM_EC_KEY_PAIR_GEN", "CKM_EDDSA", "CKM_AES_GCM", "CKM_DES3_CBC", "CKM_SHA256_HMAC", "CKM_SHA256", "CKM_DH_PKCS_DERIVE"].map(mechanismKeyType);
     expect(types).toEqual(["RSA", "EC", "EC", "EC_EDWARDS", "AES", "DES3", "GENERIC_SECRET", undefined, "DH"]);
