@@ -6,7 +6,7 @@ import { loadDevice } from "../device/load.js";
 import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { runCases } from "../runner/run.js";
-import { readReport } from "../report/writer.js";
+import { readReport } from "../report/read.js";
 import { measureOperations } from "../bench/overhead.js";
 import { DEVICES_DIR, SUITES_DIR } from "./run.js";
 

@@ -1,7 +1,7 @@
 // `p11compat clients A.json B.json ...`: will each client work with each token? (src/report/clients.ts)
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { readReport } from "../report/writer.js";
+import { readReport } from "../report/read.js";
 import { clientVerdicts } from "../report/clients.js";
 import { clientGrid, clientsMarkdown, clientsText, verdictChanges } from "../report/clients-table.js";
 import { UsageError } from "./output.js";

@@ -1,6 +1,6 @@
 // `p11compat diff`: two reports compared, and with --baseline a regression gate.
 import { writeFileSync } from "node:fs";
-import { readReport } from "../report/writer.js";
+import { readReport } from "../report/read.js";
 import { diffReports, diffText, regressions, regressionText } from "../report/diff.js";
 
 interface DiffFlags {

@@ -3,7 +3,7 @@
 import { InputError } from "../input/yamlSchema.js";
 import { DeviceError } from "../device/model.js";
 import { WorkerStartError } from "../runner/supervisor.js";
-import { ReportFileError } from "../report/writer.js";
+import { ReportFileError } from "../report/read.js";
 
 export function fail(err: unknown): never {
   if (err instanceof InputError || err instanceof DeviceError || err instanceof WorkerStartError || err instanceof UsageError || err instanceof ReportFileError) {

@@ -2,7 +2,7 @@
 // --html, or as a short text summary on stdout.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { readReport } from "../report/writer.js";
+import { readReport } from "../report/read.js";
 import { UsageError } from "./output.js";
 import { buildMatrix, cellOutcome, CELL_OUTCOMES, OUTCOME_LABEL, outcomesDiffer, renderHtml, tokenCounts, tokenHeading, type Matrix } from "../report/html.js";
 

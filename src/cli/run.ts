@@ -8,7 +8,7 @@ import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { runCases } from "../runner/run.js";
 import { planRun } from "../runner/preflight.js";
-import { readReport } from "../report/writer.js";
+import { readReport } from "../report/read.js";
 import { summaryTable } from "../report/summary.js";
 import type { TraceMode } from "../contract/worker.js";
 import { ROOT } from "../tool.js";

@@ -2,8 +2,8 @@
 // and the small trailer after it (summary, status) is rewritten with each case. Killing the process
 // at any moment leaves a valid report of every finished case with status "running". (A reader that
 // polls the file while it is written can still see a read straddle a write, and should read again.)
-import { closeSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { OUTCOMES, emptySummary, type CaseResult, type Report, type Summary } from "../contract/report.js";
+import { closeSync, ftruncateSync, openSync, renameSync, writeSync } from "node:fs";
+import { emptySummary, type CaseResult, type Report, type Summary } from "../contract/report.js";
 
 type Header = Omit<Report, "cases" | "summary" | "run" | "finishedAt" | "status">;
 type Trailer = Pick<Report, "summary" | "run" | "finishedAt" | "status">;
@@ -63,23 +63,4 @@ export class ReportWriter {
     if (end < this.fileEnd) ftruncateSync(this.fd, end);
     this.fileEnd = end;
   }
-}
-
-/** A file that is not a report p11compat could have written. */
-export class ReportFileError extends Error {}
-
-/** A report from disk, its shape checked: renderers embed its text, so nothing unexpected gets in. */
-export function readReport(path: string): Report {
-  let report: Report;
-  try {
-    report = JSON.parse(readFileSync(path, "utf8")) as Report;
-  } catch (err) {
-    throw new ReportFileError(`${path}: not readable as JSON (${(err as Error).message})`);
-  }
-  if (report?.schemaVersion !== 1 || !Array.isArray(report.cases)) throw new ReportFileError(`${path} is not a p11compat report (schemaVersion 1)`);
-  report.cases.forEach((c, i) => {
-    const ok = typeof c?.id === "string" && typeof c.suite === "string" && typeof c.message === "string" && (OUTCOMES as readonly string[]).includes(c.outcome);
-    if (!ok) throw new ReportFileError(`${path}: case ${i} is malformed (an id, suite, message and one of ${OUTCOMES.join("/")} are required)`);
-  });
-  return report;
 }

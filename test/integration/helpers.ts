@@ -7,7 +7,7 @@ import { loadDevice } from "../../src/device/load.js";
 import { loadSuites } from "../../src/suite/load.js";
 import { expandSuite } from "../../src/suite/expand.js";
 import { runCases, type RunOptions } from "../../src/runner/run.js";
-import { readReport } from "../../src/report/writer.js";
+import { readReport } from "../../src/report/read.js";
 import type { DeviceProfile } from "../../src/device/model.js";
 import type { Report } from "../../src/contract/report.js";
 

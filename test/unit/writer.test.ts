@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ReportWriter, readReport } from "../../src/report/writer.js";
+import { ReportWriter } from "../../src/report/writer.js";
+import { readReport } from "../../src/report/read.js";
 import type { CaseResult } from "../../src/contract/report.js";
 import { summaryTable } from "../../src/report/summary.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
@@ -81,7 +82,7 @@ describe("readReport", () => {
     const hostile = JSON.parse(readFileSync(file, "utf8"));
     hostile.cases[0].outcome = 'fail" autofocus onfocus="alert(1)" x="';
     writeFileSync(file, JSON.stringify(hostile));
-    expect(() => readReport(file)).toThrow(/case 0 is malformed/);
+    expect(() => readReport(file)).toThrow(`${file}: cases/0/outcome: must be one of: pass, fail, unsupported, skipped, error, got string 'fail" autofocus onfocus="alert(1)" x="'`);
     writeFileSync(file, "{");
     expect(() => readReport(file)).toThrow(/not readable as JSON/);
   });
