@@ -9,7 +9,7 @@ import { expandSuite } from "../suite/expand.js";
 import { schemaJson } from "../suite/schema.js";
 import { deviceSchemaJson } from "../device/schema.js";
 import { readReport } from "../report/read.js";
-import { writeMarkdown } from "../runner/run.js";
+import { writeMarkdown } from "../report/markdown.js";
 import { REPORT_SCHEMA_FILE, generateReportSchema } from "../report/schema.js";
 import { summaryTable } from "../report/summary.js";
 import { ROOT } from "../tool.js";
@@ -55,7 +55,7 @@ export async function yubikeyCommand(flags: { device: string; module?: string; s
 
 export async function summaryCommand(file: string): Promise<void> {
   const report = readReport(file);
-  const markdownPath = writeMarkdown(file);
+  const markdownPath = writeMarkdown(report, file);
   const note = report.status === "complete" ? "" : ` (run ${report.status}: ${report.cases.length} of ${report.run.caseCount} cases)`;
   process.stdout.write(`${report.device.profile}${note}\n\n${summaryTable(report)}\n\nsummary: ${markdownPath}\n`);
 }

@@ -1,6 +1,6 @@
 // The command line as a user meets it: help, listings, and clear errors for bad input.
 import { describe, expect, it } from "@jest/globals";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { CLI, ROOT, tmpDir } from "./helpers.js";
@@ -124,6 +124,35 @@ describe("p11compat CLI", () => {
     });
     for (const args of [["summary", good], ["explain", good, id]]) expect((await cli(...args.map((a) => (a === good ? copy(good, dir) : a)))).exitCode).toBe(0);
   }, 120_000);
+
+  it("never writes a report's Markdown over the report or over a file it did not write", async () => {
+    const dir = tmpDir("cli");
+    const good = path.join(ROOT, "reports", "reference", "softhsm.json");
+    // A report saved under another name: the Markdown goes beside it with .md added.
+    const txt = path.join(dir, "r.txt");
+    copyFileSync(good, txt);
+    const r = await cli("summary", txt);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`summary: ${txt}.md`);
+    expect(readFileSync(txt, "utf8")).toBe(readFileSync(good, "utf8"));
+    expect(readFileSync(`${txt}.md`, "utf8")).toMatch(/^# p11compat report: softhsm/);
+    // Someone's own notes where the Markdown would go: left alone.
+    const json = path.join(dir, "r.json");
+    copyFileSync(good, json);
+    writeFileSync(path.join(dir, "r.md"), "my notes\n");
+    const notes = await cli("summary", json);
+    expect(notes.exitCode).toBe(1);
+    expect(notes.stderr).toBe(`p11compat: ${path.join(dir, "r.md")} exists and is not a p11compat summary; not overwritten (move it, or the report, elsewhere)`);
+    expect(readFileSync(path.join(dir, "r.md"), "utf8")).toBe("my notes\n");
+    // The Markdown's name is a hard link to the report itself.
+    const linked = path.join(dir, "l.json");
+    copyFileSync(good, linked);
+    linkSync(linked, path.join(dir, "l.md"));
+    const link = await cli("summary", linked);
+    expect(link.exitCode).toBe(1);
+    expect(link.stderr).toContain("which is the report itself; nothing written");
+    expect(readFileSync(linked, "utf8")).toBe(readFileSync(good, "utf8"));
+  });
 });
 
 function copy(file: string, dir: string): string {
