@@ -3,10 +3,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readReport } from "../report/read.js";
-import { UsageError } from "./output.js";
+import { UsageError, notAnInput } from "./output.js";
 import { buildMatrix, cellOutcome, CELL_OUTCOMES, OUTCOME_LABEL, outcomesDiffer, renderHtml, tokenCounts, tokenHeading, type Matrix } from "../report/html.js";
 
 export async function reportCommand(files: string[], flags: { html?: string; clients?: string[] }): Promise<void> {
+  if (flags.html) notAnInput(flags.html, [...files, ...(flags.clients ?? [])], "--html");
   const reports = files.map((f) => readReport(f));
   if (flags.clients && !flags.html) throw new UsageError("--clients adds the Clients view to the HTML page: give --html FILE too");
   if (flags.html) {

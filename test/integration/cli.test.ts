@@ -125,7 +125,7 @@ describe("p11compat CLI", () => {
     for (const args of [["summary", good], ["explain", good, id]]) expect((await cli(...args.map((a) => (a === good ? copy(good, dir) : a)))).exitCode).toBe(0);
   }, 120_000);
 
-  it("never writes a report's Markdown over the report or over a file it did not write", async () => {
+  it("never writes over an input: the Markdown beside a report, nor a file given to an output option", async () => {
     const dir = tmpDir("cli");
     const good = path.join(ROOT, "reports", "reference", "softhsm.json");
     // A report saved under another name: the Markdown goes beside it with .md added.
@@ -152,6 +152,14 @@ describe("p11compat CLI", () => {
     expect(link.exitCode).toBe(1);
     expect(link.stderr).toContain("which is the report itself; nothing written");
     expect(readFileSync(linked, "utf8")).toBe(readFileSync(good, "utf8"));
+    // An output option naming an input.
+    for (const args of [["diff", json, txt, "--out", txt], ["report", json, "--html", json], ["clients", json, "--out", json]]) {
+      const r = await cli(...args);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toBe(`p11compat: ${args.at(-2)} ${args.at(-1)} is the input ${args.at(-1)}; give another file`);
+    }
+    expect(readFileSync(txt, "utf8")).toBe(readFileSync(good, "utf8"));
+    expect(readFileSync(json, "utf8")).toBe(readFileSync(good, "utf8"));
   });
 });
 
