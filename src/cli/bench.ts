@@ -6,7 +6,6 @@ import { loadDevice } from "../device/load.js";
 import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { runCases } from "../runner/run.js";
-import { readReport } from "../report/writer.js";
 import { measureOperations } from "../bench/overhead.js";
 import { DEVICES_DIR, SUITES_DIR } from "./run.js";
 
@@ -39,9 +38,8 @@ export async function benchCommand(flags: { iterations: string; runs: string; su
     const dir = mkdtempSync(path.join(os.tmpdir(), "p11compat-bench-"));
     try {
       const t0 = performance.now();
-      const { reportPath } = await runCases({ profile, cases, suites: suites.map((s) => s.id), outDir: dir, trace: "none" });
+      const { report } = await runCases({ profile, cases, suites: suites.map((s) => s.id), outDir: dir, trace: "none" });
       const wall = (performance.now() - t0) / 1000;
-      const report = readReport(reportPath);
       const inPkcs11 = report.cases.reduce((n, c) => n + c.pkcs11Ms, 0) / 1000;
       const harness = report.cases.reduce((n, c) => n + c.durationMs - c.pkcs11Ms, 0) / 1000;
       const slowest = report.cases.reduce((a, c) => (c.durationMs - c.pkcs11Ms > a.durationMs - a.pkcs11Ms ? c : a));

@@ -1,10 +1,11 @@
 // `p11compat clients A.json B.json ...`: will each client work with each token? (src/report/clients.ts)
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { readReport } from "../report/writer.js";
+import { readReport } from "../report/read.js";
 import { clientVerdicts } from "../report/clients.js";
 import { clientGrid, clientsMarkdown, clientsText, verdictChanges } from "../report/clients-table.js";
-import { UsageError } from "./output.js";
+import { UsageError, notAnInput } from "./output.js";
+import { markdownPathFor } from "../report/files.js";
 
 interface ClientsFlags {
   format: "text" | "markdown" | "json";
@@ -13,6 +14,7 @@ interface ClientsFlags {
 }
 
 export async function clientsCommand(files: string[], flags: ClientsFlags): Promise<void> {
+  if (flags.out) notAnInput(flags.out, files, "--out");
   const perReport = files.map((f) => clientVerdicts(readReport(f), f));
   if (!perReport.some((vs) => vs.length)) {
     throw new UsageError(
@@ -25,7 +27,7 @@ export async function clientsCommand(files: string[], flags: ClientsFlags): Prom
     flags.format === "json"
       ? `${JSON.stringify(perReport.flat(), null, 2)}\n`
       : flags.format === "markdown"
-        ? clientsMarkdown(grid, (v) => (v.reportFile && outDir ? path.relative(outDir, path.resolve(v.reportFile.replace(/\.json$/, ".md"))) : undefined))
+        ? clientsMarkdown(grid, (v) => (v.reportFile && outDir ? path.relative(outDir, path.resolve(markdownPathFor(v.reportFile))) : undefined))
         : clientsText(grid);
   if (flags.out) {
     mkdirSync(outDir!, { recursive: true });

@@ -1,7 +1,8 @@
 // `p11compat diff`: two reports compared, and with --baseline a regression gate.
 import { writeFileSync } from "node:fs";
-import { readReport } from "../report/writer.js";
+import { readReport } from "../report/read.js";
 import { diffReports, diffText, regressions, regressionText } from "../report/diff.js";
+import { notAnInput } from "./output.js";
 
 interface DiffFlags {
   baseline?: boolean;
@@ -10,6 +11,7 @@ interface DiffFlags {
 }
 
 export async function diffCommand(a: string, b: string, flags: DiffFlags): Promise<void> {
+  if (flags.out) notAnInput(flags.out, [a, b], "--out");
   const old = readReport(a);
   const now = readReport(b);
   const d = diffReports(old, now);

@@ -1,5 +1,5 @@
-// The informational commands: suites, devices, summary, schema.
-import { writeFileSync } from "node:fs";
+// The informational commands: suites, devices, summary, schema, explain.
+import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { listDevices, loadDevice } from "../device/load.js";
 import { findModule, missingRequirements } from "../device/provision.js";
@@ -8,8 +8,9 @@ import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { schemaJson } from "../suite/schema.js";
 import { deviceSchemaJson } from "../device/schema.js";
-import { readReport } from "../report/writer.js";
-import { writeMarkdown } from "../runner/run.js";
+import { readReport } from "../report/read.js";
+import { writeMarkdown } from "../report/markdown.js";
+import { REPORT_SCHEMA_FILE, generateReportSchema } from "../report/schema.js";
 import { summaryTable } from "../report/summary.js";
 import { ROOT } from "../tool.js";
 import { explainCase } from "../report/explain.js";
@@ -54,13 +55,15 @@ export async function yubikeyCommand(flags: { device: string; module?: string; s
 
 export async function summaryCommand(file: string): Promise<void> {
   const report = readReport(file);
-  const markdownPath = writeMarkdown(file);
+  const markdownPath = writeMarkdown(report, file);
   const note = report.status === "complete" ? "" : ` (run ${report.status}: ${report.cases.length} of ${report.run.caseCount} cases)`;
   process.stdout.write(`${report.device.profile}${note}\n\n${summaryTable(report)}\n\nsummary: ${markdownPath}\n`);
 }
 
 export async function schemaCommand(flags: { write?: boolean }): Promise<void> {
-  const files = { "suite.schema.json": schemaJson(), "device.schema.json": deviceSchemaJson() };
+  // The report's schema is generated from its TypeScript types, which needs the dev dependencies: only to write it.
+  const report = flags.write ? await generateReportSchema().catch((err: Error) => Promise.reject(new UsageError(err.message))) : readFileSync(REPORT_SCHEMA_FILE, "utf8");
+  const files = { "suite.schema.json": schemaJson(), "device.schema.json": deviceSchemaJson(), "report.schema.json": report };
   for (const [name, json] of Object.entries(files)) {
     if (flags.write) {
       const target = fileURLToPath(new URL(`schema/${name}`, ROOT));

@@ -94,7 +94,7 @@ program
 
 program
   .command("schema")
-  .description("print the JSON Schemas for suites and devices, or --write them to schema/")
+  .description("print the JSON Schemas for suites, devices and reports, or --write them to schema/ (the report's is generated from src/contract/report.ts)")
   .option("--write", "write schema/*.schema.json")
   .action(schemaCommand);
 

@@ -3,7 +3,8 @@
 import { InputError } from "../input/yamlSchema.js";
 import { DeviceError } from "../device/model.js";
 import { WorkerStartError } from "../runner/supervisor.js";
-import { ReportFileError } from "../report/writer.js";
+import { ReportFileError } from "../report/read.js";
+import { sameFile } from "../report/files.js";
 
 export function fail(err: unknown): never {
   if (err instanceof InputError || err instanceof DeviceError || err instanceof WorkerStartError || err instanceof UsageError || err instanceof ReportFileError) {
@@ -15,3 +16,9 @@ export function fail(err: unknown): never {
 }
 
 export class UsageError extends Error {}
+
+/** An output file named like one of the command's inputs would destroy it: refused before anything is written. */
+export function notAnInput(out: string, inputs: string[], option: string): void {
+  const input = inputs.find((f) => sameFile(out, f));
+  if (input) throw new UsageError(`${option} ${out} is the input ${input}; give another file`);
+}

@@ -2,13 +2,14 @@
 // --html, or as a short text summary on stdout.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { readReport } from "../report/writer.js";
-import { UsageError } from "./output.js";
+import { readReport } from "../report/read.js";
+import { UsageError, notAnInput } from "./output.js";
 import { renderHtml } from "../report/html.js";
 import { buildMatrix } from "../report/matrix.js";
 import { matrixText } from "../report/matrix-text.js";
 
 export async function reportCommand(files: string[], flags: { html?: string; clients?: string[] }): Promise<void> {
+  if (flags.html) notAnInput(flags.html, [...files, ...(flags.clients ?? [])], "--html");
   const reports = files.map((f) => readReport(f));
   if (flags.clients && !flags.html) throw new UsageError("--clients adds the Clients view to the HTML page: give --html FILE too");
   if (flags.html) {

@@ -8,7 +8,6 @@ import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { runCases } from "../runner/run.js";
 import { planRun } from "../runner/preflight.js";
-import { readReport } from "../report/writer.js";
 import { summaryTable } from "../report/summary.js";
 import type { TraceMode } from "../contract/worker.js";
 import { ROOT } from "../tool.js";
@@ -123,10 +122,9 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
 
-  const report = readReport(outcome.reportPath);
-  const markdownPath = outcome.reportPath.replace(/\.json$/, ".md");
+  const { report, reportPath, markdownPath } = outcome;
   if (flags.junit) writeFileSync(flags.junit, renderJunit(report));
-  process.stdout.write(`\n${summaryTable(report)}\n\nreport: ${outcome.reportPath}\nsummary: ${markdownPath}\n`);
+  process.stdout.write(`\n${summaryTable(report)}\n\nreport: ${reportPath}\nsummary: ${markdownPath}\n`);
   if (outcome.status === "interrupted") process.exit(exitCode);
 }
 

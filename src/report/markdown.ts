@@ -1,16 +1,45 @@
 // The Markdown summary written beside each JSON report.
+import { closeSync, existsSync, openSync, readSync, writeFileSync } from "node:fs";
 import type { CaseResult, Report } from "../contract/report.js";
 import { OUTCOMES } from "../contract/report.js";
 import { bySuite, evidence, groupByReason, total } from "./summary.js";
 import { compareAdvertised } from "./advertised.js";
 import { type AdvertisedVsActual } from "../contract/report.js";
+import { markdownPathFor, sameFile } from "./files.js";
+import { ReportFileError } from "./read.js";
+
+const HEADING = "# p11compat report: ";
+
+/**
+ * Writes `report`'s Markdown beside `reportPath` (see markdownPathFor) and returns its path. It replaces
+ * only a summary p11compat wrote: never the report itself, nor another file that happens to have the name.
+ */
+export function writeMarkdown(report: Report, reportPath: string): string {
+  const target = markdownPathFor(reportPath);
+  if (sameFile(target, reportPath)) throw new ReportFileError(`${reportPath}: its Markdown would go to ${target}, which is the report itself; nothing written`);
+  if (existsSync(target) && !startsWithHeading(target)) {
+    throw new ReportFileError(`${target} exists and is not a p11compat summary; not overwritten (move it, or the report, elsewhere)`);
+  }
+  writeFileSync(target, renderMarkdown(report));
+  return target;
+}
+
+function startsWithHeading(file: string): boolean {
+  const fd = openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(HEADING.length);
+    return readSync(fd, buf, 0, buf.length, 0) === buf.length && buf.toString("utf8") === HEADING;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 export function renderMarkdown(report: Report): string {
   const t = report.token;
   const out: string[] = [];
-  out.push(`# p11compat report: ${report.device.profile}`, "");
+  out.push(`${HEADING}${report.device.profile}`, "");
   if (report.status !== "complete") out.push(`> **Run ${report.status}**: ${report.cases.length} of ${report.run.caseCount} cases finished.`, "");
   out.push(
     "| | |",

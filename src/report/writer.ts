@@ -2,23 +2,27 @@
 // and the small trailer after it (summary, status) is rewritten with each case. Killing the process
 // at any moment leaves a valid report of every finished case with status "running". (A reader that
 // polls the file while it is written can still see a read straddle a write, and should read again.)
-import { closeSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { OUTCOMES, emptySummary, type CaseResult, type Report, type Summary } from "../contract/report.js";
+// `finish` then writes the finished report once, whole, and hands it back: nobody reads it again.
+import { closeSync, ftruncateSync, openSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { emptySummary, type CaseResult, type Report, type Summary } from "../contract/report.js";
+import { compareAdvertised } from "./advertised.js";
 
-type Header = Omit<Report, "cases" | "summary" | "run" | "finishedAt" | "status">;
+type Header = Omit<Report, "cases" | "summary" | "run" | "finishedAt" | "status" | "advertised">;
 type Trailer = Pick<Report, "summary" | "run" | "finishedAt" | "status">;
 
 export class ReportWriter {
-  private fd: number;
+  private fd: number | undefined;
   private casesEnd: number;
   private fileEnd: number;
-  private count = 0;
+  // Kept for finish: what the finished report is made of (traces only on failed cases by default).
+  private readonly cases: CaseResult[] = [];
   readonly summary: Summary = emptySummary();
   private trailer: Trailer;
+  private finished: Report | undefined;
 
   constructor(
     readonly path: string,
-    header: Header,
+    private readonly header: Header,
     run: Report["run"],
   ) {
     const tmp = `${path}.tmp`;
@@ -35,7 +39,8 @@ export class ReportWriter {
   append(result: CaseResult): void {
     this.summary[result.outcome]++;
     this.trailer.run.keysGenerated += result.keysGenerated;
-    const entry = `${this.count++ === 0 ? "" : ","}\n${JSON.stringify(result)}`;
+    this.cases.push(result);
+    const entry = `${this.cases.length === 1 ? "" : ","}\n${JSON.stringify(result)}`;
     this.writeTail(entry);
   }
 
@@ -44,15 +49,38 @@ export class ReportWriter {
     this.writeTail("");
   }
 
-  finish(status: Report["status"]): void {
-    this.trailer.status = status;
-    this.trailer.finishedAt = new Date().toISOString();
-    this.writeTail("");
-    closeSync(this.fd);
+  /**
+   * The finished report, with the advertised-versus-actual analysis, written whole to a temporary
+   * file and renamed over the running one: the path holds a valid report at every moment. A second
+   * call returns the same report (the run's error path may finish a writer that already finished).
+   */
+  finish(status: Report["status"]): Report {
+    if (this.finished) return this.finished;
+    const { summary, run } = this.trailer;
+    const report: Report = {
+      ...this.header,
+      summary,
+      run,
+      finishedAt: new Date().toISOString(),
+      status,
+      advertised: compareAdvertised({ mechanisms: this.header.mechanisms, cases: this.cases }),
+      cases: this.cases,
+    };
+    const { cases, ...rest } = report;
+    // One case per line, as while running: greppable, and references diff line by line.
+    const text = `${JSON.stringify(rest).slice(0, -1)},"cases":[${cases.map((c, i) => `${i ? "," : ""}\n${JSON.stringify(c)}`).join("")}\n]}\n`;
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, text);
+    closeSync(this.fd!);
+    this.fd = undefined;
+    renameSync(tmp, this.path);
+    this.finished = report;
+    return report;
   }
 
   /** One positioned write of the new case (if any) plus the trailer: never a half-valid file. */
   private writeTail(entry: string): void {
+    if (this.fd === undefined) throw new Error(`report ${this.path} is finished`);
     const t = this.trailer;
     const tail = `\n],"summary":${JSON.stringify(t.summary)},"run":${JSON.stringify(t.run)},"finishedAt":${JSON.stringify(t.finishedAt)},"status":${JSON.stringify(t.status)}}\n`;
     const entryBuf = Buffer.from(entry);
@@ -63,23 +91,4 @@ export class ReportWriter {
     if (end < this.fileEnd) ftruncateSync(this.fd, end);
     this.fileEnd = end;
   }
-}
-
-/** A file that is not a report p11compat could have written. */
-export class ReportFileError extends Error {}
-
-/** A report from disk, its shape checked: renderers embed its text, so nothing unexpected gets in. */
-export function readReport(path: string): Report {
-  let report: Report;
-  try {
-    report = JSON.parse(readFileSync(path, "utf8")) as Report;
-  } catch (err) {
-    throw new ReportFileError(`${path}: not readable as JSON (${(err as Error).message})`);
-  }
-  if (report?.schemaVersion !== 1 || !Array.isArray(report.cases)) throw new ReportFileError(`${path} is not a p11compat report (schemaVersion 1)`);
-  report.cases.forEach((c, i) => {
-    const ok = typeof c?.id === "string" && typeof c.suite === "string" && typeof c.message === "string" && (OUTCOMES as readonly string[]).includes(c.outcome);
-    if (!ok) throw new ReportFileError(`${path}: case ${i} is malformed (an id, suite, message and one of ${OUTCOMES.join("/")} are required)`);
-  });
-  return report;
 }

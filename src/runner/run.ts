@@ -1,15 +1,14 @@
 // One run: provision the device, plan the cases, drive the supervisor, write the report as results
 // arrive, and always tear down, even when interrupted.
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { DeviceProfile } from "../device/model.js";
 import { provision } from "../device/provision.js";
 import type { PlannedCase } from "../suite/model.js";
 import type { ClientProfile } from "../contract/report.js";
-import { ReportWriter, readReport } from "../report/writer.js";
-import { renderMarkdown } from "../report/markdown.js";
-import { compareAdvertised } from "../report/advertised.js";
+import { ReportWriter } from "../report/writer.js";
+import { writeMarkdown } from "../report/markdown.js";
 import type { CaseResult, Report } from "../contract/report.js";
 import type { TraceMode, WorkerEvent } from "../contract/worker.js";
 import { prepareDevice } from "./preflight.js";
@@ -48,24 +47,10 @@ export interface RunOptions {
 
 export interface RunOutcome {
   reportPath: string;
-  writer: ReportWriter;
+  markdownPath: string;
+  /** The finished report, as written: render from this, not from the file. */
+  report: Report;
   status: Report["status"];
-}
-
-/** Adds the advertised-versus-actual comparison to a finished report (rewritten whole, atomically). */
-function addAnalysis(reportPath: string): void {
-  const report = readReport(reportPath);
-  const { cases, ...rest } = report;
-  const tmp = `${reportPath}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ ...rest, advertised: compareAdvertised(report), cases }).slice(0, -1)}}\n`);
-  renameSync(tmp, reportPath);
-}
-
-/** The Markdown summary beside a report; also used to render a killed run's report afterwards. */
-export function writeMarkdown(reportPath: string): string {
-  const markdownPath = reportPath.replace(/\.json$/, ".md");
-  writeFileSync(markdownPath, renderMarkdown(readReport(reportPath)));
-  return markdownPath;
 }
 
 /** <device>-<UTC time>.json, with -2, -3 ... when a run of the same second already wrote one (never overwritten). */
@@ -144,16 +129,11 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
     }
     problems.push(...(await device.afterRun(supervisor.written)));
     writer.update({ workerRestarts: supervisor.restarts, notes: [...notes, ...problems] });
-    writer.finish(status);
-    addAnalysis(reportPath);
-    writeMarkdown(reportPath);
-    return { reportPath, writer, status };
+    const report = writer.finish(status);
+    return { reportPath, markdownPath: writeMarkdown(report, reportPath), report, status };
   } catch (err) {
     supervisor?.kill();
-    if (writer) {
-      writer.finish("aborted");
-      writeMarkdown(writer.path);
-    }
+    if (writer) writeMarkdown(writer.finish("aborted"), writer.path);
     throw err;
   } finally {
     supervisor?.kill();

@@ -1,6 +1,6 @@
 // The command line as a user meets it: help, listings, and clear errors for bad input.
 import { describe, expect, it } from "@jest/globals";
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { CLI, ROOT, tmpDir } from "./helpers.js";
@@ -85,4 +85,86 @@ describe("p11compat CLI", () => {
     const json = await cli("diff", report, worsePath, "--format", "json");
     expect(JSON.parse(json.stdout).cases.changed).toHaveLength(1);
   });
+
+  it("names the file, the bad field's JSON pointer and what is allowed for a damaged report, in every command that reads one", async () => {
+    const dir = tmpDir("cli");
+    const good = path.join(ROOT, "reports", "reference", "softhsm.json");
+    const base = () => JSON.parse(readFileSync(good, "utf8"));
+    const damaged: Record<string, { text: string; message: string }> = {};
+    const add = (name: string, text: string, message: (file: string) => string) => {
+      const file = path.join(dir, `${name}.json`);
+      writeFileSync(file, text);
+      damaged[file] = { text, message: message(file) };
+    };
+    const missing = base();
+    delete missing.cases[2].suite;
+    add("missing", JSON.stringify(missing), (f) => `${f}: cases/2: missing required property 'suite'`);
+    const wrongType = base();
+    wrongType.cases[3].outcome = 42;
+    wrongType.run.caseCount = "455";
+    add("wrong-type", JSON.stringify(wrongType), (f) => `${f}: run/caseCount: must be a number, got string '455'\n${f}: cases/3/outcome: must be one of: pass, fail, unsupported, skipped, error, got number 42`);
+    add("version-2", JSON.stringify({ ...base(), schemaVersion: 2 }), (f) => `${f}: schemaVersion 2 is not one this p11compat reads (only schemaVersion 1)`);
+    add("not-json", "<html>not a report</html>", (f) => `${f}: not readable as JSON (`);
+    const id = base().cases[0].id as string;
+    const runs = Object.keys(damaged).flatMap((file) => [
+      ["summary", file],
+      ["diff", good, file],
+      ["report", file],
+      ["explain", file, id],
+    ]);
+    const results = await Promise.all(runs.map((args) => cli(...args)));
+    results.forEach((r, i) => {
+      const file = runs[i]!.find((a) => a in damaged)!;
+      expect({ args: runs[i], exitCode: r.exitCode, stdout: r.stdout }).toEqual({ args: runs[i], exitCode: 1, stdout: "" });
+      expect(r.stderr).toContain(`p11compat: ${damaged[file]!.message}`);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+      // Nothing was written over the input, and no Markdown was made from it.
+      expect(readFileSync(file, "utf8")).toBe(damaged[file]!.text);
+      expect(existsSync(file.replace(/\.json$/, ".md"))).toBe(false);
+    });
+    for (const args of [["summary", good], ["explain", good, id]]) expect((await cli(...args.map((a) => (a === good ? copy(good, dir) : a)))).exitCode).toBe(0);
+  }, 120_000);
+
+  it("never writes over an input: the Markdown beside a report, nor a file given to an output option", async () => {
+    const dir = tmpDir("cli");
+    const good = path.join(ROOT, "reports", "reference", "softhsm.json");
+    // A report saved under another name: the Markdown goes beside it with .md added.
+    const txt = path.join(dir, "r.txt");
+    copyFileSync(good, txt);
+    const r = await cli("summary", txt);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`summary: ${txt}.md`);
+    expect(readFileSync(txt, "utf8")).toBe(readFileSync(good, "utf8"));
+    expect(readFileSync(`${txt}.md`, "utf8")).toMatch(/^# p11compat report: softhsm/);
+    // Someone's own notes where the Markdown would go: left alone.
+    const json = path.join(dir, "r.json");
+    copyFileSync(good, json);
+    writeFileSync(path.join(dir, "r.md"), "my notes\n");
+    const notes = await cli("summary", json);
+    expect(notes.exitCode).toBe(1);
+    expect(notes.stderr).toBe(`p11compat: ${path.join(dir, "r.md")} exists and is not a p11compat summary; not overwritten (move it, or the report, elsewhere)`);
+    expect(readFileSync(path.join(dir, "r.md"), "utf8")).toBe("my notes\n");
+    // The Markdown's name is a hard link to the report itself.
+    const linked = path.join(dir, "l.json");
+    copyFileSync(good, linked);
+    linkSync(linked, path.join(dir, "l.md"));
+    const link = await cli("summary", linked);
+    expect(link.exitCode).toBe(1);
+    expect(link.stderr).toContain("which is the report itself; nothing written");
+    expect(readFileSync(linked, "utf8")).toBe(readFileSync(good, "utf8"));
+    // An output option naming an input.
+    for (const args of [["diff", json, txt, "--out", txt], ["report", json, "--html", json], ["clients", json, "--out", json]]) {
+      const r = await cli(...args);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toBe(`p11compat: ${args.at(-2)} ${args.at(-1)} is the input ${args.at(-1)}; give another file`);
+    }
+    expect(readFileSync(txt, "utf8")).toBe(readFileSync(good, "utf8"));
+    expect(readFileSync(json, "utf8")).toBe(readFileSync(good, "utf8"));
+  });
 });
+
+function copy(file: string, dir: string): string {
+  const target = path.join(dir, `copy-${path.basename(file)}`);
+  copyFileSync(file, target);
+  return target;
+}

@@ -138,7 +138,7 @@ describe("openCryptoki after a run that died", () => {
   it("is put back by the next run: soft token, shared memory, and the dead run's pkcsslotd stopped", async () => {
     const { execa } = await import("execa");
     const { CLI, ROOT, tmpDir } = await import("./helpers.js");
-    const { readReport } = await import("../../src/report/writer.js");
+    const { readReport } = await import("../../src/report/read.js");
     const start = machineState();
     expect(existsSync(MARKER)).toBe(true);
     const dirsBefore = tmpEntries("p11compat-opencryptoki-");

@@ -1,4 +1,5 @@
 // Shared set-up for tests against a real SoftHSM token (created per run by the softhsm profile).
+import { expect } from "@jest/globals";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -7,7 +8,7 @@ import { loadDevice } from "../../src/device/load.js";
 import { loadSuites } from "../../src/suite/load.js";
 import { expandSuite } from "../../src/suite/expand.js";
 import { runCases, type RunOptions } from "../../src/runner/run.js";
-import { readReport } from "../../src/report/writer.js";
+import { readReport } from "../../src/report/read.js";
 import type { DeviceProfile } from "../../src/device/model.js";
 import type { Report } from "../../src/contract/report.js";
 
@@ -38,7 +39,9 @@ export async function clientsOf(suites: string[]): Promise<NonNullable<RunOption
 export async function runOn(profile: DeviceProfile, cases: RunOptions["cases"], extra: Partial<RunOptions> = {}) {
   const outDir = tmpDir("out");
   const outcome = await runCases({ profile, cases, suites: [...new Set(cases.map((c) => c.suite))], outDir, trace: "failed", ...extra });
-  return { ...outcome, report: readReport(outcome.reportPath), outDir };
+  // The report the run hands back is the file it wrote, and that file passes the report schema.
+  expect(JSON.parse(JSON.stringify(outcome.report))).toEqual(readReport(outcome.reportPath));
+  return { ...outcome, outDir };
 }
 
 /** A case of a report by id; a missing case fails the test with its id. */

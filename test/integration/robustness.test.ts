@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { CLI, ROOT, casesOf, runOn, softhsm, tmpDir } from "./helpers.js";
-import { readReport } from "../../src/report/writer.js";
+import { readReport } from "../../src/report/read.js";
 
 afterEach(() => {
   delete process.env.P11COMPAT_TEST_CRASH_ON;

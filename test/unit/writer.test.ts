@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ReportWriter, readReport } from "../../src/report/writer.js";
+import { ReportWriter } from "../../src/report/writer.js";
+import { readReport } from "../../src/report/read.js";
 import type { CaseResult } from "../../src/contract/report.js";
 import { summaryTable } from "../../src/report/summary.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
@@ -32,8 +33,11 @@ describe("ReportWriter", () => {
       expect(r.summary[o]).toBe(1);
     });
     w.update({ workerRestarts: 2, notes: ["a note"] });
-    w.finish("complete");
+    const finished = w.finish("complete");
     const r = readReport(file);
+    // What finish returns is what it wrote: renderers take it, nobody reads the file again.
+    expect(JSON.parse(JSON.stringify(finished))).toEqual(r);
+    expect(r.advertised).toEqual({ findings: [], unstable: [], notExercised: [] });
     expect(r.status).toBe("complete");
     expect(r.finishedAt).not.toBeNull();
     expect(r.run).toMatchObject({ workerRestarts: 2, notes: ["a note"], keysGenerated: 1 });
@@ -56,8 +60,7 @@ describe("ReportWriter", () => {
     w.append(result("a/x", "pass"));
     w.append(result("a/y", "fail", "C_Sign returned CKR_FUNCTION_FAILED (0x06)"));
     w.append(result("b/z", "unsupported", "not offered"));
-    w.finish("complete");
-    const r = readReport(file);
+    const r = w.finish("complete");
     const table = summaryTable(r);
     expect(table).toMatch(/^suite\s+pass\s+fail\s+unsupported\s+skipped\s+error\s+total$/m);
     expect(table).toMatch(/^a\s+1\s+1\s+0\s+0\s+0\s+2$/m);
@@ -81,8 +84,31 @@ describe("readReport", () => {
     const hostile = JSON.parse(readFileSync(file, "utf8"));
     hostile.cases[0].outcome = 'fail" autofocus onfocus="alert(1)" x="';
     writeFileSync(file, JSON.stringify(hostile));
-    expect(() => readReport(file)).toThrow(/case 0 is malformed/);
+    expect(() => readReport(file)).toThrow(`${file}: cases/0/outcome: must be one of: pass, fail, unsupported, skipped, error, got string 'fail" autofocus onfocus="alert(1)" x="'`);
     writeFileSync(file, "{");
     expect(() => readReport(file)).toThrow(/not readable as JSON/);
+  });
+});
+
+describe("ReportWriter.finish", () => {
+  it("adds the advertised-versus-actual analysis, writes the file once whole, and returns the report", () => {
+    const dir = tmpDir("writer");
+    const file = path.join(dir, "r.json");
+    const mechanisms = [{ code: 0x250, name: "CKM_SHA256", minKeySize: 0, maxKeySize: 0, flags: 0x400 }];
+    const w = new ReportWriter(file, { ...header, mechanisms }, { suites: ["a"], caseCount: 2, keysGenerated: 0, workerRestarts: 0, notes: [] });
+    w.append(result("a/x", "pass"));
+    w.append({ ...result("a/y", "fail"), uses: [{ mechanism: "CKM_SHA256", op: "digest" }], mechanism: "CKM_SHA256" });
+    const r = w.finish("complete");
+    expect(r.advertised!.findings.map((f) => f.kind)).toEqual(["advertised-but-failing", "flag-not-working"]);
+    expect(readReport(file).advertised).toEqual(r.advertised);
+    // The finished file keeps one case per line, cases last; no temporary file is left behind.
+    const lines = readFileSync(file, "utf8").split("\n");
+    expect(lines[1]).toBe(JSON.stringify(r.cases[0]) + ",");
+    expect(lines.at(-2)).toBe("]}");
+    expect(readdirSync(dir)).toEqual(["r.json"]);
+    // A second finish (the run's error path after a finished run) is the same report, not a rewrite.
+    expect(w.finish("aborted")).toBe(r);
+    expect(readReport(file).status).toBe("complete");
+    expect(() => w.update({ notes: ["late"] })).toThrow(/is finished/);
   });
 });
