@@ -29,6 +29,7 @@ program
   .option("-q, --quiet", "no progress, only the summary")
   .option("--serial <n>", "use the token with this serial (a YubiKey profile refuses to guess among several); also confirms --allow-overwrite")
   .option("--allow-overwrite <slots>", "YubiKey: slots (e.g. 82,9a) that may be written although they hold a key or certificate; needs the YubiKey's serial (--serial or token.serial)")
+  .option("--workers <n>", "run independent suites in up to this many workers at once (never more than the device profile's workers; 1: one at a time)")
   .option("--plan", "list the keys the run would make and the slots it would write, then exit without writing anything")
   .action(runCommand);
 

@@ -29,6 +29,7 @@ interface RunFlags {
   serial?: string;
   allowOverwrite?: string;
   plan?: boolean;
+  workers?: string;
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {
@@ -95,6 +96,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     modulePath: flags.module,
     trace: flags.trace,
     diagnosisBudget: budgetOf(flags.diagnose),
+    workers: flags.workers === undefined ? undefined : workersOf(flags.workers),
     signal: controller.signal,
     now: now.signal,
     serial: flags.serial,
@@ -126,6 +128,12 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   if (flags.junit) writeFileSync(flags.junit, renderJunit(report));
   process.stdout.write(`\n${summaryTable(report)}\n\nreport: ${reportPath}\nsummary: ${markdownPath}\n`);
   if (outcome.status === "interrupted") process.exit(exitCode);
+}
+
+function workersOf(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers takes a whole number of at least 1, not "${text}"`);
+  return n;
 }
 
 function budgetOf(text: string): number {

@@ -78,6 +78,7 @@ export async function loadDevice(selector: string, dir: string): Promise<DeviceP
     objects: d.objects ?? "session",
     throwaway: d.throwaway ?? false,
     reinitializeAfterKeys: d.reinitializeAfterKeys,
+    workers: d.workers ?? 1,
     keys: d.keys,
     yubikey: d.yubikey,
     timeouts: { caseSeconds: d.timeouts?.caseSeconds ?? 120, startSeconds: d.timeouts?.startSeconds ?? 30 },

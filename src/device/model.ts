@@ -63,6 +63,12 @@ export interface DeviceProfile {
    * key generations since C_Initialize to this many: for modules that leak per generated key.
    */
   reinitializeAfterKeys?: number;
+  /**
+   * Worker processes that may run cases at once, each with its own sessions and login (independent
+   * suites side by side, results merged in case order). 1 for tokens that serialise anyway or hold
+   * state a second client would disturb (a card, a TPM); default 1.
+   */
+  workers: number;
   /** How the harness makes, names and uses keys on this token (defaults suit most tokens). */
   keys?: KeyPolicy;
   /** A YubiKey's PIV application through ykcs11: pre-flight listing, slot safety, factory defaults (src/device/yubikey.ts). */

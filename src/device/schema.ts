@@ -132,6 +132,13 @@ export const deviceSchema = {
       description:
         "C_Finalize and C_Initialize the module again after a case that brought the key generations since C_Initialize (diagnosis experiments included) to this many; for modules that leak resources per generated key until C_Finalize (tpm2-pkcs11). Keys are then generated again as cases need them",
     },
+    workers: {
+      type: "integer",
+      minimum: 1,
+      maximum: 8,
+      description:
+        "Worker processes that may run cases at once (independent suites side by side, each worker with its own sessions and login; results are merged in case order). Default 1: keep it there for tokens that serialise anyway or that a second client disturbs (a smart card, a TPM)",
+    },
     keys: {
       type: "object",
       additionalProperties: false,

@@ -3,7 +3,7 @@
 // way the worker's KeyStore makes and reuses keys. Nothing here touches a token.
 import type { KeySpec } from "../catalogue/keys.js";
 import type { PlannedCase } from "../suite/model.js";
-import { keyCacheKey } from "./identity.js";
+import { keyCacheKey, keyStepsOf } from "./identity.js";
 
 export interface PlannedKey {
   /** Order in which the run would make it (1-based). */
@@ -67,23 +67,24 @@ export function planKeys(cases: PlannedCase[], ids?: string[]): KeyPlan {
         if (objects.cases.at(-1) !== c.id) objects.cases.push(c.id);
         continue;
       }
-      if (step.op !== "key") continue;
-      const spec = c.keys[step.spec];
-      if (!spec) continue;
-      const cacheKey = keyCacheKey(step, spec);
-      const hit = step.fresh ? undefined : cached.get(cacheKey);
-      if (hit) {
-        if (!hit.cases.includes(c.id)) hit.cases.push(c.id);
-        continue;
+      for (const ks of keyStepsOf(step)) {
+        const spec = c.keys[ks.spec];
+        if (!spec) continue;
+        const cacheKey = keyCacheKey(ks, spec);
+        const hit = ks.fresh ? undefined : cached.get(cacheKey);
+        if (hit) {
+          if (!hit.cases.includes(c.id)) hit.cases.push(c.id);
+          continue;
+        }
+        const key: PlannedKey = { n: keys.length + 1, name: ks.spec, spec, source: ks.source, template: !!ks.template, fresh: !!ks.fresh, cases: [c.id] };
+        if (ids) {
+          key.id = ids.find((id) => !live.has(id));
+          if (key.id) live.add(key.id);
+          else unplaced.push(key);
+        }
+        keys.push(key);
+        if (!ks.fresh) cached.set(cacheKey, key);
       }
-      const key: PlannedKey = { n: keys.length + 1, name: step.spec, spec, source: step.source, template: !!step.template, fresh: !!step.fresh, cases: [c.id] };
-      if (ids) {
-        key.id = ids.find((id) => !live.has(id));
-        if (key.id) live.add(key.id);
-        else unplaced.push(key);
-      }
-      keys.push(key);
-      if (!step.fresh) cached.set(cacheKey, key);
     }
   }
   return { keys, objects, unplaced };

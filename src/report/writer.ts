@@ -24,6 +24,8 @@ export class ReportWriter {
     readonly path: string,
     private readonly header: Header,
     run: Report["run"],
+    /** Case ids in the planned order: the finished report lists cases so, however they arrived. */
+    private readonly order?: string[],
   ) {
     const tmp = `${path}.tmp`;
     const head = Buffer.from(`${JSON.stringify(header).slice(0, -1)},"cases":[`);
@@ -57,6 +59,10 @@ export class ReportWriter {
   finish(status: Report["status"]): Report {
     if (this.finished) return this.finished;
     const { summary, run } = this.trailer;
+    if (this.order) {
+      const index = new Map(this.order.map((id, i) => [id, i]));
+      this.cases.sort((a, b) => (index.get(a.id) ?? Infinity) - (index.get(b.id) ?? Infinity));
+    }
     const report: Report = {
       ...this.header,
       summary,

@@ -1,5 +1,6 @@
-// One run: provision the device, plan the cases, drive the supervisor, write the report as results
-// arrive, and always tear down, even when interrupted.
+// One run: provision the device, split the cases into lanes (one supervised worker each, as many as
+// the profile allows), write the report as results arrive, and always tear down, even when
+// interrupted. The finished report lists the cases in the planned order whatever the lanes did.
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -14,6 +15,7 @@ import type { TraceMode, WorkerEvent } from "../contract/worker.js";
 import { prepareDevice } from "./preflight.js";
 import { Supervisor } from "./supervisor.js";
 import { importKeys } from "../plan/prefetch.js";
+import { lanes } from "../plan/lanes.js";
 import { TOOL } from "../tool.js";
 
 export interface RunOptions {
@@ -43,6 +45,8 @@ export interface RunOptions {
   onNotice?: (line: string) => void;
   /** Progress, touch prompts and writes from the worker while a case runs. */
   onEvent?: (event: WorkerEvent) => void;
+  /** --workers: at most this many workers at once (default: the profile's `workers`). */
+  workers?: number;
 }
 
 export interface RunOutcome {
@@ -65,7 +69,7 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
   const startedAt = new Date();
   const runTag = randomBytes(4).toString("hex");
   const prov = await provision(opts.profile, { modulePath: opts.modulePath, runTag });
-  let supervisor: Supervisor | undefined;
+  const supervisors: Supervisor[] = [];
   let writer: ReportWriter | undefined;
   let status: Report["status"] = "complete";
   const notes: string[] = [];
@@ -76,19 +80,25 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
     const settled = await device.beforeLogin();
     for (const line of settled) opts.onNotice?.(line);
     notes.push(...settled);
-    supervisor = new Supervisor({
-      device: prov.device,
-      env: prov.env,
-      caseTimeoutMs: opts.profile.timeouts.caseSeconds * 1000,
-      initTimeoutMs: opts.profile.timeouts.startSeconds * 1000,
-      prefetch: importKeys(opts.cases),
-      onEvent: opts.onEvent,
-    });
-    const { identity, mechanisms } = await supervisor.start();
+    const split = lanes(opts.cases, Math.min(opts.workers ?? opts.profile.workers, opts.profile.workers));
+    for (const lane of split) {
+      supervisors.push(
+        new Supervisor({
+          device: prov.device,
+          env: prov.env,
+          caseTimeoutMs: opts.profile.timeouts.caseSeconds * 1000,
+          initTimeoutMs: opts.profile.timeouts.startSeconds * 1000,
+          prefetch: importKeys(lane.cases),
+          onEvent: opts.onEvent,
+        }),
+      );
+    }
+    const started = await Promise.all(supervisors.map((s) => s.start()));
+    const { identity, mechanisms } = started[0]!;
     opts.onStart?.({ token: identity, mechanisms });
     mkdirSync(opts.outDir, { recursive: true });
     const reportPath = reportPathFor(opts.outDir, opts.profile.id, startedAt);
-    writer = new ReportWriter(
+    const w = (writer = new ReportWriter(
       reportPath,
       {
         schemaVersion: 1,
@@ -108,35 +118,42 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
         workerRestarts: 0,
         notes: [],
       },
-    );
+      opts.cases.map((c) => c.id),
+    ));
     let done = 0;
-    for (const planned of opts.cases) {
-      if (opts.signal?.aborted) {
-        status = "interrupted";
-        break;
+    const caseOptions = { trace: opts.trace, diagnosisBudget: opts.diagnosisBudget ?? 64 };
+    // Each lane runs its cases in order in its own worker; results go to the report as they arrive.
+    const runLane = async (supervisor: Supervisor, cases: PlannedCase[]): Promise<void> => {
+      for (const planned of cases) {
+        if (opts.signal?.aborted) {
+          status = "interrupted";
+          return;
+        }
+        const result = await supervisor.run(planned, caseOptions, opts.now);
+        if (!result) {
+          status = "interrupted";
+          return;
+        }
+        w.append(result);
+        opts.onCase?.(result, ++done, opts.cases.length);
       }
-      const result = await supervisor.run(planned, { trace: opts.trace, diagnosisBudget: opts.diagnosisBudget ?? 64 }, opts.now);
-      if (!result) {
-        status = "interrupted";
-        break;
-      }
-      writer.append(result);
-      opts.onCase?.(result, ++done, opts.cases.length);
+    };
+    await Promise.all(split.map((lane, i) => runLane(supervisors[i]!, lane.cases)));
+    const problems = (await Promise.all(supervisors.map((s) => s.stop()))).flat();
+    const lost = supervisors.reduce((n, s) => n + s.lost, 0);
+    if (lost && opts.profile.objects === "token") {
+      problems.push(`${lost} worker(s) died or were killed during a case; token objects they created (CKA_LABEL starting with ${prov.device.labelPrefix}) may remain`);
     }
-    const problems = await supervisor.stop();
-    if (supervisor.lost && opts.profile.objects === "token") {
-      problems.push(`${supervisor.lost} worker(s) died or were killed during a case; token objects they created (CKA_LABEL starting with ${prov.device.labelPrefix}) may remain`);
-    }
-    problems.push(...(await device.afterRun(supervisor.written)));
-    writer.update({ workerRestarts: supervisor.restarts, notes: [...notes, ...problems] });
-    const report = writer.finish(status);
+    problems.push(...(await device.afterRun(supervisors.flatMap((s) => [...s.written]))));
+    w.update({ workerRestarts: supervisors.reduce((n, s) => n + s.restarts, 0), notes: [...notes, ...problems] });
+    const report = w.finish(status);
     return { reportPath, markdownPath: writeMarkdown(report, reportPath), report, status };
   } catch (err) {
-    supervisor?.kill();
+    for (const s of supervisors) s.kill();
     if (writer) writeMarkdown(writer.finish("aborted"), writer.path);
     throw err;
   } finally {
-    supervisor?.kill();
+    for (const s of supervisors) s.kill();
     await prov.teardown();
   }
 }

@@ -44,6 +44,7 @@ function profile(setup: SetupStep[], teardown: SetupStep[] = []): DeviceProfile 
     teardown,
     objects: "session",
     throwaway: true,
+    workers: 1,
     timeouts: { caseSeconds: 10, startSeconds: 10 },
   };
 }

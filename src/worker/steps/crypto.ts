@@ -12,6 +12,7 @@ import { ecPointOf } from "../../crypto/keys.js";
 import { secretTemplate, type TokenKey } from "../keys.js";
 import type { ResolvedMechanism } from "../../catalogue/params.js";
 import { CannotCheck, VerificationFailure } from "../outcomes.js";
+import { keyStepsOf } from "../../plan/identity.js";
 import {
   curveOf,
   dataOf,
@@ -157,7 +158,7 @@ async function wrapStep(ctx: StepContext, step: Extract<Step, { op: "wrap" }>): 
   const key = keyOf(state, step.key);
   const targetSpec = specOf(planned, step.target);
   generating(session, state, targetSpec);
-  const target = await store.obtain(step.target, targetSpec, { op: "key", spec: step.target, source: "generate" });
+  const target = await store.obtain(step.target, targetSpec, keyStepsOf(step)[0]!);
   const mech = mechanism(session, state, step.mechanism);
   if (!target.secret) throw new CannotCheck(`the ${step.target} key value cannot be read to compare`);
   const wrapped = tok.wrapKey(session.ops, mech.pk, key.secretHandle ?? key.publicHandle!, target.secretHandle!);
