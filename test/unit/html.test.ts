@@ -1,28 +1,13 @@
 // The HTML matrix on small hand-made reports: escaping, the CSP hash, matching by case id, "not run", mechanisms.
 import { describe, expect, it } from "@jest/globals";
-import type { CaseResult, Report } from "../../src/contract/report.js";
-import { emptySummary } from "../../src/contract/report.js";
+import type { CaseResult } from "../../src/contract/report.js";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { renderHtml } from "../../src/report/html.js";
 import { jsonForScript } from "../../src/report/html/escape.js";
 import { attributeUses, buildMatrix, mechanismFlags } from "../../src/report/matrix.js";
 import { matrixText } from "../../src/report/matrix-text.js";
-import { caseResult, header } from "../fixtures/reports.js";
-
-function report(profile: string, cases: CaseResult[], extra: Partial<Report> = {}): Report {
-  const summary = emptySummary();
-  for (const c of cases) summary[c.outcome]++;
-  return {
-    ...header(profile),
-    cases,
-    summary,
-    run: { suites: [...new Set(cases.map((c) => c.suite))], caseCount: cases.length, keysGenerated: 0, workerRestarts: 0, notes: [] },
-    finishedAt: "2026-01-01T00:01:00.000Z",
-    status: "complete",
-    ...extra,
-  };
-}
+import { caseResult, report } from "../fixtures/reports.js";
 
 const fail = (id: string, extra: Partial<CaseResult> = {}) =>
   caseResult(id, "fail", { function: "C_Sign", ckr: { name: "CKR_FUNCTION_FAILED", code: 6 }, message: "C_Sign returned CKR_FUNCTION_FAILED (0x06)", ...extra });

@@ -1,25 +1,10 @@
 // The matrix model (plain data from reports) and the page data the browser script reads.
 import { describe, expect, it } from "@jest/globals";
-import type { CaseResult, Report } from "../../src/contract/report.js";
-import { emptySummary } from "../../src/contract/report.js";
 import { buildMatrix, outcomesDiffer, paramsText, tokenCounts, tokenLetter } from "../../src/report/matrix.js";
 import { mechanismKeyType } from "../../src/catalogue/mechanisms.js";
 import { ckrText, pageData } from "../../src/report/html/page-data.js";
-import { caseResult, header } from "../fixtures/reports.js";
+import { caseResult, report } from "../fixtures/reports.js";
 
-function report(profile: string, cases: CaseResult[], extra: Partial<Report> = {}): Report {
-  const summary = emptySummary();
-  for (const c of cases) summary[c.outcome]++;
-  return {
-    ...header(profile),
-    cases,
-    summary,
-    run: { suites: [...new Set(cases.map((c) => c.suite))], caseCount: cases.length, keysGenerated: 0, workerRestarts: 0, notes: [] },
-    finishedAt: "2026-01-01T00:01:00.000Z",
-    status: "complete",
-    ...extra,
-  };
-}
 const mech = (name: string, code: number, flags: number) => ({ name, code, flags, minKeySize: 0, maxKeySize: 0 });
 const use = (mechanism: string, op: string) => ({ mechanism, op });
 
