@@ -94,7 +94,11 @@ export async function measureOperations(profile: DeviceProfile, iterations: numb
 
     const figures: OpFigure[] = [];
     for (const { op, raw, harness, planned } of ops) {
-      for (let i = 0; i < 20; i++) (raw(), harness()); // warm-up
+      // warm-up
+      for (let i = 0; i < 20; i++) {
+        raw();
+        harness();
+      }
       const rawT: number[] = [];
       const harT: number[] = [];
       for (let i = 0; i < iterations; i++) {

@@ -37,7 +37,7 @@ export async function clientsCommand(files: string[], flags: ClientsFlags): Prom
   if (flags.expect) {
     let expected: { client: string; device: string; verdict: string }[];
     try {
-      expected = JSON.parse(readFileSync(flags.expect, "utf8"));
+      expected = JSON.parse(readFileSync(flags.expect, "utf8")) as typeof expected;
       if (!Array.isArray(expected)) throw new Error("not a list of verdicts");
     } catch (err) {
       throw new UsageError(`--expect ${flags.expect}: not the JSON that \`p11compat clients --format json\` writes (${(err as Error).message})`);

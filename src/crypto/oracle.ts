@@ -57,7 +57,7 @@ export function digestInfo(hash: DigestName, digestValue: Buffer): Buffer {
 /** Hash for raw CKM_RSA_PKCS signatures: the DigestInfo the harness builds names it. */
 const rawRsaHash = (params: ResolvedParams): DigestName => params.hash ?? "sha256";
 
-function ecdsaHash(curve: EcCurve | string): HashName {
+function ecdsaHash(curve: string): HashName {
   const hash = (CURVES as Record<string, { ecdsaHash?: HashName }>)[curve]?.ecdsaHash;
   if (!hash) throw new OracleUnsupported(`CKM_ECDSA on ${curve}: no pre-hash defined for this curve`);
   return hash;

@@ -7,6 +7,10 @@ import { didYouMean } from "../input/suggest.js";
 import { deviceSchema } from "./schema.js";
 import type { DeviceProfile } from "./model.js";
 
+/** A profile as written (checked against deviceSchema): `device` is the id, and all but three fields are optional. */
+type DeviceYaml = Partial<Omit<DeviceProfile, "id" | "file" | "timeouts">> &
+  Pick<DeviceProfile, "title" | "module"> & { device: string; timeouts?: Partial<DeviceProfile["timeouts"]> };
+
 const VARIABLES = new Set(["tmp", "device", "userPin", "soPin", "root", "node"]);
 
 export async function listDevices(dir: string): Promise<string[]> {
@@ -21,7 +25,7 @@ export async function loadDevice(selector: string, dir: string): Promise<DeviceP
     throw new InputError([{ file, line: 0, col: 0, message: `no device profile "${selector}"; available: ${names.join(", ")}${didYouMean(selector, names)}` }]);
   }
   const src = await loadYamlFile(file, deviceSchema);
-  const d = src.data as Record<string, any>;
+  const d = src.data as DeviceYaml;
   // ${...} in set-up steps and env must name a known variable: a typo would reach a command line.
   const issues: InputIssue[] = [];
   const check = (value: unknown, at: (string | number)[]) => {
@@ -38,13 +42,13 @@ export async function loadDevice(selector: string, dir: string): Promise<DeviceP
   check(d.libraryParameters, ["libraryParameters"]);
   // Daemons start in set-up and stop in tear-down; a `stop` must name one that was started.
   const started = new Set<string>();
-  (d.setup ?? []).forEach((step: Record<string, any>, i: number) => {
+  (d.setup ?? []).forEach((step, i) => {
     if ("stop" in step) issues.push(issueAt(src, ["setup", i, "stop"], "`stop` belongs in teardown; daemons started in setup are stopped after the teardown steps anyway"));
     if (!("start" in step)) return;
     if (started.has(step.start.name)) issues.push(issueAt(src, ["setup", i, "start", "name"], `a daemon named "${step.start.name}" is already started`));
     started.add(step.start.name);
   });
-  (d.teardown ?? []).forEach((step: Record<string, any>, i: number) => {
+  (d.teardown ?? []).forEach((step, i) => {
     if ("start" in step) issues.push(issueAt(src, ["teardown", i, "start"], "`start` belongs in setup: a daemon started in teardown would never be stopped"));
     if ("stop" in step && !started.has(step.stop)) {
       issues.push(issueAt(src, ["teardown", i, "stop"], `no daemon named "${step.stop}" is started in setup${started.size ? `; started: ${[...started].join(", ")}` : ""}${didYouMean(step.stop, started)}`));
@@ -55,7 +59,7 @@ export async function loadDevice(selector: string, dir: string): Promise<DeviceP
   if (d.yubikey) {
     // A YubiKey's PINs may be settled only after its listing (a prompt, or the detected factory default):
     // set-up steps cannot use them.
-    for (const part of ["setup", "teardown", "env", "libraryParameters"]) {
+    for (const part of ["setup", "teardown", "env", "libraryParameters"] as const) {
       if (/\$\{(userPin|soPin)\}/.test(JSON.stringify(d[part] ?? ""))) {
         issues.push(issueAt(src, [part], "a YubiKey profile's PINs are settled after its pre-flight listing, so set-up cannot use ${userPin} or ${soPin}"));
       }

@@ -206,8 +206,8 @@ class Daemons {
       });
     });
     const keep = (chunk: Buffer) => (d.output = (d.output + chunk.toString()).slice(-4000));
-    child.stdout!.on("data", keep);
-    child.stderr!.on("data", keep);
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
     this.running.push(d);
     const died = () => {
       const how = d.exit!.signal ? `was killed by ${d.exit!.signal}` : d.exit!.code === null ? "could not be started" : `exited with ${d.exit!.code}`;
@@ -220,12 +220,11 @@ class Daemons {
     if (!step.ready) return;
     const ready = step.ready.map((a) => substitute(a, vars));
     const deadline = Date.now() + (step.readySeconds ?? 15) * 1000;
-    let last = "";
     for (;;) {
       const r = await execa(ready[0]!, ready.slice(1), { env: { ...process.env, ...env }, reject: false, stdin: "ignore", timeout: 10_000 });
       if (r.exitCode === 0) return;
       if (d.exit) throw died();
-      last = `${r.stderr}\n${r.stdout}`;
+      const last = `${r.stderr}\n${r.stdout}`;
       if (Date.now() > deadline) {
         const out = tail(last, secrets);
         throw new DeviceError(`daemon ${step.name} (\`${shown}\`) was not ready within ${step.readySeconds ?? 15} s: \`${ready.join(" ")}\` kept failing${out ? `:\n  ${out}` : ""}`);

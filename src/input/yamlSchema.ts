@@ -136,7 +136,7 @@ function offsetOf(src: YamlSource, path: Path, at: "key" | "value"): number | un
     const seg = path[i]!;
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = findPair(doc, node.items as Pair[], String(seg), 0);
+      const pair = findPair(doc, node.items, String(seg), 0);
       if (!pair) return best;
       const keyStart = rangeStart(pair.key);
       if (last && at === "key") return keyStart ?? best;
@@ -171,7 +171,7 @@ function findPair(doc: Document.Parsed, items: Pair[], key: string, depth: numbe
     const sources = isSeq(v) ? v.items.map((x) => deref(doc, x)) : [v];
     for (const s of sources) {
       if (!isMap(s)) continue;
-      const found = findPair(doc, s.items as Pair[], key, depth + 1);
+      const found = findPair(doc, s.items, key, depth + 1);
       if (found) return found;
     }
   }
@@ -201,7 +201,7 @@ export function sourceTextOf(src: YamlSource, path: Path): string | undefined {
   let node: unknown = src.doc.contents;
   for (const seg of path) {
     node = deref(src.doc, node);
-    if (isMap(node)) node = findPair(src.doc, node.items as Pair[], String(seg), 0)?.value;
+    if (isMap(node)) node = findPair(src.doc, node.items, String(seg), 0)?.value;
     else if (isSeq(node)) node = node.items[Number(seg)];
     else return undefined;
   }
@@ -248,7 +248,7 @@ const compiled = new WeakMap<object, WeakMap<object, ValidateFunction>>();
 
 /** Validate `sub` (a part of `root`) with `root`'s definitions in scope, so local $refs resolve. */
 function compile(root: Schema, sub: Schema): ValidateFunction {
-  if (typeof sub !== "object" || sub === null) return ajv.compile(sub as boolean); // `true`/`false` subschemas
+  if (typeof sub !== "object" || sub === null) return ajv.compile(sub); // `true`/`false` subschemas
   let perRoot = compiled.get(root);
   if (!perRoot) compiled.set(root, (perRoot = new WeakMap()));
   let fn = perRoot.get(sub);
@@ -306,7 +306,7 @@ function collect(root: Schema, schema: Schema, data: unknown): RawIssue[] {
   for (const [pointer, c] of outer) {
     const base = toPath(pointer, data);
     const value = valueAt(data, base);
-    const parent = c.parentSchema as Schema | undefined;
+    const parent = c.parentSchema;
     const siblings = parent ? omit(parent, c.keyword) : undefined;
     if (siblings && hasAssertions(siblings)) out.push(...prefix(collect(root, siblings, value), base));
     out.push(...prefix(resolveAlternatives(root, c, value), base));
@@ -355,7 +355,7 @@ function expectationMessage(root: Schema, branches: Schema[], value: unknown): s
   const phrases: string[] = [];
   for (const b of branches) {
     const s = deref$(root, b);
-    if (Array.isArray(s.enum)) enumValues.push(...s.enum);
+    if (Array.isArray(s.enum)) enumValues.push(...(s.enum as unknown[]));
     else if ("const" in s) enumValues.push(s.const);
     else phrases.push(describeSchema(root, s));
   }
@@ -392,7 +392,7 @@ function describeSchema(root: Schema, schema: Schema): string {
 function deref$(root: Schema, s: Schema): Schema {
   let cur = s;
   for (let i = 0; i < 8 && typeof cur.$ref === "string"; i++) {
-    const m = /^#\/(definitions|\$defs)\/(.+)$/.exec(cur.$ref as string);
+    const m = /^#\/(definitions|\$defs)\/(.+)$/.exec(cur.$ref);
     const defs = m ? (root[m[1]!] as Record<string, Schema> | undefined) : undefined;
     const target = m && defs ? defs[decodePointer(m[2]!)] : undefined;
     if (!target) break;
@@ -422,6 +422,7 @@ export function describeValue(v: unknown): string {
   if (typeof v === "boolean") return `boolean ${v}`;
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects returned above; what is left is a primitive
   return String(v);
 }
 
@@ -461,7 +462,7 @@ function convert(root: Schema, e: ErrorObject, data: unknown): RawIssue[] {
     case "additionalProperties":
     case "unevaluatedProperties": {
       const name = String(p.additionalProperty ?? p.unevaluatedProperty);
-      const allowed = Object.keys((parent.properties ?? {}) as object);
+      const allowed = Object.keys((parent.properties ?? {}));
       const list = allowed.length > 0 ? ` (allowed: ${allowed.join(", ")})` : "";
       return issue(`unknown property '${name}'${list}${didYouMean(name, allowed)}`, "key", [...path, name]);
     }

@@ -91,7 +91,7 @@ function add(name: string, code: number): void {
   const kind = name.slice(0, 3) as ConstKind;
   byName.set(name, code);
   let table = byCode.get(kind);
-  if (!table) byCode.set(kind, (table = new Map()));
+  if (!table) byCode.set(kind, (table = new Map<number, string>()));
   // First name wins for aliases (CKK_ECDSA/CKK_EC share 3): prefer the modern spelling, listed later.
   if (!table.has(code) || PREFERRED.has(name)) table.set(code, name);
 }

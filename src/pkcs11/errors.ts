@@ -20,9 +20,9 @@ export interface TemplateCall {
   fn: string;
   templates: { name: "template" | "public" | "private"; attrs: { type: number; value: boolean | number | Buffer }[] }[];
   /** Calls `fn` again with these templates (same session, mechanism and objects); returns what it created. */
-  replay(templates: { type: number; value: boolean | number | Buffer }[][]): Buffer[];
+  replay: (templates: { type: number; value: boolean | number | Buffer }[][]) => Buffer[];
   /** Destroys an object a successful replay created. */
-  destroy(handle: Buffer): void;
+  destroy: (handle: Buffer) => void;
   /**
    * Attribute types diagnosis must leave as they are (never remove, change or add): on a token that
    * picks a key slot by CKA_ID, another CKA_ID would write another slot.

@@ -3,8 +3,11 @@
 import type { CaseResult, Report } from "../contract/report.js";
 import { evidence } from "./summary.js";
 
+// XML 1.0 forbids these control characters even escaped: stripping them is the point.
+// eslint-disable-next-line no-control-regex
+const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
 const xml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "");
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!).replace(XML_INVALID, "");
 
 export function renderJunit(report: Report): string {
   const bySuite = new Map<string, CaseResult[]>();

@@ -230,7 +230,7 @@ function normaliseMechanism(m: Value): Value {
     if (typeof p.mgf === "string") p.mgf = canonical("CKG", p.mgf);
     if (typeof p.kdf === "string") p.kdf = canonical("CKD", p.kdf);
     else if ("kdf" in p && p.kdf === null) p.kdf = "CKD_NULL";
-    for (const hex of ["label", "iv", "aad"]) if (typeof p[hex] === "string") p[hex] = normaliseHex(p[hex] as string);
+    for (const hex of ["label", "iv", "aad"]) if (typeof p[hex] === "string") p[hex] = normaliseHex(p[hex]);
     out.params = p;
   }
   return out;

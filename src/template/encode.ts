@@ -261,6 +261,7 @@ function show(v: unknown): string {
   if (typeof v === "string") return `'${v.length > 40 ? `${v.slice(0, 39)}…` : v}'`;
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects returned above; what is left is a primitive
   return String(v);
 }
 

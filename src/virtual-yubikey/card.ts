@@ -58,8 +58,8 @@ export class VirtualYubiKey implements SmartCard {
 
   transmit(raw: Buffer): Buffer {
     this.stats.apdus++;
-    let sw: number = SW.OK;
-    let data: Buffer = Buffer.alloc(0);
+    let sw: number;
+    let data: Buffer;
     let cmd: Command | undefined;
     try {
       cmd = parseCommand(raw);

@@ -36,6 +36,20 @@ function checkFirmware(v: string): string {
   return v;
 }
 
+interface ServeFlags {
+  host: string;
+  port: number;
+  firmware: string;
+  serial?: number;
+  pinFile?: string;
+  managementKey?: ReturnType<typeof parseManagementKey>;
+  readyFile?: string;
+  readerConf?: string;
+  statsFile?: string;
+  exitAfterDisconnect?: boolean;
+  trace?: boolean;
+}
+
 const program = new Command()
   .name("virtual-yubikey")
   .description(
@@ -59,7 +73,7 @@ program
   .option("--auto-exit", "let pcscd quit after 60 s without clients (the card follows), so nothing outlives a killed run")
   .option("--no-nodelay", "do not compile the TCP_NODELAY preload library (every APDU then takes ~40 ms)")
   .option("--trace", "log every APDU's INS and status word to DIR/card.log")
-  .action(async (o) => {
+  .action(async (o: { dir: string; firmware: string; serial?: number; pinFile?: string; managementKey?: string; autoExit?: boolean; nodelay: boolean; trace?: boolean }) => {
     if (o.managementKey) parseManagementKey(o.managementKey);
     const s = await startStack({
       dir: o.dir,
@@ -83,7 +97,7 @@ program
   .description("stop the pcscd and the card started with --dir DIR (and nothing else)")
   .requiredOption("--dir <dir>", "the directory given to start")
   .option("--stats", "print the card's APDU statistics")
-  .action(async (o) => {
+  .action(async (o: { dir: string; stats?: boolean }) => {
     const r = await stopStack(o.dir);
     process.stderr.write(`pcscd ${r.pcscd}, card ${r.card}\n`);
     if (o.stats && r.stats) process.stdout.write(`${JSON.stringify(r.stats, null, 2)}\n`);
@@ -93,7 +107,7 @@ program
   .command("env")
   .description("print the environment for clients of the card started with --dir DIR")
   .requiredOption("--dir <dir>", "the directory given to start")
-  .action((o) => void process.stdout.write(`PCSCLITE_CSOCK_NAME=${socketPath(o.dir)}\n`));
+  .action((o: { dir: string }) => void process.stdout.write(`PCSCLITE_CSOCK_NAME=${socketPath(o.dir)}\n`));
 
 program
   .command("serve")
@@ -109,7 +123,7 @@ program
   .option("--stats-file <file>", "write APDU statistics here on exit and on SIGUSR2")
   .option("--exit-after-disconnect", "exit when pcscd disconnects (vpcd in host:port mode cannot reconnect)")
   .option("--trace", "log every APDU's INS and status word (never data)")
-  .action(async (o) => {
+  .action(async (o: ServeFlags) => {
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     const running = await startCard({
       host: o.host,
@@ -146,7 +160,7 @@ program
   .option("--pcscd <path>", "pcscd binary")
   .option("--auto-exit", "quit after 60 s without clients")
   .option("--no-nodelay", "do not compile and preload the TCP_NODELAY library")
-  .action(async (o) => {
+  .action(async (o: { dir: string; readers: string; pcscd?: string; autoExit?: boolean; nodelay: boolean }) => {
     const code = await runPcscd({ dir: o.dir, readers: o.readers, pcscd: o.pcscd, autoExit: o.autoExit, noNodelay: !o.nodelay });
     process.exit(code);
   });

@@ -1,6 +1,6 @@
 // The emulator process: a virtual YubiKey on 127.0.0.1:PORT and a blank card on PORT+1 (vpcd's
 // second slot), statistics, and a clean exit on SIGTERM or when pcscd goes away.
-import net from "node:net";
+import type net from "node:net";
 import { randomInt } from "node:crypto";
 import { writeFileSync, renameSync } from "node:fs";
 import { BlankCard, VirtualYubiKey } from "./card.js";

@@ -259,7 +259,7 @@ export async function startStack(opts: StartOptions): Promise<StackInfo> {
   const cardPid = spawnDetached(process.execPath, args, cardLog);
   let info: { port: number; host: string; serial: number; firmware: string } | undefined;
   for (const deadline = Date.now() + timeout; !info; await sleep(20)) {
-    if (existsSync(ready)) info = JSON.parse(readFileSync(ready, "utf8"));
+    if (existsSync(ready)) info = JSON.parse(readFileSync(ready, "utf8")) as typeof info;
     else if (!alive(cardPid)) throw new Error(`the virtual YubiKey did not start:\n${tail(cardLog)}`);
     else if (Date.now() > deadline) {
       process.kill(cardPid, "SIGKILL");

@@ -33,7 +33,7 @@ export async function executeCase(
   let result: Pick<CaseResult, "outcome" | "message" | "function" | "ckr" | "attribute" | "diagnosis">;
   // The trace shows the case's own calls; clean-up after it (closing a poisoned session, logging
   // back in) counts in the timings but would bury the failing call.
-  let ownCalls = 0;
+  let ownCalls: number;
   try {
     for (const step of planned.steps) {
       state.mechanism = undefined;

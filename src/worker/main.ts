@@ -25,7 +25,8 @@ process.on("disconnect", () => process.exit(0));
 // Ctrl-C in a terminal reaches the whole process group; the supervisor decides when this worker stops.
 process.on("SIGINT", () => {});
 
-async function handle(msg: ToWorker): Promise<void> {
+// Prefetch never queues (see above).
+async function handle(msg: Exclude<ToWorker, { type: "prefetch" }>): Promise<void> {
   switch (msg.type) {
     case "inspect": {
       // Read-only: which tokens are present and what anyone can see on them; no session stays open.

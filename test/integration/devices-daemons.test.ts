@@ -123,7 +123,7 @@ describe("daemons started by a device profile", () => {
     );
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
     const child = spawn(process.execPath, ["--import", tsx, script], { stdio: ["ignore", "pipe", "inherit"] });
-    await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
     expect(await waitFor(() => existsSync(`${dir}/pid`), 2000)).toBe(true);
     const pid = Number(readFileSync(`${dir}/pid`, "utf8"));
     expect(alive(pid)).toBe(true);

@@ -123,7 +123,7 @@ describe("openCryptoki 3.8 soft token (devices/opencryptoki.yaml)", () => {
   it("refuses to start while another process holds the lock, and its tear-down then changes nothing", async () => {
     const holder = spawn("sh", ["-c", "exec 9</var/lib/opencryptoki && flock 9 && echo locked && exec sleep 60"], { stdio: ["ignore", "pipe", "inherit"] });
     try {
-      await new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve()));
+      await new Promise<void>((resolve) => holder.stdout.once("data", () => resolve()));
       const procsBefore = processes(DAEMONS);
       await expect(provision(profile, { runTag: "locked" })).rejects.toThrow(/daemon lock .* exited with 1:\s+another run holds the lock/);
       expect(newProcesses(procsBefore, DAEMONS)).toEqual([]);

@@ -36,7 +36,7 @@ describe("secrets stay out of the console and of diagnosis", () => {
     const dir = tmpDir("secrets");
     const profile = readFileSync(path.join(DEVICES, "softhsm.yaml"), "utf8")
       .replace(/^device: softhsm$/m, "device: softhsm-envpin")
-      .replace(/^  user: generate$/m, "  user: { env: P11COMPAT_TEST_PIN }");
+      .replace(/^ {2}user: generate$/m, "  user: { env: P11COMPAT_TEST_PIN }");
     const file = path.join(dir, "softhsm-envpin.yaml");
     writeFileSync(file, profile);
     const pin = "58203917";

@@ -28,7 +28,7 @@ export function posOf(text: string, needle: string, nth = 1): { line: number; co
 }
 
 /** Runs `fn`, which must throw InputError, and returns it. */
-export async function inputError(fn: () => Promise<unknown> | unknown): Promise<InputError> {
+export async function inputError(fn: () => unknown): Promise<InputError> {
   try {
     await fn();
   } catch (e) {

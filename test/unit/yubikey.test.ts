@@ -117,7 +117,7 @@ describe("YubiKey slots", () => {
     expect(() => checkBeforeLogin(flagged!, {})).toThrow(/one try left/);
     expect(() => checkBeforeLogin(fresh!, { user: "12345" })).toThrow(/6 to 8/);
     expect(() => checkBeforeLogin(fresh!, { so: "0102" })).toThrow(/hex digits/);
-    const listing = formatListing([fresh!], fresh!, slotPolicy(fresh!, RETIRED, [], undefined));
+    const listing = formatListing([fresh!], fresh, slotPolicy(fresh!, RETIRED, [], undefined));
     expect(listing).toContain("factory default");
     expect(listing).not.toContain("123456");
     expect(listing).not.toMatch(/0102030405060708/);
@@ -147,11 +147,11 @@ describe("--plan", () => {
     steps,
     pos: { file: "s.yaml", line: 1, col: 1 },
   });
-  const k = (spec: string, extra: Partial<Extract<Step, { op: "key" }>> = {}): Step => ({ op: "key", spec, source: "generate", ...extra }) as Step;
+  const k = (spec: string, extra: Partial<Extract<Step, { op: "key" }>> = {}): Step => ({ op: "key", spec, source: "generate", ...extra });
 
   it("makes each key once, in the order cases need it; fresh keys anew; after a logout again, in the slots freed", () => {
     const plan = planKeys(
-      [c("one", [k("a")]), c("two", [k("a"), k("b")]), c("three", [k("a", { fresh: true })]), c("out", [{ op: "logout" } as Step]), c("four", [k("b")])],
+      [c("one", [k("a")]), c("two", [k("a"), k("b")]), c("three", [k("a", { fresh: true })]), c("out", [{ op: "logout" }]), c("four", [k("b")])],
       ["05", "06", "07"],
     );
     expect(plan.keys.map((x) => [x.name, x.id, x.cases])).toEqual([
@@ -169,7 +169,7 @@ describe("--plan", () => {
   });
 
   it("works for any token: without keys.ids it lists the keys and the objects create steps make", () => {
-    const plan = planKeys([c("one", [k("a"), { op: "create", as: "d", template: {} } as Step]), c("two", [k("a", { source: "import" })])]);
+    const plan = planKeys([c("one", [k("a"), { op: "create", as: "d", template: {} }]), c("two", [k("a", { source: "import" })])]);
     const text = formatPlan(plan, { title: "plan" });
     expect(text).toMatch(/1\. a \(P-256\), generated on the token\n\s+made by one\n/);
     expect(text).toMatch(/2\. a \(P-256\), imported from node:crypto/);

@@ -39,7 +39,7 @@ export interface StepContext {
 }
 
 export function mechanism(session: TokenSession, state: CaseState, spec: { name: string; params?: object }, ctx = {}): ResolvedMechanism {
-  const m = resolveMechanism(spec as never, ctx);
+  const m = resolveMechanism(spec, ctx);
   const explicit = Object.entries(spec.params ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
   state.mechanism = { ...inPlay(session, m.name), explicitParams: explicit || undefined };
   state.uses.push({ mechanism: m.name, op: state.op });
