@@ -2,6 +2,7 @@
 // (so the file cannot drift from the contract; a test compares them), and read back to check reports.
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import type * as SchemaGenerator from "ts-json-schema-generator";
 import { ROOT_DIR } from "../tool.js";
 
 export const REPORT_SCHEMA_FILE = path.join(ROOT_DIR, "schema", "report.schema.json");
@@ -17,7 +18,8 @@ export function reportSchema(): object {
 
 /** The schema as the types say it is now: needs the dev dependencies (ts-json-schema-generator, typescript). */
 export async function generateReportSchema(): Promise<string> {
-  let generator: typeof import("ts-json-schema-generator");
+  // The type import above is erased: the module loads only here, and only when asked for.
+  let generator: typeof SchemaGenerator;
   try {
     generator = await import("ts-json-schema-generator");
   } catch {

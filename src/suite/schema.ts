@@ -2,7 +2,7 @@
 // `$param` reference (in the file schema) while the same definitions, without references, check
 // the steps after substitution (stepSchema).
 
-import { STEP_OPS } from "./model.js";
+import type { STEP_OPS } from "./model.js";
 
 type S = Record<string, unknown>;
 

@@ -63,7 +63,7 @@ function add(e, kid) {
 /** @param {number} t */
 function tokenName(t) { const k = at(D.tokens, t); return k.letter + " " + k.profile + " · " + k.label; }
 /** @param {string} s */
-function shell(s) { return /^[A-Za-z0-9_.,\/=+:@%-]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'"; }
+function shell(s) { return /^[A-Za-z0-9_.,/=+:@%-]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'"; }
 /** @param {number} t @param {number} i @returns {PageResult | null} */
 function resultAt(t, i) { return at(at(D.results, t), i); }
 
