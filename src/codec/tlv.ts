@@ -9,14 +9,14 @@ export interface Tlv {
   value: Buffer;
 }
 
-export function encodeLength(length: number): Buffer {
+function encodeLength(length: number): Buffer {
   if (length < 0x80) return Buffer.from([length]);
   if (length < 0x100) return Buffer.from([0x81, length]);
   if (length < 0x10000) return Buffer.from([0x82, length >> 8, length & 0xff]);
   return Buffer.from([0x83, length >> 16, (length >> 8) & 0xff, length & 0xff]);
 }
 
-export function encodeTag(tag: number): Buffer {
+function encodeTag(tag: number): Buffer {
   if (tag < 0x100) return Buffer.from([tag]);
   if (tag < 0x10000) return Buffer.from([tag >> 8, tag & 0xff]);
   return Buffer.from([tag >> 16, (tag >> 8) & 0xff, tag & 0xff]);

@@ -111,7 +111,7 @@ function pssOptions(key: KeyObject, hash: DigestName, params: ResolvedParams) {
  * node's sign/verify options have no MGF1 hash; an RSASSA-PSS key whose parameters name one makes
  * OpenSSL use it. Rebuilt from the RSA key's own DER with only the AlgorithmIdentifier swapped.
  */
-export function pssRestrictedKey(key: KeyObject, hash: DigestName, mgfHash: DigestName, saltLength: number): KeyObject {
+function pssRestrictedKey(key: KeyObject, hash: DigestName, mgfHash: DigestName, saltLength: number): KeyObject {
   const algId = (h: DigestName) => tlv(TAG.SEQUENCE, encodeOid(hashRow(h).oid));
   const pssParams = tlv(
     TAG.SEQUENCE,
@@ -376,7 +376,7 @@ export function rsaPkcs1Decrypt(key: KeyObject, ciphertext: Buffer): Buffer {
   return unpadPkcs1Type2(em);
 }
 
-export function unpadPkcs1Type2(em: Buffer): Buffer {
+function unpadPkcs1Type2(em: Buffer): Buffer {
   if (em[0] !== 0 || em[1] !== 2) {
     throw new OracleRejected(`decrypted block starts ${em.subarray(0, 2).toString("hex")}; PKCS#1 v1.5 encryption blocks start 0002`);
   }

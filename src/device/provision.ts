@@ -132,7 +132,7 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
   };
 }
 
-export function substitute(text: string, vars: Record<string, string>): string {
+function substitute(text: string, vars: Record<string, string>): string {
   return text.replace(/\$\{(\w+)\}/g, (whole, name: string) => {
     if (!(name in vars)) throw new DeviceError(`unknown variable ${whole}; known: ${Object.keys(vars).map((v) => `\${${v}}`).join(", ")}`);
     return vars[name]!;

@@ -136,7 +136,7 @@ const CKF_USER_PIN_COUNT_LOW = 0x10000;
 const CKF_USER_PIN_FINAL_TRY = 0x20000;
 const CKF_USER_PIN_LOCKED = 0x40000;
 
-export function isYubikey(t: TokenListing): boolean {
+function isYubikey(t: TokenListing): boolean {
   return /yubico/i.test(t.manufacturer) || /yubikey/i.test(t.model);
 }
 
@@ -172,7 +172,7 @@ export function yubikeysIn(tokens: TokenListing[], metadata: Map<string, Metadat
 }
 
 /** PIN tries left: from the PIN metadata, else what ykcs11's token flags say. */
-export function pinTries(k: YubikeyView): { remaining?: number; total?: number; text: string } {
+function pinTries(k: YubikeyView): { remaining?: number; total?: number; text: string } {
   const r = k.metadata?.pin?.retries;
   if (r) return { ...r, text: `${r.remaining} of ${r.total} tries left` };
   if (k.flags & CKF_USER_PIN_LOCKED) return { remaining: 0, text: "blocked" };
@@ -291,7 +291,7 @@ const ALGORITHMS: Record<number, string> = { 0x03: "TDES", 0x06: "RSA1024", 0x07
 const TOUCH = ["default", "never", "always", "cached"];
 const PIN_POLICY = ["default", "never", "once", "always"];
 
-export function describeSlot(s: SlotView): string {
+function describeSlot(s: SlotView): string {
   const parts: string[] = [];
   if (s.key) {
     const m = s.meta;

@@ -9,7 +9,7 @@ import { Budget, BudgetExhausted, acceptedRange, minimalSubset } from "./minimis
 import { alternatives, display, requiredCandidates, type Alternative, type ProbeContext } from "./alternatives.js";
 
 /** Codes that say something about a template, and generic codes that may hide a template problem. */
-export const TEMPLATE_CODES = new Set([
+const TEMPLATE_CODES = new Set([
   "CKR_ATTRIBUTE_TYPE_INVALID",
   "CKR_ATTRIBUTE_VALUE_INVALID",
   "CKR_ATTRIBUTE_READ_ONLY",

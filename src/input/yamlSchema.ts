@@ -34,7 +34,7 @@ export class InputError extends Error {
 }
 
 /** Sorted by file and position, exact duplicates removed. */
-export function sortIssues(issues: InputIssue[]): InputIssue[] {
+function sortIssues(issues: InputIssue[]): InputIssue[] {
   const seen = new Set<string>();
   const out: InputIssue[] = [];
   for (const i of issues) {
@@ -197,7 +197,7 @@ function isNullScalar(node: unknown): boolean {
 }
 
 /** The source text of a scalar at `path` (for hints such as "0x0a is a number in YAML"). */
-export function sourceTextOf(src: YamlSource, path: Path): string | undefined {
+function sourceTextOf(src: YamlSource, path: Path): string | undefined {
   let node: unknown = src.doc.contents;
   for (const seg of path) {
     node = deref(src.doc, node);
@@ -601,7 +601,7 @@ function toPath(pointer: string, data: unknown): Path {
 }
 
 /** The value at `path` in plain data, or undefined. */
-export function valueAt(data: unknown, path: Path): unknown {
+function valueAt(data: unknown, path: Path): unknown {
   let cur = data;
   for (const seg of path) {
     if (cur === null || typeof cur !== "object") return undefined;

@@ -139,5 +139,3 @@ export function code(name: string): number {
 export function namesOf(kind: ConstKind): string[] {
   return [...(byCode.get(kind)?.values() ?? [])];
 }
-
-export const CKR_OK = 0;

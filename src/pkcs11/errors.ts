@@ -7,7 +7,7 @@ export interface Ckr {
   code: number;
 }
 
-export function ckr(code: number): Ckr {
+function ckr(code: number): Ckr {
   return { name: nameOf("CKR", code), code };
 }
 

@@ -481,7 +481,7 @@ export class Pkcs11Token {
 const hex = (h: Handle) => `0x${Buffer.from(h).reverse().toString("hex").replace(/^0+(?=.)/, "")}`;
 
 /** Mechanism parameters may hold key material only as public data; IVs and labels are fine to show. */
-export function describeMechanism(mech: Mechanism): Record<string, unknown> {
+function describeMechanism(mech: Mechanism): Record<string, unknown> {
   const out: Record<string, unknown> = { name: nameOf("CKM", mech.mechanism) };
   const p = mech.parameter;
   if (Buffer.isBuffer(p)) out.parameter = p.toString("hex");

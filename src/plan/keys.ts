@@ -29,7 +29,7 @@ export interface KeyPlan {
   unplaced: PlannedKey[];
 }
 
-export function describeSpec(spec: KeySpec): string {
+function describeSpec(spec: KeySpec): string {
   switch (spec.type) {
     case "RSA":
       return `RSA ${spec.bits}${spec.publicExponent && spec.publicExponent !== 65537 ? `, e=${spec.publicExponent}` : ""}`;

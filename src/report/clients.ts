@@ -68,7 +68,7 @@ const LOGIN_CODES = new Set(["CKR_USER_TYPE_INVALID", "CKR_USER_NOT_LOGGED_IN"])
 const KEY_GENERATION = new Set(["C_GenerateKeyPair", "C_GenerateKey"]);
 
 /** The group id of a case id: `suite/group[params]` -> group. */
-export function groupOf(c: Pick<CaseResult, "id" | "suite">): string {
+function groupOf(c: Pick<CaseResult, "id" | "suite">): string {
   return c.id.slice(c.suite.length + 1).replace(/\[.*$/, "");
 }
 

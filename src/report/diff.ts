@@ -33,7 +33,7 @@ export interface ReportDiff {
   mechanisms: { onlyInA: string[]; onlyInB: string[]; changed: MechanismChange[] };
 }
 
-export function reportLabel(r: Report): string {
+function reportLabel(r: Report): string {
   return `${r.device.profile} (${r.token.token.model || r.token.token.label}, ${r.token.library.description} ${r.token.library.version})`;
 }
 

@@ -229,7 +229,7 @@ export function outcomesDiffer(c: MatrixCase): boolean {
 }
 
 /** Mechanism flags (CK_MECHANISM_INFO.flags): bit, CKF_ name, short label for a cell. */
-export const MECHANISM_FLAGS: readonly [number, string, string][] = [
+const MECHANISM_FLAGS: readonly [number, string, string][] = [
   [0x1, "CKF_HW", "HW"],
   [0x2, "CKF_MESSAGE_ENCRYPT", "MSG_ENC"],
   [0x4, "CKF_MESSAGE_DECRYPT", "MSG_DEC"],

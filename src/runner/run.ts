@@ -58,7 +58,7 @@ export interface RunOutcome {
 }
 
 /** <device>-<UTC time>.json, with -2, -3 ... when a run of the same second already wrote one (never overwritten). */
-export function reportPathFor(outDir: string, device: string, startedAt: Date): string {
+function reportPathFor(outDir: string, device: string, startedAt: Date): string {
   const stamp = startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   let file = path.join(outDir, `${device}-${stamp}.json`);
   for (let n = 2; existsSync(file); n++) file = path.join(outDir, `${device}-${stamp}-${n}.json`);

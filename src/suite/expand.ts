@@ -87,7 +87,7 @@ function shortHash(value: Value): string {
 }
 
 /** JSON with sorted keys: equal values give equal text. */
-export function canonicalJson(value: Value): string {
+function canonicalJson(value: Value): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k]!)}`).join(",")}}`;
@@ -152,7 +152,7 @@ export function caseTitle(title: string, params: Record<string, Value>): string 
 }
 
 /** Names of the suite's key specs that (substituted) steps refer to. */
-export function referencedKeys(steps: Value[]): string[] {
+function referencedKeys(steps: Value[]): string[] {
   const out: string[] = [];
   for (const s of steps) {
     if (!isObject(s)) continue;
@@ -182,7 +182,7 @@ export function expandSuite(suite: Suite): PlannedCase[] {
 }
 
 /** The planned cases of one group (ids not checked for uniqueness). */
-export function expandGroup(suite: Pick<Suite, "id" | "keys">, group: CaseGroup): PlannedCase[] {
+function expandGroup(suite: Pick<Suite, "id" | "keys">, group: CaseGroup): PlannedCase[] {
   return combinations(group).map((combo) => {
     const steps = group.steps.map((s) => substitute(s, combo.params));
     const keys: Record<string, KeySpec> = {};

@@ -18,8 +18,6 @@ export const STEP_OPS = [
   "login", "logout", "create", "find", "get", "set", "copy", "destroy",
 ] as const;
 
-export type Operation = Step["op"];
-
 interface StepBase {
   /** The step must fail with this CK_RV (name or number) for the case to pass. */
   expectError?: string;

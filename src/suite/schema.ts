@@ -6,15 +6,15 @@ import type { STEP_OPS } from "./model.js";
 
 type S = Record<string, unknown>;
 
-export const SUITE_ID_PATTERN = "^[a-z0-9][a-z0-9-]*$";
-export const GROUP_ID_PATTERN = "^[a-z0-9][a-z0-9._-]*$";
-export const KEY_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
+const SUITE_ID_PATTERN = "^[a-z0-9][a-z0-9-]*$";
+const GROUP_ID_PATTERN = "^[a-z0-9][a-z0-9._-]*$";
+const KEY_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
 const NAME = "[A-Za-z_][A-Za-z0-9_]*";
-export const PARAM_NAME_PATTERN = `^${NAME}$`;
+const PARAM_NAME_PATTERN = `^${NAME}$`;
 /** A whole-value reference: `$name` or `${name}`. */
-export const PARAM_REF_PATTERN = `^\\$(?:${NAME}|\\{${NAME}\\})$`;
+const PARAM_REF_PATTERN = `^\\$(?:${NAME}|\\{${NAME}\\})$`;
 const PARAM_TEXT_PATTERN = `\\$(?:${NAME}|\\{${NAME}\\})`;
-export const HEX_PATTERN = "^(?:0x)?(?:[0-9A-Fa-f]{2})*$";
+const HEX_PATTERN = "^(?:0x)?(?:[0-9A-Fa-f]{2})*$";
 
 
 type Mode = "file" | "concrete";

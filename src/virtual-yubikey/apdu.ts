@@ -67,10 +67,6 @@ export function response(data: Buffer, sw: number): Buffer {
   return Buffer.concat([data, Buffer.from([sw >> 8, sw & 0xff])]);
 }
 
-export function swHex(sw: number): string {
-  return sw.toString(16).padStart(4, "0").toUpperCase();
-}
-
 export function encodeCommand(c: { cla?: number; ins: number; p1?: number; p2?: number; data?: Buffer; le?: number }): Buffer {
   const head = Buffer.from([c.cla ?? 0, c.ins, c.p1 ?? 0, c.p2 ?? 0]);
   const data = c.data ?? Buffer.alloc(0);

@@ -8,7 +8,7 @@ import { readOne, tlv } from "../codec/tlv.js";
 const SEQ = 0x30;
 const SET = 0x31;
 
-export function oid(dotted: string): Buffer {
+function oid(dotted: string): Buffer {
   const parts = dotted.split(".").map((p) => BigInt(p));
   const bytes: number[] = [];
   const push = (v: bigint) => {
@@ -21,7 +21,7 @@ export function oid(dotted: string): Buffer {
   return tlv(0x06, Buffer.from(bytes));
 }
 
-export function derUnsigned(value: Buffer | number | bigint): Buffer {
+function derUnsigned(value: Buffer | number | bigint): Buffer {
   let hex = typeof value === "object" ? value.toString("hex") : BigInt(value).toString(16);
   if (hex.length % 2) hex = `0${hex}`;
   let b = Buffer.from(hex, "hex");
@@ -89,7 +89,7 @@ export function certificate(spec: CertificateSpec): Buffer {
   return tlv(SEQ, tbs, alg.id, tlv(0x03, Buffer.from([0]), signature));
 }
 
-export const ATTESTATION_VALIDITY = { notBefore: new Date("2016-03-14T00:00:00Z"), notAfter: new Date("2052-04-17T00:00:00Z") };
+const ATTESTATION_VALIDITY = { notBefore: new Date("2016-03-14T00:00:00Z"), notAfter: new Date("2052-04-17T00:00:00Z") };
 
 export function attestationRootCertificate(key: { privateKey: KeyObject; publicKey: KeyObject }, serial: number): Buffer {
   const subject = `Virtual YubiKey PIV Attestation #${serial}`;
@@ -133,7 +133,7 @@ export function attestationCertificate(a: AttestInput): Buffer {
 }
 
 /** The subject Name (DER) of a certificate: the sixth element of TBSCertificate (after [0] version). */
-export function subjectOf(cert: Buffer): Buffer {
+function subjectOf(cert: Buffer): Buffer {
   const outer = readOne(cert, 0);
   const tbs = readOne(outer.value, 0);
   const fields: Buffer[] = [];

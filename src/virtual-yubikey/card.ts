@@ -6,7 +6,7 @@ import { versionString, type Firmware } from "./firmware.js";
 import { PivApplet, type PivOptions } from "./piv.js";
 import { tlv } from "../codec/tlv.js";
 
-export const AID = {
+const AID = {
   PIV: Buffer.from("a000000308", "hex"),
   OTP: Buffer.from("a0000005272001", "hex"),
   MANAGEMENT: Buffer.from("a000000527471117", "hex"),

@@ -17,8 +17,6 @@ export const ALG = {
   X25519: 0xe1,
 } as const;
 
-export const ALG_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ALG).map(([k, v]) => [v, k]));
-
 export type Family = "4.3" | "5.2" | "5.4" | "5.7";
 
 export interface Firmware {

@@ -51,9 +51,7 @@ const EC: Record<number, EcCurve> = {
 
 const RSA_BITS: Record<number, number> = { [ALG.RSA1024]: 1024, [ALG.RSA2048]: 2048, [ALG.RSA3072]: 3072, [ALG.RSA4096]: 4096 };
 
-export const isRsa = (alg: number) => alg in RSA_BITS;
-export const isEc = (alg: number) => alg in EC;
-export const rsaBits = (alg: number) => RSA_BITS[alg];
+const isRsa = (alg: number) => alg in RSA_BITS;
 
 export function generateKey(alg: number): { privateKey: KeyObject; publicKey: KeyObject } {
   const bits = RSA_BITS[alg];
@@ -180,7 +178,7 @@ export function publicKeyTlvs(alg: number, publicKey: KeyObject): Buffer {
   return tlv(0x86, rawPublicPoint(alg, publicKey));
 }
 
-export function rawPublicPoint(alg: number, publicKey: KeyObject): Buffer {
+function rawPublicPoint(alg: number, publicKey: KeyObject): Buffer {
   const curve = EC[alg];
   if (curve) {
     const jwk = publicKey.export({ format: "jwk" });
@@ -254,22 +252,4 @@ export function keyAgreement(key: CardKey, peer: Buffer): Buffer {
     return diffieHellman({ privateKey: key.privateKey, publicKey });
   }
   throw new KeyOpError(0x6a80, `algorithm 0x${key.algorithm.toString(16)} cannot agree keys`);
-}
-
-/** Which algorithm a node:crypto key is, for the attestation key and tests. */
-export function algorithmOf(key: KeyObject): number {
-  const t = key.asymmetricKeyType;
-  if (t === "rsa") {
-    const bits = key.asymmetricKeyDetails?.modulusLength;
-    const alg = Object.entries(RSA_BITS).find(([, b]) => b === bits)?.[0];
-    if (alg) return Number(alg);
-  }
-  if (t === "ec") {
-    const c = key.asymmetricKeyDetails?.namedCurve;
-    if (c === "prime256v1") return ALG.ECCP256;
-    if (c === "secp384r1") return ALG.ECCP384;
-  }
-  if (t === "ed25519") return ALG.ED25519;
-  if (t === "x25519") return ALG.X25519;
-  throw new Error(`no PIV algorithm for a ${t} key`);
 }

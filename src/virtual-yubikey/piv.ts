@@ -20,7 +20,7 @@ import {
 import { attestationCertificate, attestationRootCertificate } from "./attestation.js";
 import { parseAll, parseMap, tlv, unwrap } from "../codec/tlv.js";
 
-export const INS = {
+const INS = {
   VERIFY: 0x20,
   CHANGE_REFERENCE: 0x24,
   RESET_RETRY: 0x2c,
@@ -39,15 +39,15 @@ export const INS = {
   SET_MGMKEY: 0xff,
 } as const;
 
-export const SLOT = { AUTHENTICATION: 0x9a, MANAGEMENT: 0x9b, SIGNATURE: 0x9c, KEY_MANAGEMENT: 0x9d, CARD_AUTH: 0x9e, ATTESTATION: 0xf9 } as const;
-export const PIN_REF = 0x80;
-export const PUK_REF = 0x81;
+const SLOT = { AUTHENTICATION: 0x9a, MANAGEMENT: 0x9b, SIGNATURE: 0x9c, KEY_MANAGEMENT: 0x9d, CARD_AUTH: 0x9e, ATTESTATION: 0xf9 } as const;
+const PIN_REF = 0x80;
+const PUK_REF = 0x81;
 
-export const DEFAULT_PIN = "123456";
-export const DEFAULT_PUK = "12345678";
+const DEFAULT_PIN = "123456";
+const DEFAULT_PUK = "12345678";
 export const DEFAULT_MANAGEMENT_KEY = Buffer.from("010203040506070801020304050607080102030405060708", "hex");
 
-export const OBJECT = {
+const OBJECT = {
   DISCOVERY: 0x7e,
   ATTESTATION: 0x5fff01,
   ADMIN_DATA: 0x5fff00,
@@ -57,15 +57,7 @@ export const OBJECT = {
 } as const;
 
 /** Slot ids that hold keys: 9a, 9c, 9d, 9e, the retired 82-95, and the attestation key f9. */
-export const KEY_SLOTS: readonly number[] = [0x9a, 0x9c, 0x9d, 0x9e, ...Array.from({ length: 20 }, (_, i) => 0x82 + i), 0xf9];
-
-/** The certificate object of each key slot. */
-export function certificateObject(slot: number): number | undefined {
-  const fixed: Record<number, number> = { 0x9a: 0x5fc105, 0x9c: 0x5fc10a, 0x9d: 0x5fc10b, 0x9e: 0x5fc101, 0xf9: 0x5fff01 };
-  if (slot in fixed) return fixed[slot];
-  if (slot >= 0x82 && slot <= 0x95) return 0x5fc10d + (slot - 0x82);
-  return undefined;
-}
+const KEY_SLOTS: readonly number[] = [0x9a, 0x9c, 0x9d, 0x9e, ...Array.from({ length: 20 }, (_, i) => 0x82 + i), 0xf9];
 
 const DEFAULT_PIN_POLICY: Record<number, number> = { 0x9a: PIN_POLICY.ONCE, 0x9c: PIN_POLICY.ALWAYS, 0x9d: PIN_POLICY.ONCE, 0x9e: PIN_POLICY.NEVER, 0xf9: PIN_POLICY.NEVER };
 const defaultPinPolicy = (slot: number) => DEFAULT_PIN_POLICY[slot] ?? PIN_POLICY.ONCE;
@@ -98,11 +90,6 @@ export interface PivOptions {
   pin?: string;
   puk?: string;
   managementKey?: { algorithm: number; key: Buffer };
-}
-
-export interface PivEvents {
-  /** Called for every command with its status word, for statistics and logs (never with data). */
-  onCommand?: (ins: number, sw: number) => void;
 }
 
 const blockCipher = (alg: number): { name: string; block: number; keyLength: number } | undefined =>
@@ -594,7 +581,7 @@ function u32(n: number): Buffer {
 }
 
 /** A certificate object's content: 70 certificate, 71 certinfo (not compressed), FE LRC. */
-export function certificateObjectValue(cert: Buffer): Buffer {
+function certificateObjectValue(cert: Buffer): Buffer {
   return Buffer.concat([tlv(0x70, cert), tlv(0x71, Buffer.from([0])), tlv(0xfe)]);
 }
 

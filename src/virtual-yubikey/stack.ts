@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, write
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const NODELAY_C = `/* p11compat virtual-yubikey, preloaded into pcscd:
+const NODELAY_C = `/* p11compat virtual-yubikey, preloaded into pcscd:
  * 1. TCP_NODELAY on every TCP socket it connects or accepts (vpcd writes length and payload in two
  *    send() calls; with Nagle and delayed ACKs each APDU would wait ~40 ms);
  * 2. vpcd's driver reports two slots per reader; the second would need a second card, and an empty
@@ -118,7 +118,7 @@ export interface StackInfo {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const CLI_ENTRY = path.resolve(here, "../../bin/virtual-yubikey.js");
+const CLI_ENTRY = path.resolve(here, "../../bin/virtual-yubikey.js");
 
 export const socketPath = (dir: string) => path.join(dir, "run", "pcscd", "pcscd.comm");
 const stackFile = (dir: string) => path.join(dir, "stack.json");

@@ -9,7 +9,7 @@
 import net from "node:net";
 import type { SmartCard } from "./card.js";
 
-export const CTRL = { OFF: 0x00, ON: 0x01, RESET: 0x02, ATR: 0x04 } as const;
+const CTRL = { OFF: 0x00, ON: 0x01, RESET: 0x02, ATR: 0x04 } as const;
 
 export interface VpcdServerOptions {
   host: string;

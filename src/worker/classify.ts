@@ -5,7 +5,7 @@ import { formatCkr, type Pkcs11CallError } from "../pkcs11/errors.js";
 import type { Outcome } from "../contract/report.js";
 
 /** Codes that say "this token does not offer that", not "this token got it wrong". */
-export const UNSUPPORTED_CODES = new Set([
+const UNSUPPORTED_CODES = new Set([
   "CKR_MECHANISM_INVALID",
   "CKR_MECHANISM_PARAM_INVALID",
   "CKR_KEY_SIZE_RANGE",

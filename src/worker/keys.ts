@@ -38,7 +38,7 @@ type Failure = { failure: DependencyFailure };
 
 const bool = (name: string, value: boolean): Attr => ({ type: code(name), value });
 
-export function isAsymmetric(spec: KeySpec): boolean {
+function isAsymmetric(spec: KeySpec): boolean {
   return spec.type === "RSA" || spec.type === "EC" || spec.type === "EC_EDWARDS";
 }
 
@@ -333,7 +333,7 @@ const USAGE = new Set(
 );
 const isUsage = (a: Attr) => USAGE.has(a.type);
 
-export function keyPairTemplates(spec: KeySpec): { mechanism: string; pub: Attr[]; priv: Attr[] } {
+function keyPairTemplates(spec: KeySpec): { mechanism: string; pub: Attr[]; priv: Attr[] } {
   switch (spec.type) {
     case "RSA": {
       const e = BigInt(spec.publicExponent ?? 65537).toString(16);

@@ -8,10 +8,10 @@ import { Pkcs11Token, type Handle, type MechanismInfo } from "../pkcs11/token.js
 import type { Attr } from "../pkcs11/attributes.js";
 import type { WorkerDevice, WorkerEvent } from "../contract/worker.js";
 
-export class PinSafetyError extends Error {}
+class PinSafetyError extends Error {}
 
 /** The worker refuses to start: the token is not the one the slot policy was confirmed for. */
-export class SlotSafetyError extends Error {}
+class SlotSafetyError extends Error {}
 
 export class TokenSession {
   readonly token: Pkcs11Token;

@@ -53,7 +53,7 @@ export function generating(session: TokenSession, state: CaseState, spec: KeySpe
   state.uses.push({ mechanism: name, op: "generate", keySize: keySizeUnits(spec) });
 }
 
-export function inPlay(session: TokenSession, name: string): MechanismInPlay {
+function inPlay(session: TokenSession, name: string): MechanismInPlay {
   return { name, advertised: session.mechanisms.has(code(name)) };
 }
 
