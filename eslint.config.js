@@ -14,7 +14,7 @@ export default tseslint.config(
       parserOptions: {
         projectService: {
           // This file is outside tsconfig's include: type-checked with default options.
-          allowDefaultProject: ["eslint.config.js"],
+          allowDefaultProject: ["eslint.config.js", ".dependency-cruiser.cjs"],
         },
         tsconfigRootDir: import.meta.dirname,
       },
