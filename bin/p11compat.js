@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx: no build step, no stale output.
-import { register } from "tsx/esm/api";
+// Runs the compiled CLI in dist/ (built by npm ci; rebuilt first when src/ changed since, so never stale).
+import { ensureBuilt } from "../scripts/build.js";
 
-register();
-await import("../src/cli/main.ts");
+await ensureBuilt("p11compat");
+await import("../dist/cli/main.js");

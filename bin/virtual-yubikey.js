@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// A virtual YubiKey (PIV) for PC/SC clients; runs the TypeScript sources through tsx like p11compat.
-import { register } from "tsx/esm/api";
+// A virtual YubiKey (PIV) for PC/SC clients; runs the compiled sources in dist/ like p11compat.
+import { ensureBuilt } from "../scripts/build.js";
 
-register();
-await import("../src/virtual-yubikey/cli.ts");
+await ensureBuilt("virtual-yubikey");
+await import("../dist/virtual-yubikey/cli.js");

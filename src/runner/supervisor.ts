@@ -2,8 +2,7 @@
 // answering (a hang) costs the case it was running: that case is recorded as `error` with the signal
 // or the time-out, and the next case gets a fresh worker.
 import { fork, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { caseResult, type CaseResult } from "../contract/report.js";
 import { caseIdentity } from "../plan/identity.js";
 import type { PlannedCase } from "../suite/model.js";
@@ -12,8 +11,9 @@ import type { ImportKey } from "../plan/prefetch.js";
 import type { CaseOptions, WorkerDevice, WorkerEvent } from "../contract/worker.js";
 import type { FromWorker, ToWorker } from "../worker/protocol.js";
 
-const WORKER = fileURLToPath(new URL("../worker/main.ts", import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+// Compiled, the worker is the file beside this one's folder; run from the sources (under jest), it is
+// the build's copy in dist/ (the tests' global set-up rebuilds it when src/ changed): no loader either way.
+const WORKER = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../../dist/worker/main.js" : "../worker/main.js", import.meta.url));
 
 export interface SupervisorOptions {
   device: WorkerDevice;
@@ -80,7 +80,7 @@ export class Supervisor {
 
   private spawn(): ChildProcess {
     const child = fork(WORKER, [], {
-      execArgv: ["--import", TSX],
+      execArgv: [],
       env: { ...process.env, ...this.opts.env, NODE_OPTIONS: "" },
       serialization: "advanced",
       stdio: ["ignore", "inherit", "pipe", "ipc"],

@@ -5,7 +5,6 @@ import { describe, expect, it } from "@jest/globals";
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadDevice } from "../../src/device/load.js";
@@ -108,11 +107,12 @@ describe("daemons started by a device profile", () => {
 
   it("die with p11compat when it is killed before it could tear down", async () => {
     const dir = tmpDir("daemons");
-    const script = path.join(dir, "provision.mts");
+    // Plain node on the compiled provision.js (jest's global set-up keeps dist/ current).
+    const script = path.join(dir, "provision.mjs");
     writeFileSync(
       script,
       [
-        `import { provision } from ${JSON.stringify(pathToFileURL(path.join(ROOT, "src/device/provision.ts")).href)};`,
+        `import { provision } from ${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/device/provision.js")).href)};`,
         `const d = { id: "x", title: "x", file: "x", module: { paths: [process.execPath] }, requires: [], token: {}, pins: {}, env: {},`,
         `  setup: [{ start: { name: "orphan", run: ["sh", "-c", "echo $$ > ${dir}/pid; exec sleep 60"] } }], teardown: [],`,
         `  objects: "session", throwaway: true, timeouts: { caseSeconds: 10, startSeconds: 10 } };`,
@@ -121,8 +121,7 @@ describe("daemons started by a device profile", () => {
         `setInterval(() => {}, 1000);`,
       ].join("\n"),
     );
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-    const child = spawn(process.execPath, ["--import", tsx, script], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
     await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
     expect(await waitFor(() => existsSync(`${dir}/pid`), 2000)).toBe(true);
     const pid = Number(readFileSync(`${dir}/pid`, "utf8"));
