@@ -1,13 +1,17 @@
 // The command line: parses options and hands over to the modules that do the work.
 import { Command, Option } from "commander";
 import { TOOL } from "../tool.js";
-import { runCommand } from "./run.js";
-import { suitesCommand, devicesCommand, summaryCommand, schemaCommand, explainCommand, yubikeyCommand } from "./info.js";
-import { benchCommand } from "./bench.js";
-import { fail } from "./output.js";
-import { diffCommand } from "./diff.js";
-import { reportCommand } from "./report.js";
-import { clientsCommand } from "./clients.js";
+
+/**
+ * A command's module loads only when the command runs: `--help` (of any command) needs only this table,
+ * and each command pays only for what it uses (pkcs11js, ajv, the schemas ...).
+ */
+function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): (...args: unknown[]) => Promise<void> {
+  return async (...args) => {
+    await ((await load())[name] as (...a: unknown[]) => unknown)(...args);
+  };
+}
+const info = () => import("./info.js");
 
 const program = new Command()
   .name("p11compat")
@@ -31,7 +35,7 @@ program
   .option("--allow-overwrite <slots>", "YubiKey: slots (e.g. 82,9a) that may be written although they hold a key or certificate; needs the YubiKey's serial (--serial or token.serial)")
   .option("--workers <n>", "run independent suites in up to this many workers at once (never more than the device profile's workers; 1: one at a time)")
   .option("--plan", "list the keys the run would make and the slots it would write, then exit without writing anything")
-  .action(runCommand);
+  .action(lazy(() => import("./run.js"), "runCommand"));
 
 program
   .command("yubikey")
@@ -39,25 +43,25 @@ program
   .option("-d, --device <name|file>", "a YubiKey device profile", "yubikey")
   .option("-m, --module <path>", "PKCS#11 module to load instead of the profile's")
   .option("--serial <n>", "only this YubiKey")
-  .action(yubikeyCommand);
+  .action(lazy(info, "yubikeyCommand"));
 
 program
   .command("suites")
   .description("validate and list suites with how many cases each expands to")
   .option("-s, --suite <name|file...>", "only these suites")
   .option("--ids", "also list every case id")
-  .action(suitesCommand);
+  .action(lazy(info, "suitesCommand"));
 
 program
   .command("devices")
   .description("list device profiles and whether each is usable on this machine (and if not, why)")
-  .action(devicesCommand);
+  .action(lazy(info, "devicesCommand"));
 
 program
   .command("summary")
   .description("print the summary of a report (also of an interrupted one) and rewrite its Markdown")
   .argument("<report>", "a report JSON file")
-  .action(summaryCommand);
+  .action(lazy(info, "summaryCommand"));
 
 program
   .command("diff")
@@ -67,7 +71,7 @@ program
   .option("--baseline", "regression gate: list and fail on cases that passed in <old> and do not pass in <new>")
   .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"))
   .option("--out <file>", "write the output to a file")
-  .action(diffCommand);
+  .action(lazy(() => import("./diff.js"), "diffCommand"));
 
 program
   .command("report")
@@ -75,7 +79,7 @@ program
   .argument("<reports...>", "report JSON files, one per token (column)")
   .option("--html <file>", "write the matrix as one self-contained HTML file (works offline)")
   .option("--clients <reports...>", "reports of client profile runs for the page's Clients view (default: the client profiles in <reports>)")
-  .action(reportCommand);
+  .action(lazy(() => import("./report.js"), "reportCommand"));
 
 program
   .command("clients")
@@ -84,20 +88,20 @@ program
   .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"))
   .option("--out <file>", "write the output to a file")
   .option("--expect <file>", "exit 1 when a verdict differs from this file's (the JSON of --format json, e.g. reports/reference/clients.json)")
-  .action(clientsCommand);
+  .action(lazy(() => import("./clients.js"), "clientsCommand"));
 
 program
   .command("explain")
   .description("print one case of a report in full: outcome, diagnosis, what the CK_RV means, call trace")
   .argument("<report>", "a report JSON file")
   .argument("<case-id>", "the case id (or a unique part of it)")
-  .action(explainCommand);
+  .action(lazy(info, "explainCommand"));
 
 program
   .command("schema")
   .description("print the JSON Schemas for suites, devices and reports, or --write them to schema/ (the report's is generated from src/contract/report.ts)")
   .option("--write", "write schema/*.schema.json")
-  .action(schemaCommand);
+  .action(lazy(info, "schemaCommand"));
 
 program
   .command("bench")
@@ -105,10 +109,10 @@ program
   .option("-n, --iterations <n>", "iterations per operation", "200")
   .option("-r, --runs <n>", "whole-suite runs", "3")
   .option("--no-suites", "skip the whole-suite runs and time only the per-operation comparison")
-  .action(benchCommand);
+  .action(lazy(() => import("./bench.js"), "benchCommand"));
 
 try {
   await program.parseAsync();
 } catch (err) {
-  fail(err);
+  (await import("./output.js")).fail(err);
 }
