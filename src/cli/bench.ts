@@ -1,58 +1,111 @@
-// `p11compat bench`: per-operation overhead against raw pkcs11js, and the share of a full run spent in PKCS#11.
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+// `p11compat bench`: per-operation overhead against raw pkcs11js; start-up against bare Node.js; and the
+// default run as a whole process against a raw pkcs11js process making the same calls, with the share
+// of its wall time spent inside the token's calls.
 import { loadDevice } from "../device/load.js";
+import { findModule } from "../device/provision.js";
 import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
-import { runCases } from "../runner/run.js";
-import { measureOperations } from "../bench/overhead.js";
+import { measureOperations, type OpFigure } from "../bench/overhead.js";
+import { measureStartup, median, replayPlan, runDefault, runRaw, type DefaultRunFigures, type RawFigures, type StartupFigures } from "../bench/process.js";
 import { DEVICES_DIR, SUITES_DIR } from "./run.js";
+import { UsageError } from "./output.js";
 
 const f = (n: number, d = 1) => n.toFixed(d);
+const pct = (x: number) => `${f(x * 100)} %`;
 
-export async function benchCommand(flags: { iterations: string; runs: string; suites: boolean }): Promise<void> {
+interface BenchFlags {
+  iterations: string;
+  runs: string;
+  startupRuns: string;
+  suites: boolean;
+  json?: boolean;
+}
+
+interface WholeRun {
+  cases: number;
+  /** Calls the raw process makes (the default run's, counted by its worker). */
+  calls: number;
+  runs: DefaultRunFigures[];
+  raw: RawFigures[];
+  median: { perCallMs: number; rawPerCallMs: number; ratio: number; tokenShare: number; spanShare: number; wallMs: number; rawWallMs: number };
+}
+
+const count = (text: string, what: string, min: number) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${what} takes a whole number of at least ${min}, not "${text}"`);
+  return n;
+};
+
+export async function benchCommand(flags: BenchFlags): Promise<void> {
+  const iterations = count(flags.iterations, "--iterations", 1);
+  const runs = count(flags.runs, "--runs", 1);
+  const startupRuns = count(flags.startupRuns, "--startup-runs", 1);
   const profile = await loadDevice("softhsm", DEVICES_DIR);
-  const iterations = Number(flags.iterations);
-  const out = (line = "") => process.stdout.write(`${line}\n`);
+  const text = !flags.json;
+  const out = (line = "") => text && process.stdout.write(`${line}\n`);
 
+  const ops: OpFigure[] = await measureOperations(profile, iterations);
   out(`Per operation on SoftHSM, median of ${iterations} interleaved iterations (microseconds):`);
   out("");
   out("| operation | raw pkcs11js | through the harness | harness overhead | whole case incl. node:crypto check |");
   out("|---|---:|---:|---:|---:|");
-  for (const m of await measureOperations(profile, iterations)) {
-    out(`| ${m.op} | ${f(m.rawUs)} | ${f(m.harnessUs)} | ${f(m.overheadPct)} % | ${m.caseUs === undefined ? "" : f(m.caseUs)} |`);
-  }
-  if (!flags.suites) return;
+  for (const m of ops) out(`| ${m.op} | ${f(m.rawUs)} | ${f(m.harnessUs)} | ${f(m.overheadPct)} % | ${m.caseUs === undefined ? "" : f(m.caseUs)} |`);
 
-  const suites = await loadSuites([], SUITES_DIR);
-  const cases = suites.flatMap(expandSuite);
-  const runs = Number(flags.runs);
+  const startup: StartupFigures = await measureStartup(startupRuns);
   out("");
-  out(`Default suites, ${cases.length} cases, ${runs} runs (seconds):`);
-  out("");
-  out("| run | wall | in PKCS#11 calls | share of wall | harness work inside cases | vs PKCS#11 time | keys generated | slowest harness case |");
-  out("|---|---:|---:|---:|---:|---:|---:|---|");
-  const ratios: number[] = [];
-  for (let i = 1; i <= runs; i++) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "p11compat-bench-"));
-    try {
-      const t0 = performance.now();
-      const { report } = await runCases({ profile, cases, suites: suites.map((s) => s.id), outDir: dir, trace: "none" });
-      const wall = (performance.now() - t0) / 1000;
-      const inPkcs11 = report.cases.reduce((n, c) => n + c.pkcs11Ms, 0) / 1000;
-      const harness = report.cases.reduce((n, c) => n + c.durationMs - c.pkcs11Ms, 0) / 1000;
-      const slowest = report.cases.reduce((a, c) => (c.durationMs - c.pkcs11Ms > a.durationMs - a.pkcs11Ms ? c : a));
-      ratios.push(harness / inPkcs11);
-      out(
-        `| ${i} | ${f(wall, 2)} | ${f(inPkcs11, 2)} | ${f((inPkcs11 / wall) * 100)} % | ${f(harness, 2)} | ${f((harness / inPkcs11) * 100)} % | ${report.run.keysGenerated} | ${slowest.id} ${f(slowest.durationMs - slowest.pkcs11Ms, 0)} ms |`,
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  out(`Start-up, median wall of ${startupRuns} interleaved runs of each: node -e 0 ${f(startup.nodeMs)} ms, p11compat --help ${f(startup.helpMs)} ms (${f(startup.ratio, 2)}x).`);
+
+  let whole: WholeRun | undefined;
+  if (flags.suites) {
+    const suites = await loadSuites([], SUITES_DIR);
+    const cases = suites.flatMap(expandSuite);
+    // One run with every trace kept gives the calls' mechanisms, keys and lengths for the raw process.
+    const plan = await replayPlan(cases, await findModule(profile), startup.helpMs);
+    const calls = Object.values(plan.histogram).reduce((a, b) => a + b, 0);
+    const fig: DefaultRunFigures[] = [];
+    const raw: RawFigures[] = [];
+    for (let i = 0; i < runs; i++) {
+      // Interleaved, like the start-up: load from elsewhere on the machine hits both sides alike.
+      fig.push((await runDefault(startup.helpMs)).figures);
+      raw.push(await runRaw(plan, startup.nodeMs));
     }
+    const perCallMs = median(fig.map((r) => r.perCallMs));
+    const rawPerCallMs = median(raw.map((r) => r.perCallMs));
+    whole = {
+      cases: cases.length,
+      calls,
+      runs: fig,
+      raw,
+      median: {
+        perCallMs,
+        rawPerCallMs,
+        ratio: perCallMs / rawPerCallMs,
+        tokenShare: median(fig.map((r) => r.tokenShare)),
+        spanShare: median(fig.map((r) => r.casesTokenMs / r.spanMs)),
+        wallMs: median(fig.map((r) => r.wallMs)),
+        rawWallMs: median(raw.map((r) => r.wallMs)),
+      },
+    };
+    out("");
+    out(`The default run (p11compat run: ${cases.length} cases on a fresh SoftHSM token) against a raw pkcs11js process making the same`);
+    out(`${calls} calls on a fresh SoftHSM token, ${runs} runs each, interleaved. Per call: (wall - key generation - start-up) / calls`);
+    out(`other than key generation, start-up being p11compat --help or node -e 0 (milliseconds):`);
+    out("");
+    out("| run | wall | key generation | per call | in the token's calls | share of wall | harness inside cases | slowest harness case |");
+    out("|---|---:|---:|---:|---:|---:|---:|---|");
+    fig.forEach((r, i) => {
+      out(`| p11compat ${i + 1} | ${f(r.wallMs, 0)} | ${f(r.keygenMs, 0)} (${r.keygenCalls}) | ${f(r.perCallMs, 3)} | ${f(r.tokenMs, 0)} | ${pct(r.tokenShare)} | ${f(r.casesHarnessMs, 0)} | ${r.slowestHarnessCase.id} ${f(r.slowestHarnessCase.ms, 0)} |`);
+      const w = raw[i]!;
+      out(`| raw ${i + 1} | ${f(w.wallMs, 0)} | ${f(w.keygenMs, 0)} (${w.keygenCalls}) | ${f(w.perCallMs, 3)} | | | | |`);
+    });
+    const m = whole.median;
+    out("");
+    out(`Medians: per call ${f(m.perCallMs, 3)} ms through p11compat, ${f(m.rawPerCallMs, 3)} ms raw (${f(m.ratio, 2)}x; goal: within 2x).`);
+    out(`Share of the default run's wall time inside the token's calls: ${pct(m.tokenShare)} of the whole process (goal: 85 %);`);
+    out(`${pct(m.spanShare)} of the run itself (cases' PKCS#11 time over the report's startedAt..finishedAt, as earlier benchmarks measured).`);
+    const unreplayed = Object.entries(raw[0]?.unreplayed ?? {});
+    if (unreplayed.length) out(`Not made by the raw process (no representative call): ${unreplayed.map(([fn, n]) => `${fn} x${n}`).join(", ")}.`);
+    out(`Failed calls: ${plan.failedInRun} among the run's replayed operations, ${raw[0]?.failures ?? 0} in the raw process (a token answer, not a harness cost).`);
   }
-  const sorted = [...ratios].sort((a, b) => a - b);
-  out("");
-  out(`Median harness work inside cases: ${f(sorted[sorted.length >> 1]! * 100)} % of the time spent in PKCS#11 calls.`);
-  out("Wall time outside cases is set-up (token creation), worker start and report writing.");
+  if (flags.json) process.stdout.write(`${JSON.stringify({ operations: ops, startup, defaultRun: whole }, null, 2)}\n`);
 }

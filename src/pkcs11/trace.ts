@@ -16,11 +16,18 @@ export class CallTrace {
   /** Milliseconds spent inside PKCS#11 calls since the last reset. */
   pkcs11Ms = 0;
   calls = 0;
+  /** Calls and milliseconds per function over the process's life, when asked for (the benchmark); never reset. */
+  totals?: Map<string, { n: number; ms: number }>;
 
   record(fn: string, args: ArgsThunk | undefined, rv: string, ms: number): void {
     this.pending.push({ fn, args, rv, ms });
     this.pkcs11Ms += ms;
     this.calls++;
+    if (this.totals) {
+      const t = this.totals.get(fn);
+      if (t) (t.n++, (t.ms += ms));
+      else this.totals.set(fn, { n: 1, ms });
+    }
   }
 
   /** The last function called: what a failure or a hang is attributed to. */

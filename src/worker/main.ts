@@ -1,5 +1,6 @@
 // The worker process: loads the PKCS#11 module and runs cases the supervisor sends. If the module
 // crashes or hangs, only this process goes; the supervisor records the case and starts a new one.
+import { appendFileSync } from "node:fs";
 import type { FromWorker, ToWorker } from "./protocol.js";
 import { TokenSession } from "./session.js";
 import { KeyStore } from "./keys.js";
@@ -11,6 +12,8 @@ const send = (msg: FromWorker): void => void process.send!(msg);
 // Fault injection for the supervisor's own tests: crash or hang when a named case starts.
 const crashOn = process.env.P11COMPAT_TEST_CRASH_ON;
 const hangOn = process.env.P11COMPAT_TEST_HANG_ON;
+// For `p11compat bench`: every call this worker made, per function (one JSON line per worker, at shutdown).
+const callStats = process.env.P11COMPAT_CALL_STATS;
 
 let session: TokenSession | undefined;
 let store: KeyStore | undefined;
@@ -43,6 +46,7 @@ async function handle(msg: Exclude<ToWorker, { type: "prefetch" }>): Promise<voi
     }
     case "init": {
       session = new TokenSession(msg.device);
+      if (callStats) session.token.trace.totals = new Map();
       session.notify = (event) => send({ type: "event", event });
       session.open();
       store = new KeyStore(session);
@@ -76,6 +80,8 @@ async function handle(msg: Exclude<ToWorker, { type: "prefetch" }>): Promise<voi
     }
     case "shutdown": {
       const problems = session ? session.close() : [];
+      const totals = session?.token.trace.totals;
+      if (callStats && totals) appendFileSync(callStats, `${JSON.stringify(Object.fromEntries(totals))}\n`);
       send({ type: "closed", problems });
       process.disconnect();
       return;
