@@ -1,7 +1,11 @@
 // Load YAML and validate it against a JSON Schema, with every problem located in the input
 // (file:line:col) and worded as what is allowed. Generic: suites and device profiles use it.
 import { readFile } from "node:fs/promises";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Pair } from "yaml";
 import { closest, didYouMean, didYouMeanOf, joinOr } from "./suggest.js";
 
@@ -239,16 +243,45 @@ export function schemaIssueAt(src: YamlSource, issue: SchemaIssue, path: Path = 
   return issueAt(src, path, message, issue.at);
 }
 
-const ajv = new Ajv({ allErrors: true, verbose: true, discriminator: true, strictTypes: false, strictTuples: false });
+const require = createRequire(import.meta.url);
+const AJV_OPTIONS = { allErrors: true, verbose: true, discriminator: true, strictTypes: false, strictTuples: false };
 // Annotations that editors (vscode-json-languageservice, yaml-language-server) understand.
-ajv.addVocabulary(["patternErrorMessage", "markdownDescription", "deprecationMessage"]);
+const VOCABULARY = ["patternErrorMessage", "markdownDescription", "deprecationMessage"];
+
+/** An Ajv with this module's options (exported for the test that checks the build's validators against it). */
+export function newAjv(extra: object = {}): Ajv {
+  // Loaded only when a schema is compiled here: a run with valid input uses the build's validators.
+  const { Ajv: AjvClass } = require("ajv") as typeof import("ajv");
+  const a = new AjvClass({ ...AJV_OPTIONS, ...extra });
+  a.addVocabulary(VOCABULARY);
+  return a;
+}
+let shared: Ajv | undefined;
+const ajv = () => (shared ??= newAjv());
+
+// Whole schemas compiled ahead of time by the build (see precompiledValidator), named by content: a
+// schema edited since the build is simply compiled here. From the sources (the tests), the build's.
+const PRECOMPILED = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../../dist/input/validators/" : "./validators/", import.meta.url));
+
+/** The name of a schema's compiled validator: its content, Ajv's options and version. */
+export function schemaKey(schema: object): string {
+  const { version } = require("ajv/package.json") as { version: string };
+  return createHash("sha256").update(JSON.stringify([version, AJV_OPTIONS, VOCABULARY, schema])).digest("hex").slice(0, 24);
+}
+
+/** For the build: a CommonJS module exporting `schema`'s validator, and the file name it is looked for under. */
+export function precompiledValidator(schema: object): { file: string; code: string } {
+  const { default: standaloneCode } = require("ajv/dist/standalone/index.js") as typeof import("ajv/dist/standalone/index.js");
+  const a = newAjv({ code: { source: true } });
+  return { file: `${schemaKey(schema)}.cjs`, code: standaloneCode(a, a.compile(schema)) };
+}
 
 type Schema = Record<string, unknown>;
 const compiled = new WeakMap<object, WeakMap<object, ValidateFunction>>();
 
 /** Validate `sub` (a part of `root`) with `root`'s definitions in scope, so local $refs resolve. */
 function compile(root: Schema, sub: Schema): ValidateFunction {
-  if (typeof sub !== "object" || sub === null) return ajv.compile(sub); // `true`/`false` subschemas
+  if (typeof sub !== "object" || sub === null) return ajv().compile(sub); // `true`/`false` subschemas
   let perRoot = compiled.get(root);
   if (!perRoot) compiled.set(root, (perRoot = new WeakMap()));
   let fn = perRoot.get(sub);
@@ -258,8 +291,11 @@ function compile(root: Schema, sub: Schema): ValidateFunction {
       schema = { allOf: [sub] };
       if (root.definitions) schema.definitions = root.definitions;
       if (root.$defs) schema.$defs = root.$defs;
+    } else {
+      const file = `${PRECOMPILED}${schemaKey(root)}.cjs`;
+      if (existsSync(file)) fn = require(file) as ValidateFunction;
     }
-    fn = ajv.compile(schema);
+    fn ??= ajv().compile(schema);
     perRoot.set(sub, fn);
   }
   return fn;
