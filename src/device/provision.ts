@@ -8,7 +8,7 @@ import { randomInt } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
-import { execa } from "execa";
+import { runCommand } from "./command.js";
 import { ROOT_DIR } from "../tool.js";
 import { DeviceError, installHint, type DeviceProfile, type PinDefaults, type PinSource, type SetupStep, type StartStep } from "./model.js";
 import type { WorkerDevice } from "../contract/worker.js";
@@ -47,7 +47,7 @@ export async function findModule(profile: DeviceProfile, override?: string): Pro
 export async function missingRequirements(profile: DeviceProfile): Promise<string[]> {
   const missing: string[] = [];
   for (const req of profile.requires) {
-    const which = await execa("sh", ["-c", `command -v "$0"`, req.command], { reject: false });
+    const which = await runCommand("sh", ["-c", `command -v "$0"`, req.command]);
     if (which.exitCode !== 0) missing.push(`${req.command} not found${installHint(req.install)}`);
   }
   return missing;
@@ -150,9 +150,9 @@ async function runSteps(steps: SetupStep[], vars: Record<string, string>, env: R
     else {
       const [cmd, ...args] = step.run.map((a) => substitute(a, vars));
       const shown = redact(step.run.map((a) => substitute(a, { ...vars, userPin: "<redacted>", soPin: "<redacted>" })).join(" "), secrets);
-      const r = await execa(cmd!, args, { env: { ...process.env, ...env }, reject: false, timeout: (step.timeoutSeconds ?? 60) * 1000, stdin: "ignore" });
-      if (r.failed) {
-        const why = r.timedOut ? "timed out" : r.exitCode === undefined ? r.shortMessage : `exited with ${r.exitCode}`;
+      const r = await runCommand(cmd!, args, { env: { ...process.env, ...env }, timeoutMs: (step.timeoutSeconds ?? 60) * 1000 });
+      if (r.exitCode !== 0) {
+        const why = r.timedOut ? "timed out" : r.exitCode === undefined ? r.failure : `exited with ${r.exitCode}`;
         const out = redact(`${r.stderr}\n${r.stdout}`.trim(), secrets).split("\n").slice(-5).join("\n  ");
         throw new DeviceError(`setup step \`${shown}\` ${why}${out ? `:\n  ${out}` : ""}`);
       }
@@ -167,7 +167,7 @@ const tail = (text: string, secrets: string[]) => redact(text.trim(), secrets).s
 let setprivFound: boolean | undefined;
 async function hasSetpriv(): Promise<boolean> {
   if (process.platform !== "linux") return false;
-  setprivFound ??= (await execa("setpriv", ["--help"], { reject: false, stdin: "ignore" })).exitCode === 0;
+  setprivFound ??= (await runCommand("setpriv", ["--help"])).exitCode === 0;
   return setprivFound;
 }
 
@@ -221,7 +221,7 @@ class Daemons {
     const ready = step.ready.map((a) => substitute(a, vars));
     const deadline = Date.now() + (step.readySeconds ?? 15) * 1000;
     for (;;) {
-      const r = await execa(ready[0]!, ready.slice(1), { env: { ...process.env, ...env }, reject: false, stdin: "ignore", timeout: 10_000 });
+      const r = await runCommand(ready[0]!, ready.slice(1), { env: { ...process.env, ...env }, timeoutMs: 10_000 });
       if (r.exitCode === 0) return;
       if (d.exit) throw died();
       const last = `${r.stderr}\n${r.stdout}`;

@@ -12,7 +12,6 @@
 //   with the YubiKey's serial (--serial or token.serial); f9 never;
 // - before firmware 5.3 a key imported without a certificate is invisible (no metadata): a slot that
 //   shows nothing there is "unknown" and treated as occupied.
-import { execa } from "execa";
 import { parseMap } from "../codec/tlv.js";
 import type { TokenListing } from "../pkcs11/token.js";
 import type { DeviceProfile } from "./model.js";
@@ -78,6 +77,8 @@ export async function readMetadata(serial: string, env: Record<string, string>, 
   // SELECT is done by -a piv; then GET METADATA (00 F7 00 xx) of the PIN (80), the management key (9B)
   // and each key slot, and GET VERSION (00 FD). Nothing else is sent.
   const apdus = ["fd", "f70080", "f7009b", ...PIV_SLOTS.map((s) => `f700${s.slot}`)];
+  // Loaded here, not at start: only YubiKey runs need it (it takes ~85 ms to load).
+  const { execa } = await import("execa");
   const r = await execa("ykman", ["--device", serial, "apdu", "-x", "-a", "piv", ...apdus], {
     env: { ...process.env, ...env },
     reject: false,
