@@ -8,6 +8,7 @@ import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { runCases } from "../runner/run.js";
 import { planRun } from "../runner/preflight.js";
+import { startSpareWorker } from "../runner/supervisor.js";
 import { summaryTable } from "../report/summary.js";
 import type { TraceMode } from "../contract/worker.js";
 import { ROOT } from "../tool.js";
@@ -33,6 +34,8 @@ interface RunFlags {
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {
+  // Its Node.js and modules load while the profile and the suites do.
+  startSpareWorker();
   const profile = await loadDevice(flags.device, DEVICES_DIR);
   const suites = await loadSuites(flags.suite ?? [], SUITES_DIR);
   let cases = suites.flatMap(expandSuite);

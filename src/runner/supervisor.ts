@@ -2,6 +2,7 @@
 // answering (a hang) costs the case it was running: that case is recorded as `error` with the signal
 // or the time-out, and the next case gets a fresh worker.
 import { fork, type ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { caseResult, type CaseResult } from "../contract/report.js";
 import { caseIdentity } from "../plan/identity.js";
@@ -29,6 +30,44 @@ export interface SupervisorOptions {
 
 export class WorkerStartError extends Error {}
 
+const forkWorker = (env: Record<string, string>): ChildProcess =>
+  fork(WORKER, [], {
+    execArgv: [],
+    env: { ...process.env, ...env, NODE_OPTIONS: "" },
+    serialization: "advanced",
+    stdio: ["ignore", "inherit", "pipe", "ipc"],
+  });
+
+/** Whether `child` keeps this process alive: not while it waits as the spare. */
+function holds(child: ChildProcess, yes: boolean): void {
+  const handles = [child, child.channel, child.stderr as Socket | null];
+  for (const h of handles) (yes ? h?.ref?.() : h?.unref?.());
+}
+
+let spare: ChildProcess | undefined;
+
+/**
+ * Starts a worker process before the run knows its device, so that Node.js and the worker's modules
+ * load while this process loads the suites (~0.1 s, more on a busy machine). The run's first worker is
+ * this one: the device's environment goes with its init (set before the module loads, as in a fork).
+ * Unused, it keeps nothing alive and exits with this process.
+ */
+export function startSpareWorker(): void {
+  if (spare) return;
+  const child = (spare = forkWorker({}));
+  holds(child, false);
+  child.on("exit", () => spare === child && (spare = undefined));
+  child.on("error", () => {});
+}
+
+function takeSpare(): ChildProcess | undefined {
+  const child = spare;
+  spare = undefined;
+  if (!child || child.exitCode !== null || child.signalCode !== null || !child.connected) return undefined;
+  holds(child, true);
+  return child;
+}
+
 export class Supervisor {
   private child?: ChildProcess;
   private waiting?: { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
@@ -48,7 +87,7 @@ export class Supervisor {
   async inspect(objects: boolean): Promise<TokenListing[]> {
     this.spawn();
     try {
-      const reply = await this.request({ type: "inspect", device: this.opts.device, objects }, this.opts.initTimeoutMs).catch((err: Error) => {
+      const reply = await this.request({ type: "inspect", device: this.opts.device, env: this.opts.env, objects }, this.opts.initTimeoutMs).catch((err: Error) => {
         throw new WorkerStartError(`the PKCS#11 worker could not list the tokens: ${err.message}`);
       });
       if (reply.type === "fatal") throw new WorkerStartError(reply.message);
@@ -66,7 +105,7 @@ export class Supervisor {
     const device = this.written.size && this.opts.device.keys
       ? { ...this.opts.device, keys: { ...this.opts.device.keys, own: [...new Set([...(this.opts.device.keys.own ?? []), ...this.written])] } }
       : this.opts.device;
-    const reply = await this.request({ type: "init", device }, this.opts.initTimeoutMs).catch((err: Error) => {
+    const reply = await this.request({ type: "init", device, env: this.opts.env }, this.opts.initTimeoutMs).catch((err: Error) => {
       throw new WorkerStartError(`the PKCS#11 worker did not start: ${err.message}`);
     });
     if (reply.type === "fatal") {
@@ -79,12 +118,7 @@ export class Supervisor {
   }
 
   private spawn(): ChildProcess {
-    const child = fork(WORKER, [], {
-      execArgv: [],
-      env: { ...process.env, ...this.opts.env, NODE_OPTIONS: "" },
-      serialization: "advanced",
-      stdio: ["ignore", "inherit", "pipe", "ipc"],
-    });
+    const child = takeSpare() ?? forkWorker(this.opts.env);
     this.child = child;
     this.started++;
     let stderr = "";

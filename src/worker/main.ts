@@ -30,6 +30,7 @@ process.on("SIGINT", () => {});
 
 // Prefetch never queues (see above).
 async function handle(msg: Exclude<ToWorker, { type: "prefetch" }>): Promise<void> {
+  if ((msg.type === "init" || msg.type === "inspect") && msg.env) Object.assign(process.env, msg.env);
   switch (msg.type) {
     case "inspect": {
       // Read-only: which tokens are present and what anyone can see on them; no session stays open.

@@ -7,8 +7,9 @@ import type { MechanismInfo, TokenIdentity, TokenListing } from "../pkcs11/token
 import type { CaseOptions, WorkerDevice, WorkerEvent } from "../contract/worker.js";
 
 export type ToWorker =
-  | { type: "init"; device: WorkerDevice }
-  | { type: "inspect"; device: WorkerDevice; objects: boolean }
+  /** `env`: the device's environment, set before the module loads (a worker started early did not get it at its fork). */
+  | { type: "init"; device: WorkerDevice; env?: Record<string, string> }
+  | { type: "inspect"; device: WorkerDevice; env?: Record<string, string>; objects: boolean }
   | { type: "prefetch"; keys: ImportKey[] }
   | { type: "case"; case: PlannedCase; options: CaseOptions }
   | { type: "shutdown" };
