@@ -8,7 +8,8 @@ import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { runCases } from "../runner/run.js";
 import { planRun } from "../runner/preflight.js";
-import { startSpareWorker } from "../runner/supervisor.js";
+import { prefetchInSpare, startSpareWorker } from "../runner/supervisor.js";
+import { importKeys } from "../plan/prefetch.js";
 import { summaryTable } from "../report/summary.js";
 import type { TraceMode } from "../contract/worker.js";
 import { ROOT } from "../tool.js";
@@ -44,6 +45,8 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     cases = cases.filter((c) => c.id.toLowerCase().includes(needle));
     if (!cases.length) throw new UsageError(`no case id contains "${flags.filter}"; \`p11compat suites --ids\` lists them`);
   }
+
+  if (!flags.plan) prefetchInSpare(importKeys(cases));
 
   if (flags.plan) {
     const text = await planRun({

@@ -60,6 +60,11 @@ export function startSpareWorker(): void {
   child.on("error", () => {});
 }
 
+/** Lets the spare worker start on the node:crypto keys the run's imports need, before anything else is ready. */
+export function prefetchInSpare(keys: ImportKey[]): void {
+  if (keys.length && spare?.connected) spare.send({ type: "prefetch", keys } satisfies ToWorker);
+}
+
 function takeSpare(): ChildProcess | undefined {
   const child = spare;
   spare = undefined;

@@ -42,17 +42,30 @@ function isAsymmetric(spec: KeySpec): boolean {
   return spec.type === "RSA" || spec.type === "EC" || spec.type === "EC_EDWARDS";
 }
 
+/** node:crypto keys made for imports, by name and spec; a worker fills it from its first message on (prefetch). */
+export type NodeKeyCache = Map<string, Promise<NodeKey>>;
+
+/** The cached node:crypto key, started now if it was not yet. */
+export function nodeKeyIn(cache: NodeKeyCache, name: string, spec: KeySpec): Promise<NodeKey> {
+  const id = JSON.stringify([name, spec]);
+  let key = cache.get(id);
+  if (!key) cache.set(id, (key = generateNodeKey(spec)));
+  return key;
+}
+
 export class KeyStore {
   private cache = new Map<string, TokenKey | Failure>();
-  /** node:crypto keys made for imports, reused across sources and runs of the same spec. */
-  private nodeKeys = new Map<string, Promise<NodeKey>>();
   private epoch: number;
   /** keys.ids: the CKA_IDs of this run's keys that are still on the token (a cached or a fresh key). */
   private live = new Set<string>();
   /** The id diagnosis experiments write under (diagnosisId). */
   private experiment?: string;
 
-  constructor(private readonly session: TokenSession) {
+  /** `nodeKeys`: reused across sources and runs of the same spec (and begun before this store, by prefetch). */
+  constructor(
+    private readonly session: TokenSession,
+    private readonly nodeKeys: NodeKeyCache = new Map(),
+  ) {
     this.epoch = session.loginEpoch;
   }
 
@@ -98,16 +111,8 @@ export class KeyStore {
     }
   }
 
-  /** Starts making node:crypto keys for later imports; failures surface when a case needs the key. */
-  prefetch(keys: { name: string; spec: KeySpec }[]): void {
-    for (const { name, spec } of keys) this.nodeKey(name, spec).catch(() => {});
-  }
-
   nodeKey(name: string, spec: KeySpec): Promise<NodeKey> {
-    const id = JSON.stringify([name, spec]);
-    let key = this.nodeKeys.get(id);
-    if (!key) this.nodeKeys.set(id, (key = generateNodeKey(spec)));
-    return key;
+    return nodeKeyIn(this.nodeKeys, name, spec);
   }
 
   /**

@@ -3,7 +3,7 @@
 import { appendFileSync } from "node:fs";
 import type { FromWorker, ToWorker } from "./protocol.js";
 import { TokenSession } from "./session.js";
-import { KeyStore } from "./keys.js";
+import { KeyStore, nodeKeyIn, type NodeKeyCache } from "./keys.js";
 import { executeCase } from "./execute.js";
 import { Pkcs11Token, type MechanismInfo } from "../pkcs11/token.js";
 
@@ -17,11 +17,16 @@ const callStats = process.env.P11COMPAT_CALL_STATS;
 
 let session: TokenSession | undefined;
 let store: KeyStore | undefined;
+const nodeKeys: NodeKeyCache = new Map();
 let queue = Promise.resolve();
 
 process.on("message", (msg: ToWorker) => {
-  // Prefetching starts background work and must not wait behind (or hold up) the queue.
-  if (msg.type === "prefetch") return void store?.prefetch(msg.keys);
+  // Prefetching starts background work and must not wait behind (or hold up) the queue; it may come
+  // before init (a worker started early), its keys then wait for the key store in `nodeKeys`.
+  if (msg.type === "prefetch") {
+    for (const { name, spec } of msg.keys) nodeKeyIn(nodeKeys, name, spec).catch(() => {});
+    return;
+  }
   queue = queue.then(() => handle(msg)).catch((err) => void send({ type: "fatal", message: (err as Error).message }));
 });
 process.on("disconnect", () => process.exit(0));
@@ -50,7 +55,7 @@ async function handle(msg: Exclude<ToWorker, { type: "prefetch" }>): Promise<voi
       if (callStats) session.token.trace.totals = new Map();
       session.notify = (event) => send({ type: "event", event });
       session.open();
-      store = new KeyStore(session);
+      store = new KeyStore(session, nodeKeys);
       // Asked twice: what changes between two answers is volatile, not a property of the token.
       const mechanisms = markUnstable(session.token.mechanisms(), session.token.mechanisms());
       for (const m of mechanisms) session.mechanisms.set(m.code, m);
