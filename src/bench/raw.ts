@@ -10,7 +10,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import pkcs11js from "pkcs11js";
 import type { ReplayOp, ReplayPlan, TracedMechanism } from "./replay.js";
-import type { KeySpec } from "../suite/model.js";
+import type { KeySpec } from "../catalogue/keys.js";
 
 type Handle = Buffer;
 const P = pkcs11js as unknown as Record<string, number>;

@@ -3,7 +3,8 @@
 // order; every other call the run made is matched by count (the run's function histogram).
 import type { Report } from "../contract/report.js";
 import type { TraceEntry } from "../pkcs11/trace.js";
-import type { KeySpec, PlannedCase } from "../suite/model.js";
+import type { PlannedCase } from "../suite/model.js";
+import type { KeySpec } from "../catalogue/keys.js";
 
 /** A mechanism as the trace shows it: the CKM name and its parameter (buffers in hex, constants by name). */
 export interface TracedMechanism {
