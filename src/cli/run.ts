@@ -8,7 +8,8 @@ import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { runCases } from "../runner/run.js";
 import { planRun } from "../runner/preflight.js";
-import { prefetchInSpare, startSpareWorker } from "../runner/supervisor.js";
+import { prefetchInSpares, startSpareWorkers } from "../runner/supervisor.js";
+import { lanes } from "../plan/lanes.js";
 import { importKeys } from "../plan/prefetch.js";
 import { summaryTable } from "../report/summary.js";
 import type { TraceMode } from "../contract/worker.js";
@@ -35,9 +36,10 @@ interface RunFlags {
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {
-  // Its Node.js and modules load while the profile and the suites do.
-  startSpareWorker();
   const profile = await loadDevice(flags.device, DEVICES_DIR);
+  // The run's workers, as runCases will split it: their Node.js and modules load while the suites do.
+  const workers = Math.min(flags.workers === undefined ? profile.workers : workersOf(flags.workers), profile.workers);
+  if (!flags.plan) startSpareWorkers(workers);
   const suites = await loadSuites(flags.suite ?? [], SUITES_DIR);
   let cases = suites.flatMap(expandSuite);
   if (flags.filter) {
@@ -46,7 +48,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     if (!cases.length) throw new UsageError(`no case id contains "${flags.filter}"; \`p11compat suites --ids\` lists them`);
   }
 
-  if (!flags.plan) prefetchInSpare(importKeys(cases));
+  if (!flags.plan) prefetchInSpares(lanes(cases, workers).map((lane) => importKeys(lane.cases)));
 
   if (flags.plan) {
     const text = await planRun({

@@ -38,36 +38,44 @@ const forkWorker = (env: Record<string, string>): ChildProcess =>
     stdio: ["ignore", "inherit", "pipe", "ipc"],
   });
 
-/** Whether `child` keeps this process alive: not while it waits as the spare. */
+/** Whether `child` keeps this process alive: not while it waits as a spare. */
 function holds(child: ChildProcess, yes: boolean): void {
   const handles = [child, child.channel, child.stderr as Socket | null];
   for (const h of handles) (yes ? h?.ref?.() : h?.unref?.());
 }
 
-let spare: ChildProcess | undefined;
+const spares: ChildProcess[] = [];
 
 /**
- * Starts a worker process before the run knows its device, so that Node.js and the worker's modules
- * load while this process loads the suites (~0.1 s, more on a busy machine). The run's first worker is
- * this one: the device's environment goes with its init (set before the module loads, as in a fork).
- * Unused, it keeps nothing alive and exits with this process.
+ * Starts `count` worker processes before the run knows its device, so that Node.js and the worker's
+ * modules load while this process loads the suites (~0.1 s, more on a busy machine). The run's first
+ * workers are these, in order: the device's environment goes with their init (set before the module
+ * loads, as in a fork). Unused, they keep nothing alive and exit with this process.
  */
-export function startSpareWorker(): void {
-  if (spare) return;
-  const child = (spare = forkWorker({}));
-  holds(child, false);
-  child.on("exit", () => spare === child && (spare = undefined));
-  child.on("error", () => {});
+export function startSpareWorkers(count: number): void {
+  while (spares.length < count) {
+    const child = forkWorker({});
+    holds(child, false);
+    child.on("exit", () => spares.includes(child) && spares.splice(spares.indexOf(child), 1));
+    child.on("error", () => {});
+    spares.push(child);
+  }
 }
 
-/** Lets the spare worker start on the node:crypto keys the run's imports need, before anything else is ready. */
-export function prefetchInSpare(keys: ImportKey[]): void {
-  if (keys.length && spare?.connected) spare.send({ type: "prefetch", keys } satisfies ToWorker);
+/**
+ * Lets the spares start on the node:crypto keys each one's lane imports, before anything else is
+ * ready; spares beyond the lanes are not needed and stop.
+ */
+export function prefetchInSpares(keysPerLane: ImportKey[][]): void {
+  for (const extra of spares.splice(keysPerLane.length)) extra.kill();
+  spares.forEach((child, i) => {
+    const keys = keysPerLane[i]!;
+    if (keys.length && child.connected) child.send({ type: "prefetch", keys } satisfies ToWorker);
+  });
 }
 
 function takeSpare(): ChildProcess | undefined {
-  const child = spare;
-  spare = undefined;
+  const child = spares.shift();
   if (!child || child.exitCode !== null || child.signalCode !== null || !child.connected) return undefined;
   holds(child, true);
   return child;
