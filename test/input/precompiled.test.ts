@@ -1,5 +1,5 @@
 // The validators the build compiles ahead of time (dist/input/validators/) are the ones a run uses for
-// suites, steps and device profiles, and they report exactly what a fresh compile reports.
+// suites, steps, device profiles and reports, and they report exactly what a fresh compile reports.
 import { describe, expect, it } from "@jest/globals";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -8,6 +8,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import { newAjv, schemaKey } from "../../src/input/yamlSchema.js";
 import { stepSchema, suiteSchema } from "../../src/suite/schema.js";
 import { deviceSchema } from "../../src/device/schema.js";
+import { reportSchema } from "../../src/report/schema.js";
 
 const require = createRequire(import.meta.url);
 const dir = fileURLToPath(new URL("../../dist/input/validators/", import.meta.url));
@@ -22,6 +23,7 @@ const cases: [string, object, unknown[]][] = [
   ]],
   ["step", stepSchema, [{ op: "sign", mechanism: { name: "CKM_X", params: { hash: 1 } } }, { op: "nope" }, { op: "key", spec: 2 }]],
   ["device", deviceSchema, [{ device: "d" }, { device: "d", title: 1, module: { paths: "x" }, setup: [{ run: 3 }] }]],
+  ["report", reportSchema(), [{ schemaVersion: 2 }, { schemaVersion: 1, cases: [{ id: 3, outcome: "maybe" }] }]],
 ];
 
 describe("precompiled validators", () => {
