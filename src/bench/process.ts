@@ -68,6 +68,8 @@ type Histogram = Record<string, { n: number; ms: number }>;
 const KEYGEN = ["C_GenerateKey", "C_GenerateKeyPair"];
 
 export interface DefaultRunFigures {
+  /** Worker processes that ran cases (lanes, as the profile's `workers` or --workers set). */
+  workers: number;
   /** Whole process, spawn to exit. */
   wallMs: number;
   /** runCases as the report dates it (startedAt to finishedAt): set-up, worker start and the cases. */
@@ -82,22 +84,24 @@ export interface DefaultRunFigures {
   keygenMs: number;
   cases: number;
   slowestHarnessCase: { id: string; ms: number };
-  /** (wall - key generation - start-up) / calls other than key generation. */
+  /** (wall - key generation - start-up) / calls other than key generation; one worker only (else NaN). */
   perCallMs: number;
-  /** Time inside the token's calls as a share of the process's wall time. */
+  /** Time inside the token's calls as a share of the workers' wall time (the process's, times workers). */
   tokenShare: number;
 }
 
-function histogramOf(file: string): Histogram {
+/** The workers' call histograms added up, and how many workers wrote one. */
+function histogramOf(file: string): { histogram: Histogram; workers: number } {
   const h: Histogram = {};
-  for (const line of readFileSync(file, "utf8").split("\n").filter(Boolean)) {
+  const lines = readFileSync(file, "utf8").split("\n").filter(Boolean);
+  for (const line of lines) {
     for (const [fn, t] of Object.entries(JSON.parse(line) as Histogram)) {
       h[fn] ??= { n: 0, ms: 0 };
       h[fn].n += t.n;
       h[fn].ms += t.ms;
     }
   }
-  return h;
+  return { histogram: h, workers: lines.length };
 }
 
 /** One `p11compat run` process (the default suites on a fresh SoftHSM token), with its report and call histogram. */
@@ -107,7 +111,7 @@ export async function runDefault(startupMs: number, extra: string[] = []): Promi
     const stats = path.join(dir, "calls.jsonl");
     const { ms } = await timeNode([CLI, "run", "--quiet", "--out", dir, ...extra], { P11COMPAT_CALL_STATS: stats });
     const report = JSON.parse(readFileSync(path.join(dir, readdirSync(dir).find((f) => /^softhsm-.*\.json$/.test(f))!), "utf8")) as Report;
-    const histogram = histogramOf(stats);
+    const { histogram, workers } = histogramOf(stats);
     const all = Object.values(histogram);
     const keygen = KEYGEN.map((fn) => histogram[fn] ?? { n: 0, ms: 0 });
     const keygenCalls = keygen.reduce((a, t) => a + t.n, 0);
@@ -117,6 +121,7 @@ export async function runDefault(startupMs: number, extra: string[] = []): Promi
     const harness = (c: Report["cases"][number]) => c.durationMs - c.pkcs11Ms;
     const slowest = report.cases.reduce((a, c) => (harness(c) > harness(a) ? c : a));
     const figures: DefaultRunFigures = {
+      workers,
       wallMs: ms,
       spanMs: Date.parse(report.finishedAt ?? report.startedAt) - Date.parse(report.startedAt),
       calls,
@@ -127,8 +132,8 @@ export async function runDefault(startupMs: number, extra: string[] = []): Promi
       keygenMs,
       cases: report.cases.length,
       slowestHarnessCase: { id: slowest.id, ms: harness(slowest) },
-      perCallMs: (ms - keygenMs - startupMs) / (calls - keygenCalls),
-      tokenShare: tokenMs / ms,
+      perCallMs: workers === 1 ? (ms - keygenMs - startupMs) / (calls - keygenCalls) : NaN,
+      tokenShare: tokenMs / (ms * workers),
     };
     return { figures, report, histogram };
   } finally {
@@ -136,9 +141,9 @@ export async function runDefault(startupMs: number, extra: string[] = []): Promi
   }
 }
 
-/** What the default run's calls are, for the raw process: a `--trace all` run's operations and its histogram. */
+/** What the default run's calls are, for the raw process: a one-worker `--trace all` run's operations and its histogram. */
 export async function replayPlan(cases: PlannedCase[], modulePath: string, startupMs: number): Promise<ReplayPlan> {
-  const { report, histogram } = await runDefault(startupMs, ["--trace", "all"]);
+  const { report, histogram } = await runDefault(startupMs, ["--trace", "all", "--workers", "1"]);
   return planReplay(report, cases, Object.fromEntries(Object.entries(histogram).map(([fn, t]) => [fn, t.n])), modulePath);
 }
 

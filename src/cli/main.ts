@@ -107,7 +107,7 @@ program
   .command("bench")
   .description("measure the harness against raw pkcs11js on SoftHSM: per operation, start-up, and the default run as a whole process")
   .option("-n, --iterations <n>", "iterations per operation", "200")
-  .option("-r, --runs <n>", "default runs, each with a raw pkcs11js process making the same calls", "3")
+  .option("-r, --runs <n>", "rounds of a default run, a one-worker run and a raw pkcs11js process making the same calls", "3")
   .option("--startup-runs <n>", "runs of node -e 0 and of p11compat --help", "15")
   .option("--no-suites", "skip the default runs; time only the per-operation comparison and start-up")
   .option("--json", "print the figures as JSON instead of tables")
