@@ -15,8 +15,10 @@ const STAMP = path.join(DIST, ".build-stamp.json");
 
 /** Every file under src/ (paths relative to it) and the newest mtime of any file or folder there. */
 function scanSources() {
+  /** @type {string[]} */
   const files = [];
   let newest = statSync(SRC).mtimeMs;
+  /** @param {string} rel */
   const walk = (rel) => {
     for (const e of readdirSync(path.join(SRC, rel), { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
@@ -30,6 +32,13 @@ function scanSources() {
   return { files, newest };
 }
 
+/** @returns {{ newest: number }} */
+function readStamp() {
+  /** @type {{ newest: number }} */
+  const stamp = JSON.parse(readFileSync(STAMP, "utf8"));
+  return stamp;
+}
+
 /**
  * Why dist/ cannot be run as it is, or undefined when it is current. Without src/ (an installed
  * package ships dist/) there is nothing to compare. Costs one stat per file under src/ (~1 ms).
@@ -38,14 +47,18 @@ export function staleReason() {
   if (!existsSync(SRC)) return existsSync(DIST) ? undefined : "dist/ is missing";
   let built;
   try {
-    built = JSON.parse(readFileSync(STAMP, "utf8")).newest;
+    built = readStamp().newest;
   } catch {
     return "dist/ is missing or was not built completely";
   }
   return scanSources().newest > built ? "src/ changed since dist/ was built" : undefined;
 }
 
-/** An output file replaced whole: a process starting while another builds reads the old or the new file, never half of one. */
+/**
+ * An output file replaced whole: a process starting while another builds reads the old or the new file, never half of one.
+ * @param {string} file
+ * @param {string | Uint8Array} contents
+ */
 function writeAtomic(file, contents) {
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
@@ -97,18 +110,49 @@ export async function build() {
 // The schemas every run validates its input with, and the report's (every command that reads a report):
 // compiled here once (Ajv's standalone code) instead of at each start (~0.2 s each). One whose content
 // changed since gets a new file; one not listed is compiled at run time.
+/** @typedef {typeof import("../src/suite/schema.js")} SuiteSchemas */
+/** @typedef {typeof import("../src/device/schema.js")} DeviceSchemas */
+/** @typedef {typeof import("../src/input/yamlSchema.js")} YamlSchema */
+
+/**
+ * A module of dist/ (what src/ compiled to: its types are the source's).
+ * @param {string} module a file under dist/
+ * @returns {Promise<any>}
+ */
+const load = (module) => import(pathToFileURL(path.join(DIST, module)).href);
+
+/** @type {(() => Promise<object>)[]} */
 const SCHEMAS = [
-  async () => (await import(pathToFileURL(path.join(DIST, "suite/schema.js")).href)).suiteSchema,
-  async () => (await import(pathToFileURL(path.join(DIST, "suite/schema.js")).href)).stepSchema,
-  async () => (await import(pathToFileURL(path.join(DIST, "device/schema.js")).href)).deviceSchema,
-  async () => JSON.parse(readFileSync(path.join(ROOT, "schema/report.schema.json"), "utf8")),
+  async () => {
+    /** @type {SuiteSchemas} */
+    const m = await load("suite/schema.js");
+    return m.suiteSchema;
+  },
+  async () => {
+    /** @type {SuiteSchemas} */
+    const m = await load("suite/schema.js");
+    return m.stepSchema;
+  },
+  async () => {
+    /** @type {DeviceSchemas} */
+    const m = await load("device/schema.js");
+    return m.deviceSchema;
+  },
+  async () => {
+    /** @type {object} */
+    const schema = JSON.parse(readFileSync(path.join(ROOT, "schema/report.schema.json"), "utf8"));
+    return schema;
+  },
 ];
 
+/** The validator files, compiled where missing. */
 async function precompileValidators() {
-  const { precompiledValidator, schemaKey } = await import(pathToFileURL(path.join(DIST, "input/yamlSchema.js")).href);
+  /** @type {YamlSchema} */
+  const { precompiledValidator, schemaKey } = await load("input/yamlSchema.js");
+  /** @type {string[]} */
   const files = [];
-  for (const load of SCHEMAS) {
-    const schema = await load();
+  for (const schemaOf of SCHEMAS) {
+    const schema = await schemaOf();
     const file = path.join(DIST, "input/validators", `${schemaKey(schema)}.cjs`);
     if (!existsSync(file)) writeAtomic(file, precompiledValidator(schema).code);
     files.push(file);
@@ -116,7 +160,10 @@ async function precompileValidators() {
   return files;
 }
 
-/** For the bins: a current dist/, rebuilt here when src/ changed and esbuild is at hand (a checkout), else a clear refusal. */
+/**
+ * For the bins: a current dist/, rebuilt here when src/ changed and esbuild is at hand (a checkout), else a clear refusal.
+ * @param {string} command the bin's name, for its messages
+ */
 export async function ensureBuilt(command) {
   const reason = staleReason();
   if (!reason) return;
@@ -125,7 +172,9 @@ export async function ensureBuilt(command) {
     ms = await build();
   } catch (err) {
     const missing = err?.code === "ERR_MODULE_NOT_FOUND";
-    process.stderr.write(`${command}: ${reason}, and it could not be rebuilt${missing ? " (esbuild is not installed)" : `: ${err?.message ?? err}`}; run npm run build\n`);
+    process.stderr.write(
+      `${command}: ${reason}, and it could not be rebuilt${missing ? " (esbuild is not installed)" : `: ${err?.message ?? err}`}; run npm run build\n`,
+    );
     process.exit(1);
   }
   process.stderr.write(`${command}: ${reason}: rebuilt dist/ (${Math.round(ms)} ms)\n`);

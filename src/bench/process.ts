@@ -25,7 +25,7 @@ export const median = (xs: number[]): number => {
 };
 
 /** Runs `node ARGS` to completion: wall milliseconds from spawn to exit, and its stdout. */
-export function timeNode(args: string[], env: Record<string, string> = {}): Promise<{ ms: number; stdout: string }> {
+function timeNode(args: string[], env: Record<string, string> = {}): Promise<{ ms: number; stdout: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -105,12 +105,23 @@ function histogramOf(file: string): { histogram: Histogram; workers: number } {
 }
 
 /** One `p11compat run` process (the default suites on a fresh SoftHSM token), with its report and call histogram. */
-export async function runDefault(startupMs: number, extra: string[] = []): Promise<{ figures: DefaultRunFigures; report: Report; histogram: Histogram }> {
+export async function runDefault(
+  startupMs: number,
+  extra: string[] = [],
+): Promise<{ figures: DefaultRunFigures; report: Report; histogram: Histogram }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "p11compat-bench-"));
   try {
     const stats = path.join(dir, "calls.jsonl");
     const { ms } = await timeNode([CLI, "run", "--quiet", "--out", dir, ...extra], { P11COMPAT_CALL_STATS: stats });
-    const report = JSON.parse(readFileSync(path.join(dir, readdirSync(dir).find((f) => /^softhsm-.*\.json$/.test(f))!), "utf8")) as Report;
+    const report = JSON.parse(
+      readFileSync(
+        path.join(
+          dir,
+          readdirSync(dir).find((f) => /^softhsm-.*\.json$/.test(f))!,
+        ),
+        "utf8",
+      ),
+    ) as Report;
     const { histogram, workers } = histogramOf(stats);
     const all = Object.values(histogram);
     const keygen = KEYGEN.map((fn) => histogram[fn] ?? { n: 0, ms: 0 });
@@ -144,7 +155,12 @@ export async function runDefault(startupMs: number, extra: string[] = []): Promi
 /** What the default run's calls are, for the raw process: a one-worker `--trace all` run's operations and its histogram. */
 export async function replayPlan(cases: PlannedCase[], modulePath: string, startupMs: number): Promise<ReplayPlan> {
   const { report, histogram } = await runDefault(startupMs, ["--trace", "all", "--workers", "1"]);
-  return planReplay(report, cases, Object.fromEntries(Object.entries(histogram).map(([fn, t]) => [fn, t.n])), modulePath);
+  return planReplay(
+    report,
+    cases,
+    Object.fromEntries(Object.entries(histogram).map(([fn, t]) => [fn, t.n])),
+    modulePath,
+  );
 }
 
 export interface RawFigures {
@@ -165,10 +181,23 @@ export async function runRaw(plan: ReplayPlan, nodeMs: number): Promise<RawFigur
     const file = path.join(dir, "plan.json");
     writeFileSync(file, JSON.stringify(plan));
     const { ms, stdout } = await timeNode([RAW, file]);
-    const r = JSON.parse(stdout) as { keygenMs: number; calls: Record<string, number>; failures: number; unreplayed: Record<string, number> };
+    const r = JSON.parse(stdout) as {
+      keygenMs: number;
+      calls: Record<string, number>;
+      failures: number;
+      unreplayed: Record<string, number>;
+    };
     const calls = Object.values(r.calls).reduce((a, b) => a + b, 0);
     const keygenCalls = KEYGEN.reduce((a, fn) => a + (r.calls[fn] ?? 0), 0);
-    return { wallMs: ms, calls, keygenCalls, keygenMs: r.keygenMs, failures: r.failures, unreplayed: r.unreplayed, perCallMs: (ms - r.keygenMs - nodeMs) / (calls - keygenCalls) };
+    return {
+      wallMs: ms,
+      calls,
+      keygenCalls,
+      keygenMs: r.keygenMs,
+      failures: r.failures,
+      unreplayed: r.unreplayed,
+      perCallMs: (ms - r.keygenMs - nodeMs) / (calls - keygenCalls),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

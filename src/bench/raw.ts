@@ -18,10 +18,17 @@ const plan = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as ReplayPlan;
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "p11compat-raw-"));
 const pin = "1234";
-writeFileSync(path.join(tmp, "softhsm2.conf"), `directories.tokendir = ${tmp}/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+writeFileSync(
+  path.join(tmp, "softhsm2.conf"),
+  `directories.tokendir = ${tmp}/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+);
 mkdirSync(path.join(tmp, "tokens"));
 process.env.SOFTHSM2_CONF = path.join(tmp, "softhsm2.conf");
-const init = spawnSync("softhsm2-util", ["--init-token", "--free", "--label", "raw", "--so-pin", "12345678", "--pin", pin], { stdio: "ignore" });
+const init = spawnSync(
+  "softhsm2-util",
+  ["--init-token", "--free", "--label", "raw", "--so-pin", "12345678", "--pin", pin],
+  { stdio: "ignore" },
+);
 if (init.status !== 0) throw new Error("softhsm2-util --init-token failed");
 
 const calls: Record<string, number> = {};
@@ -48,7 +55,13 @@ let ops = c("C_OpenSession", open)!;
 c("C_Login", () => lib.C_Login(session, pkcs11js.CKU_USER, pin));
 
 // Keys: one per spec the run's cases use; their generation is timed apart (the comparison leaves it out).
-const OIDS: Record<string, string> = { "P-256": "06082a8648ce3d030107", "P-384": "06052b81040022", "P-521": "06052b81040023", secp256k1: "06052b8104000a", Ed25519: "06032b6570" };
+const OIDS: Record<string, string> = {
+  "P-256": "06082a8648ce3d030107",
+  "P-384": "06052b81040022",
+  "P-521": "06052b81040023",
+  secp256k1: "06052b8104000a",
+  Ed25519: "06032b6570",
+};
 let keygenMs = 0;
 function makeKey(spec: KeySpec): { public?: Handle; private?: Handle; secret?: Handle } {
   const t = (type: number, value: unknown) => ({ type, value }) as pkcs11js.Attribute;
@@ -58,15 +71,44 @@ function makeKey(spec: KeySpec): { public?: Handle; private?: Handle; secret?: H
       const s = spec as { bits?: number; curve?: string; publicExponent?: number };
       const rsa = spec.type === "RSA";
       const exp = Buffer.from((s.publicExponent ?? 65537).toString(16).padStart(6, "0"), "hex");
-      const pub = rsa ? [t(P.CKA_MODULUS_BITS!, s.bits), t(P.CKA_PUBLIC_EXPONENT!, exp), t(P.CKA_VERIFY!, true), t(P.CKA_ENCRYPT!, true), t(P.CKA_WRAP!, true)] : [t(P.CKA_EC_PARAMS!, Buffer.from(OIDS[s.curve!]!, "hex")), t(P.CKA_VERIFY!, true)];
-      const priv = [t(P.CKA_SIGN!, true), ...(rsa ? [t(P.CKA_DECRYPT!, true), t(P.CKA_UNWRAP!, true)] : [t(P.CKA_DERIVE!, spec.type === "EC")])];
-      const mech = rsa ? P.CKM_RSA_PKCS_KEY_PAIR_GEN! : spec.type === "EC" ? P.CKM_EC_KEY_PAIR_GEN! : P.CKM_EC_EDWARDS_KEY_PAIR_GEN!;
+      const pub = rsa
+        ? [
+            t(P.CKA_MODULUS_BITS!, s.bits),
+            t(P.CKA_PUBLIC_EXPONENT!, exp),
+            t(P.CKA_VERIFY!, true),
+            t(P.CKA_ENCRYPT!, true),
+            t(P.CKA_WRAP!, true),
+          ]
+        : [t(P.CKA_EC_PARAMS!, Buffer.from(OIDS[s.curve!]!, "hex")), t(P.CKA_VERIFY!, true)];
+      const priv = [
+        t(P.CKA_SIGN!, true),
+        ...(rsa ? [t(P.CKA_DECRYPT!, true), t(P.CKA_UNWRAP!, true)] : [t(P.CKA_DERIVE!, spec.type === "EC")]),
+      ];
+      const mech = rsa
+        ? P.CKM_RSA_PKCS_KEY_PAIR_GEN!
+        : spec.type === "EC"
+          ? P.CKM_EC_KEY_PAIR_GEN!
+          : P.CKM_EC_EDWARDS_KEY_PAIR_GEN!;
       const pair = c("C_GenerateKeyPair", () => lib.C_GenerateKeyPair(session, { mechanism: mech }, pub, priv));
       return { public: pair?.publicKey, private: pair?.privateKey };
     }
     const bits = (spec as { bits?: number }).bits ?? 256;
     const aes = spec.type === "AES";
-    const template = [t(P.CKA_VALUE_LEN!, bits / 8), t(P.CKA_SIGN!, true), t(P.CKA_VERIFY!, true), t(P.CKA_DERIVE!, true), ...(aes ? [t(P.CKA_ENCRYPT!, true), t(P.CKA_DECRYPT!, true), t(P.CKA_WRAP!, true), t(P.CKA_UNWRAP!, true), t(P.CKA_EXTRACTABLE!, true)] : [])];
+    const template = [
+      t(P.CKA_VALUE_LEN!, bits / 8),
+      t(P.CKA_SIGN!, true),
+      t(P.CKA_VERIFY!, true),
+      t(P.CKA_DERIVE!, true),
+      ...(aes
+        ? [
+            t(P.CKA_ENCRYPT!, true),
+            t(P.CKA_DECRYPT!, true),
+            t(P.CKA_WRAP!, true),
+            t(P.CKA_UNWRAP!, true),
+            t(P.CKA_EXTRACTABLE!, true),
+          ]
+        : []),
+    ];
     const mech = aes ? P.CKM_AES_KEY_GEN! : P.CKM_GENERIC_SECRET_KEY_GEN!;
     return { secret: c("C_GenerateKey", () => lib.C_GenerateKey(session, { mechanism: mech }, template)) };
   } finally {
@@ -85,12 +127,33 @@ function mechanismOf(m: TracedMechanism): pkcs11js.Mechanism | undefined {
   if (typeof p === "string") return { mechanism: code, parameter: Buffer.from(p, "hex") };
   if (typeof p === "number") return { mechanism: code, parameter: p as never };
   const o = p as Record<string, unknown>;
-  const hex = (k: string) => (typeof o[k] === "string" ? Buffer.from(o[k] as string, "hex") : undefined);
+  const hex = (k: string) => (typeof o[k] === "string" ? Buffer.from(o[k], "hex") : undefined);
   const named = (k: string) => P[o[k] as string];
-  if ("saltLen" in o) return mk({ type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: named("hashAlg")!, mgf: named("mgf")!, saltLen: o.saltLen as number });
-  if ("source" in o) return mk({ type: pkcs11js.CK_PARAMS_RSA_OAEP, hashAlg: named("hashAlg")!, mgf: named("mgf")!, source: o.source as number, sourceData: hex("sourceData") });
-  if ("tagBits" in o) return mk({ type: pkcs11js.CK_PARAMS_AES_GCM_v240, iv: hex("iv")!, ivBits: o.ivBits as number, aad: hex("aad"), tagBits: o.tagBits as number });
-  if ("publicData" in o) return mk({ type: pkcs11js.CK_PARAMS_EC_DH, kdf: named("kdf")!, publicData: hex("publicData")! });
+  if ("saltLen" in o)
+    return mk({
+      type: pkcs11js.CK_PARAMS_RSA_PSS,
+      hashAlg: named("hashAlg")!,
+      mgf: named("mgf")!,
+      saltLen: o.saltLen as number,
+    });
+  if ("source" in o)
+    return mk({
+      type: pkcs11js.CK_PARAMS_RSA_OAEP,
+      hashAlg: named("hashAlg")!,
+      mgf: named("mgf")!,
+      source: o.source as number,
+      sourceData: hex("sourceData"),
+    });
+  if ("tagBits" in o)
+    return mk({
+      type: pkcs11js.CK_PARAMS_AES_GCM_v240,
+      iv: hex("iv")!,
+      ivBits: o.ivBits as number,
+      aad: hex("aad"),
+      tagBits: o.tagBits as number,
+    });
+  if ("publicData" in o)
+    return mk({ type: pkcs11js.CK_PARAMS_EC_DH, kdf: named("kdf")!, publicData: hex("publicData")! });
   return { mechanism: code };
 }
 
@@ -123,10 +186,17 @@ function replay(op: ReplayOp): void {
   const total = op.single ?? op.parts!.reduce((a, b) => a + b, 0);
   const signed = op.kind === "verify" ? lastSigned.get(k) : undefined;
   const cipher = op.kind === "decrypt" ? lastCipher.get(k) : undefined;
-  const data = signed && signed.data.length === total ? signed.data : cipher && cipher.ct.length === total ? cipher.ct : randomBytes(total);
+  const data =
+    signed && signed.data.length === total
+      ? signed.data
+      : cipher && cipher.ct.length === total
+        ? cipher.ct
+        : randomBytes(total);
   const sig = signed && signed.sig.length === op.signatureLen ? signed.sig : randomBytes(op.signatureLen ?? 0);
   if (op.single !== undefined) {
-    const r = c(`C_${n}`, () => (op.kind === "verify" ? lib.C_Verify(ops, data, sig) : L[`C_${n}`]!.call(lib, ops, data, out())));
+    const r = c(`C_${n}`, () =>
+      op.kind === "verify" ? lib.C_Verify(ops, data, sig) : L[`C_${n}`]!.call(lib, ops, data, out()),
+    );
     if (op.kind === "sign" && Buffer.isBuffer(r)) lastSigned.set(k, { data, sig: Buffer.from(r) });
     if (op.kind === "encrypt" && Buffer.isBuffer(r)) lastCipher.set(k, { ct: Buffer.from(r) });
     return;
@@ -135,11 +205,17 @@ function replay(op: ReplayOp): void {
   const chunks: Buffer[] = [];
   for (const len of op.parts!) {
     const part = data.subarray(at, (at += len));
-    const r = c(`C_${n}Update`, () => (op.kind === "encrypt" || op.kind === "decrypt" ? L[`C_${n}Update`]!.call(lib, ops, part, out()) : L[`C_${n}Update`]!.call(lib, ops, part)));
+    const r = c(`C_${n}Update`, () =>
+      op.kind === "encrypt" || op.kind === "decrypt"
+        ? L[`C_${n}Update`]!.call(lib, ops, part, out())
+        : L[`C_${n}Update`]!.call(lib, ops, part),
+    );
     if (Buffer.isBuffer(r)) chunks.push(Buffer.from(r));
   }
   if (!op.final) return;
-  const r = c(`C_${n}Final`, () => (op.kind === "verify" ? lib.C_VerifyFinal(ops, sig) : L[`C_${n}Final`]!.call(lib, ops, out())));
+  const r = c(`C_${n}Final`, () =>
+    op.kind === "verify" ? lib.C_VerifyFinal(ops, sig) : L[`C_${n}Final`]!.call(lib, ops, out()),
+  );
   if (op.kind === "sign" && Buffer.isBuffer(r)) lastSigned.set(k, { data, sig: Buffer.from(r) });
   if (op.kind === "encrypt" && Buffer.isBuffer(r)) lastCipher.set(k, { ct: Buffer.concat([...chunks, r]) });
 }
@@ -151,13 +227,35 @@ const ec = keys[plan.keys.findIndex((s) => s.type === "EC" && (s as { curve?: st
 let ecPoint: Buffer | undefined;
 /** ECDH of the P-256 key with its own public point (read once, like the run reads its peer's). */
 function ecdh(): unknown {
-  ecPoint ??= c("C_GetAttributeValue", () => lib.C_GetAttributeValue(session, ec!.public!, [{ type: P.CKA_EC_POINT! }])[0]!.value as Buffer);
+  ecPoint ??= c(
+    "C_GetAttributeValue",
+    () => lib.C_GetAttributeValue(session, ec!.public!, [{ type: P.CKA_EC_POINT! }])[0]!.value,
+  );
   const point = ecPoint && ecPoint[0] === 0x04 && ecPoint[1] === ecPoint.length - 2 ? ecPoint.subarray(2) : ecPoint!;
-  const template = [{ type: P.CKA_CLASS!, value: pkcs11js.CKO_SECRET_KEY }, { type: P.CKA_KEY_TYPE!, value: pkcs11js.CKK_GENERIC_SECRET }, { type: P.CKA_VALUE_LEN!, value: 32 }];
-  return made.push(lib.C_DeriveKey(session, { mechanism: pkcs11js.CKM_ECDH1_DERIVE, parameter: { type: pkcs11js.CK_PARAMS_EC_DH, kdf: pkcs11js.CKD_NULL, publicData: point } as pkcs11js.IParams }, ec!.private!, template));
+  const template = [
+    { type: P.CKA_CLASS!, value: pkcs11js.CKO_SECRET_KEY },
+    { type: P.CKA_KEY_TYPE!, value: pkcs11js.CKK_GENERIC_SECRET },
+    { type: P.CKA_VALUE_LEN!, value: 32 },
+  ];
+  return made.push(
+    lib.C_DeriveKey(
+      session,
+      {
+        mechanism: pkcs11js.CKM_ECDH1_DERIVE,
+        parameter: { type: pkcs11js.CK_PARAMS_EC_DH, kdf: pkcs11js.CKD_NULL, publicData: point } as pkcs11js.IParams,
+      },
+      ec!.private!,
+      template,
+    ),
+  );
 }
 const anyPublic = keys.find((k) => k.public)?.public;
-const dataObject = () => lib.C_CreateObject(session, [{ type: P.CKA_CLASS!, value: pkcs11js.CKO_DATA }, { type: P.CKA_LABEL!, value: "raw" }, { type: P.CKA_VALUE!, value: Buffer.from("data") }]);
+const dataObject = () =>
+  lib.C_CreateObject(session, [
+    { type: P.CKA_CLASS!, value: pkcs11js.CKO_DATA },
+    { type: P.CKA_LABEL!, value: "raw" },
+    { type: P.CKA_VALUE!, value: Buffer.from("data") },
+  ]);
 const made: Handle[] = [];
 const wrapped: Buffer[] = [];
 const sessions: Handle[] = [];
@@ -172,15 +270,22 @@ const REPRESENTATIVE: Record<string, () => unknown> = {
   C_GetMechanismInfo: () => lib.C_GetMechanismInfo(slot, pkcs11js.CKM_SHA256),
   C_GenerateRandom: () => lib.C_GenerateRandom(session, Buffer.alloc(32)),
   C_CreateObject: () => made.push(dataObject()),
-  C_CopyObject: () => made.push(lib.C_CopyObject(session, made[0] ?? dataObject(), [{ type: P.CKA_LABEL!, value: "copy" }])),
+  C_CopyObject: () =>
+    made.push(lib.C_CopyObject(session, made[0] ?? dataObject(), [{ type: P.CKA_LABEL!, value: "copy" }])),
   C_SetAttributeValue: () => lib.C_SetAttributeValue(session, made[0]!, [{ type: P.CKA_LABEL!, value: "set" }]),
   C_DestroyObject: () => lib.C_DestroyObject(session, made.pop()!),
   C_FindObjectsInit: () => lib.C_FindObjectsInit(session, [{ type: P.CKA_CLASS!, value: pkcs11js.CKO_DATA }]),
   C_FindObjects: () => lib.C_FindObjects(session, 1000),
   C_FindObjectsFinal: () => lib.C_FindObjectsFinal(session),
-  C_WrapKey: () => wrapped.push(lib.C_WrapKey(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP }, aes!, aes!, Buffer.alloc(4096))),
+  C_WrapKey: () =>
+    wrapped.push(lib.C_WrapKey(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP }, aes!, aes!, Buffer.alloc(4096))),
   C_UnwrapKey: () =>
-    made.push(lib.C_UnwrapKey(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP }, aes!, wrapped.pop() ?? randomBytes(40), [{ type: P.CKA_CLASS!, value: pkcs11js.CKO_SECRET_KEY }, { type: P.CKA_KEY_TYPE!, value: pkcs11js.CKK_AES }])),
+    made.push(
+      lib.C_UnwrapKey(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP }, aes!, wrapped.pop() ?? randomBytes(40), [
+        { type: P.CKA_CLASS!, value: pkcs11js.CKO_SECRET_KEY },
+        { type: P.CKA_KEY_TYPE!, value: pkcs11js.CKK_AES },
+      ]),
+    ),
   C_DeriveKey: ecdh,
   C_OpenSession: () => sessions.push(open()),
   C_CloseSession: () => lib.C_CloseSession(sessions.pop()!),
@@ -188,7 +293,23 @@ const REPRESENTATIVE: Record<string, () => unknown> = {
   C_Login: () => lib.C_Login(session, pkcs11js.CKU_USER, pin),
 };
 // Order within the rounds keeps pairs valid: open before close, create before destroy, log out before in.
-const ORDER = ["C_OpenSession", "C_CloseSession", "C_CreateObject", "C_CopyObject", "C_SetAttributeValue", "C_GetAttributeValue", "C_WrapKey", "C_UnwrapKey", "C_DeriveKey", "C_DestroyObject", "C_FindObjectsInit", "C_FindObjects", "C_FindObjectsFinal", "C_Logout", "C_Login"];
+const ORDER = [
+  "C_OpenSession",
+  "C_CloseSession",
+  "C_CreateObject",
+  "C_CopyObject",
+  "C_SetAttributeValue",
+  "C_GetAttributeValue",
+  "C_WrapKey",
+  "C_UnwrapKey",
+  "C_DeriveKey",
+  "C_DestroyObject",
+  "C_FindObjectsInit",
+  "C_FindObjects",
+  "C_FindObjectsFinal",
+  "C_Logout",
+  "C_Login",
+];
 const LATER = new Set(["C_Finalize", "C_GenerateKey", "C_GenerateKeyPair", "C_Initialize"]);
 // The closing calls below: one logout, two sessions closed.
 const closing: Record<string, number> = { C_Logout: 1, C_CloseSession: 2 };

@@ -40,12 +40,29 @@ export interface ReplayPlan {
   failedInRun: number;
 }
 
-const INIT: Record<string, OpKind> = { C_SignInit: "sign", C_VerifyInit: "verify", C_EncryptInit: "encrypt", C_DecryptInit: "decrypt", C_DigestInit: "digest" };
-const ONE: Record<OpKind, string> = { sign: "C_Sign", verify: "C_Verify", encrypt: "C_Encrypt", decrypt: "C_Decrypt", digest: "C_Digest" };
+const INIT: Record<string, OpKind> = {
+  C_SignInit: "sign",
+  C_VerifyInit: "verify",
+  C_EncryptInit: "encrypt",
+  C_DecryptInit: "decrypt",
+  C_DigestInit: "digest",
+};
+const ONE: Record<OpKind, string> = {
+  sign: "C_Sign",
+  verify: "C_Verify",
+  encrypt: "C_Encrypt",
+  decrypt: "C_Decrypt",
+  digest: "C_Digest",
+};
 const asymmetric = (spec: KeySpec) => spec.type === "RSA" || spec.type === "EC" || spec.type === "EC_EDWARDS";
 
 /** The plan from a `--trace all` report of the default run and the cases it ran. */
-export function planReplay(report: Report, cases: PlannedCase[], histogram: Record<string, number>, modulePath: string): ReplayPlan {
+export function planReplay(
+  report: Report,
+  cases: PlannedCase[],
+  histogram: Record<string, number>,
+  modulePath: string,
+): ReplayPlan {
   const byId = new Map(cases.map((c) => [c.id, c]));
   const keys: KeySpec[] = [];
   const keyIndex = (spec: KeySpec) => {
@@ -60,7 +77,7 @@ export function planReplay(report: Report, cases: PlannedCase[], histogram: Reco
     const planned = byId.get(result.id);
     // The case's own key: the first key step's spec (wrapping and derivation keys are matched by count).
     const keyStep = planned?.steps.find((s) => s.op === "key");
-    const spec = keyStep && "spec" in keyStep ? planned?.keys?.[keyStep.spec as string] : undefined;
+    const spec = keyStep && "spec" in keyStep ? planned?.keys?.[keyStep.spec] : undefined;
     const trace = result.trace ?? [];
     for (let i = 0; i < trace.length; i++) {
       const kind = INIT[trace[i]!.fn];
@@ -86,12 +103,21 @@ export function planReplay(report: Report, cases: PlannedCase[], histogram: Reco
 }
 
 /** The calls after an init that belong to its operation. */
-function follow(trace: TraceEntry[], from: number, kind: OpKind): { op: Partial<ReplayOp>; next: number; failed: number } {
+function follow(
+  trace: TraceEntry[],
+  from: number,
+  kind: OpKind,
+): { op: Partial<ReplayOp>; next: number; failed: number } {
   const one = ONE[kind];
-  const len = (e: TraceEntry, k: string) => Number((e.args as Record<string, unknown> | undefined)?.[k] ?? 0);
+  const len = (e: TraceEntry, k: string) => Number(e.args?.[k] ?? 0);
   const e = trace[from];
   if (!e) return { op: {}, next: from, failed: 0 };
-  if (e.fn === one) return { op: { single: len(e, "dataLen"), signatureLen: len(e, "signatureLen") || undefined }, next: from + 1, failed: e.rv === "CKR_OK" ? 0 : 1 };
+  if (e.fn === one)
+    return {
+      op: { single: len(e, "dataLen"), signatureLen: len(e, "signatureLen") || undefined },
+      next: from + 1,
+      failed: e.rv === "CKR_OK" ? 0 : 1,
+    };
   const parts: number[] = [];
   let i = from;
   let failed = 0;
@@ -102,5 +128,9 @@ function follow(trace: TraceEntry[], from: number, kind: OpKind): { op: Partial<
   if (!parts.length) return { op: {}, next: from, failed: 0 };
   const fin = trace[i];
   if (fin?.fn !== `${one}Final`) return { op: { parts }, next: i, failed };
-  return { op: { parts, final: true, signatureLen: len(fin, "signatureLen") || undefined }, next: i + 1, failed: failed + (fin.rv === "CKR_OK" ? 0 : 1) };
+  return {
+    op: { parts, final: true, signatureLen: len(fin, "signatureLen") || undefined },
+    next: i + 1,
+    failed: failed + (fin.rv === "CKR_OK" ? 0 : 1),
+  };
 }

@@ -6,7 +6,16 @@ import { findModule } from "../device/provision.js";
 import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { measureOperations, type OpFigure } from "../bench/overhead.js";
-import { measureStartup, median, replayPlan, runDefault, runRaw, type DefaultRunFigures, type RawFigures, type StartupFigures } from "../bench/process.js";
+import {
+  measureStartup,
+  median,
+  replayPlan,
+  runDefault,
+  runRaw,
+  type DefaultRunFigures,
+  type RawFigures,
+  type StartupFigures,
+} from "../bench/process.js";
 import { DEVICES_DIR, SUITES_DIR } from "./run.js";
 import { UsageError } from "./output.js";
 
@@ -44,7 +53,8 @@ interface WholeRun {
 
 const count = (text: string, what: string, min: number) => {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${what} takes a whole number of at least ${min}, not "${text}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${what} takes a whole number of at least ${min}, not "${text}"`);
   return n;
 };
 
@@ -61,11 +71,16 @@ export async function benchCommand(flags: BenchFlags): Promise<void> {
   out("");
   out("| operation | raw pkcs11js | through the harness | harness overhead | whole case incl. node:crypto check |");
   out("|---|---:|---:|---:|---:|");
-  for (const m of ops) out(`| ${m.op} | ${f(m.rawUs)} | ${f(m.harnessUs)} | ${f(m.overheadPct)} % | ${m.caseUs === undefined ? "" : f(m.caseUs)} |`);
+  for (const m of ops)
+    out(
+      `| ${m.op} | ${f(m.rawUs)} | ${f(m.harnessUs)} | ${f(m.overheadPct)} % | ${m.caseUs === undefined ? "" : f(m.caseUs)} |`,
+    );
 
   const startup: StartupFigures = await measureStartup(startupRuns);
   out("");
-  out(`Start-up, median wall of ${startupRuns} interleaved runs of each: node -e 0 ${f(startup.nodeMs)} ms, p11compat --help ${f(startup.helpMs)} ms (${f(startup.ratio, 2)}x).`);
+  out(
+    `Start-up, median wall of ${startupRuns} interleaved runs of each: node -e 0 ${f(startup.nodeMs)} ms, p11compat --help ${f(startup.helpMs)} ms (${f(startup.ratio, 2)}x).`,
+  );
 
   let whole: WholeRun | undefined;
   if (flags.suites) {
@@ -105,30 +120,53 @@ export async function benchCommand(flags: BenchFlags): Promise<void> {
     };
     const workers = fig[0]?.workers ?? 1;
     out("");
-    out(`The default run (p11compat run: ${cases.length} cases on a fresh SoftHSM token, ${workers} worker${workers === 1 ? "" : "s"}), the same with --workers 1,`);
-    out(`and a raw pkcs11js process making the one-worker run's ${calls} calls on a fresh SoftHSM token; ${runs} runs each, interleaved.`);
-    out("Per call: (wall - key generation - start-up) / calls other than key generation, start-up being p11compat --help or");
+    out(
+      `The default run (p11compat run: ${cases.length} cases on a fresh SoftHSM token, ${workers} worker${workers === 1 ? "" : "s"}), the same with --workers 1,`,
+    );
+    out(
+      `and a raw pkcs11js process making the one-worker run's ${calls} calls on a fresh SoftHSM token; ${runs} runs each, interleaved.`,
+    );
+    out(
+      "Per call: (wall - key generation - start-up) / calls other than key generation, start-up being p11compat --help or",
+    );
     out("node -e 0 (one worker only). Share: time inside the token's calls over wall time x workers. Milliseconds:");
     out("");
-    out("| run | workers | wall | key generation | per call | in the token's calls | share | harness inside cases | slowest harness case |");
+    out(
+      "| run | workers | wall | key generation | per call | in the token's calls | share | harness inside cases | slowest harness case |",
+    );
     out("|---|---:|---:|---:|---:|---:|---:|---:|---|");
     const row = (name: string, r: DefaultRunFigures) =>
-      out(`| ${name} | ${r.workers} | ${f(r.wallMs, 0)} | ${f(r.keygenMs, 0)} (${r.keygenCalls}) | ${Number.isNaN(r.perCallMs) ? "" : f(r.perCallMs, 3)} | ${f(r.tokenMs, 0)} | ${pct(r.tokenShare)} | ${f(r.casesHarnessMs, 0)} | ${r.slowestHarnessCase.id} ${f(r.slowestHarnessCase.ms, 0)} |`);
+      out(
+        `| ${name} | ${r.workers} | ${f(r.wallMs, 0)} | ${f(r.keygenMs, 0)} (${r.keygenCalls}) | ${Number.isNaN(r.perCallMs) ? "" : f(r.perCallMs, 3)} | ${f(r.tokenMs, 0)} | ${pct(r.tokenShare)} | ${f(r.casesHarnessMs, 0)} | ${r.slowestHarnessCase.id} ${f(r.slowestHarnessCase.ms, 0)} |`,
+      );
     for (let i = 0; i < runs; i++) {
       row(`p11compat ${i + 1}`, fig[i]!);
       row(`--workers 1 ${i + 1}`, serial[i]!);
       const w = raw[i]!;
-      out(`| raw ${i + 1} | 1 | ${f(w.wallMs, 0)} | ${f(w.keygenMs, 0)} (${w.keygenCalls}) | ${f(w.perCallMs, 3)} | | | | |`);
+      out(
+        `| raw ${i + 1} | 1 | ${f(w.wallMs, 0)} | ${f(w.keygenMs, 0)} (${w.keygenCalls}) | ${f(w.perCallMs, 3)} | | | | |`,
+      );
     }
     const m = whole.median;
     out("");
-    out(`Medians: the default run ${f(m.wallMs, 0)} ms, ${pct(m.tokenShare)} of its workers' time inside the token's calls (goal: 85 %).`);
-    out(`One worker: ${f(m.serialWallMs, 0)} ms; per call ${f(m.perCallMs, 3)} ms through p11compat, ${f(m.rawPerCallMs, 3)} ms raw (${f(m.ratio, 2)}x; goal: within 2x);`);
-    out(`${pct(m.serialTokenShare)} of its wall time inside the token's calls, ${pct(m.serialSpanShare)} of the run itself (the cases' PKCS#11 time over the`);
+    out(
+      `Medians: the default run ${f(m.wallMs, 0)} ms, ${pct(m.tokenShare)} of its workers' time inside the token's calls (goal: 85 %).`,
+    );
+    out(
+      `One worker: ${f(m.serialWallMs, 0)} ms; per call ${f(m.perCallMs, 3)} ms through p11compat, ${f(m.rawPerCallMs, 3)} ms raw (${f(m.ratio, 2)}x; goal: within 2x);`,
+    );
+    out(
+      `${pct(m.serialTokenShare)} of its wall time inside the token's calls, ${pct(m.serialSpanShare)} of the run itself (the cases' PKCS#11 time over the`,
+    );
     out("report's startedAt..finishedAt, as earlier benchmarks measured).");
     const unreplayed = Object.entries(raw[0]?.unreplayed ?? {});
-    if (unreplayed.length) out(`Not made by the raw process (no representative call): ${unreplayed.map(([fn, n]) => `${fn} x${n}`).join(", ")}.`);
-    out(`Failed calls: ${plan.failedInRun} among the run's replayed operations, ${raw[0]?.failures ?? 0} in the raw process (a token answer, not a harness cost).`);
+    if (unreplayed.length)
+      out(
+        `Not made by the raw process (no representative call): ${unreplayed.map(([fn, n]) => `${fn} x${n}`).join(", ")}.`,
+      );
+    out(
+      `Failed calls: ${plan.failedInRun} among the run's replayed operations, ${raw[0]?.failures ?? 0} in the raw process (a token answer, not a harness cost).`,
+    );
   }
   if (flags.json) process.stdout.write(`${JSON.stringify({ operations: ops, startup, defaultRun: whole }, null, 2)}\n`);
 }

@@ -14,13 +14,20 @@ export interface CommandResult {
   code?: string;
 }
 
-export function runCommand(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandResult> {
+export function runCommand(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CommandResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let timedOut = false;
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), child.kill("SIGTERM")), opts.timeoutMs);
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => ((timedOut = true), child.kill("SIGTERM")), opts.timeoutMs);
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const done = (r: Omit<CommandResult, "stdout" | "stderr" | "timedOut">) => {
@@ -28,6 +35,8 @@ export function runCommand(cmd: string, args: string[], opts: { env?: NodeJS.Pro
       resolve({ ...r, stdout: stdout.trimEnd(), stderr: stderr.trimEnd(), timedOut });
     };
     child.on("error", (err: NodeJS.ErrnoException) => done({ failure: `${cmd}: ${err.message}`, code: err.code }));
-    child.on("close", (code, signal) => done(code === null ? { failure: `${cmd} was killed by ${signal}` } : { exitCode: code }));
+    child.on("close", (code, signal) =>
+      done(code === null ? { failure: `${cmd} was killed by ${signal}` } : { exitCode: code }),
+    );
   });
 }

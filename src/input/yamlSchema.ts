@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import type * as AjvModule from "ajv";
 import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Pair } from "yaml";
 import { closest, didYouMean, didYouMeanOf, joinOr } from "./suggest.js";
@@ -251,7 +252,7 @@ const VOCABULARY = ["patternErrorMessage", "markdownDescription", "deprecationMe
 /** An Ajv with this module's options (exported for the test that checks the build's validators against it). */
 export function newAjv(extra: object = {}): Ajv {
   // Loaded only when a schema is compiled here: a run with valid input uses the build's validators.
-  const { Ajv: AjvClass } = require("ajv") as typeof import("ajv");
+  const { Ajv: AjvClass } = require("ajv") as typeof AjvModule;
   const a = new AjvClass({ ...AJV_OPTIONS, ...extra });
   a.addVocabulary(VOCABULARY);
   return a;
@@ -269,9 +270,14 @@ export function schemaKey(schema: object): string {
   return createHash("sha256").update(JSON.stringify([version, AJV_OPTIONS, VOCABULARY, schema])).digest("hex").slice(0, 24);
 }
 
-/** For the build: a CommonJS module exporting `schema`'s validator, and the file name it is looked for under. */
+/**
+ * For the build: a CommonJS module exporting `schema`'s validator, and the file name it is looked for under.
+ * @public scripts/build.js calls it in the compiled dist/input/yamlSchema.js
+ */
 export function precompiledValidator(schema: object): { file: string; code: string } {
-  const { default: standaloneCode } = require("ajv/dist/standalone/index.js") as typeof import("ajv/dist/standalone/index.js");
+  const { default: standaloneCode } = require("ajv/dist/standalone/index.js") as {
+    default: (ajv: Ajv, validate: ValidateFunction) => string;
+  };
   const a = newAjv({ code: { source: true } });
   return { file: `${schemaKey(schema)}.cjs`, code: standaloneCode(a, a.compile(schema)) };
 }

@@ -25,8 +25,10 @@ export class CallTrace {
     this.calls++;
     if (this.totals) {
       const t = this.totals.get(fn);
-      if (t) (t.n++, (t.ms += ms));
-      else this.totals.set(fn, { n: 1, ms });
+      if (t) {
+        t.n++;
+        t.ms += ms;
+      } else this.totals.set(fn, { n: 1, ms });
     }
   }
 

@@ -41,7 +41,10 @@ const forkWorker = (env: Record<string, string>): ChildProcess =>
 /** Whether `child` keeps this process alive: not while it waits as a spare. */
 function holds(child: ChildProcess, yes: boolean): void {
   const handles = [child, child.channel, child.stderr as Socket | null];
-  for (const h of handles) (yes ? h?.ref?.() : h?.unref?.());
+  for (const h of handles) {
+    if (yes) h?.ref();
+    else h?.unref();
+  }
 }
 
 const spares: ChildProcess[] = [];

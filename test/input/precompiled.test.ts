@@ -13,15 +13,33 @@ import { reportSchema } from "../../src/report/schema.js";
 const require = createRequire(import.meta.url);
 const dir = fileURLToPath(new URL("../../dist/input/validators/", import.meta.url));
 const shown = (errors: ErrorObject[] | null | undefined) =>
-  JSON.stringify((errors ?? []).map(({ instancePath, schemaPath, keyword, params, message, schema, parentSchema }) => ({ instancePath, schemaPath, keyword, params, message, schema, parentSchema })));
+  JSON.stringify(
+    (errors ?? []).map(({ instancePath, schemaPath, keyword, params, message, schema, parentSchema }) => ({
+      instancePath,
+      schemaPath,
+      keyword,
+      params,
+      message,
+      schema,
+      parentSchema,
+    })),
+  );
 
 const cases: [string, object, unknown[]][] = [
-  ["suite", suiteSchema, [
-    { suite: "X Y", cases: "none" },
-    { suite: "x", cases: [{ id: "a", stepz: [] }], extra: true },
-    { suite: 3, keys: { k: { type: "RSA", bits: "many" } }, cases: [], client: { login: "ROOT" } },
-  ]],
-  ["step", stepSchema, [{ op: "sign", mechanism: { name: "CKM_X", params: { hash: 1 } } }, { op: "nope" }, { op: "key", spec: 2 }]],
+  [
+    "suite",
+    suiteSchema,
+    [
+      { suite: "X Y", cases: "none" },
+      { suite: "x", cases: [{ id: "a", stepz: [] }], extra: true },
+      { suite: 3, keys: { k: { type: "RSA", bits: "many" } }, cases: [], client: { login: "ROOT" } },
+    ],
+  ],
+  [
+    "step",
+    stepSchema,
+    [{ op: "sign", mechanism: { name: "CKM_X", params: { hash: 1 } } }, { op: "nope" }, { op: "key", spec: 2 }],
+  ],
   ["device", deviceSchema, [{ device: "d" }, { device: "d", title: 1, module: { paths: "x" }, setup: [{ run: 3 }] }]],
   ["report", reportSchema(), [{ schemaVersion: 2 }, { schemaVersion: 1, cases: [{ id: 3, outcome: "maybe" }] }]],
 ];

@@ -136,7 +136,7 @@ describe("daemons started by a device profile", () => {
 describe("run steps in a device profile", () => {
   it("say which step failed, how, and its last output; a missing command, a time-out and a missing requirement too", async () => {
     await expect(provision(profile([{ run: ["sh", "-c", "echo made >&1; echo oops >&2; exit 4"] }]), { runTag: "r" })).rejects.toThrow(
-      /setup step `sh -c echo made >&1; echo oops >&2; exit 4` exited with 4:\n  oops\n  made/,
+      /setup step `sh -c echo made >&1; echo oops >&2; exit 4` exited with 4:\n {2}oops\n {2}made/,
     );
     await expect(provision(profile([{ run: ["no-such-command-p11compat"] }]), { runTag: "r" })).rejects.toThrow(/setup step `no-such-command-p11compat` no-such-command-p11compat: spawn no-such-command-p11compat ENOENT/);
     await expect(provision(profile([{ run: ["sleep", "5"], timeoutSeconds: 0.2 }]), { runTag: "r" })).rejects.toThrow(/setup step `sleep 5` timed out/);

@@ -9,6 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export default async function setup(): Promise<void> {
-  execFileSync(process.execPath, [fileURLToPath(new URL("../../scripts/build.js", import.meta.url)), "--if-stale"], { stdio: "inherit" });
+  execFileSync(process.execPath, [fileURLToPath(new URL("../../scripts/build.js", import.meta.url)), "--if-stale"], {
+    stdio: "inherit",
+  });
   process.env.P11COMPAT_TEST_ROOT = mkdtempSync(path.join(os.tmpdir(), "p11compat-tests-"));
 }
