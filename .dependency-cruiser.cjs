@@ -25,7 +25,13 @@ const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({
   comment: `${layer.join(", ")} must not import a layer above it`,
   severity: "error",
   from: { path: pattern(layer) },
-  to: { path: pattern(LAYERS.slice(i + 1).flat().concat(["virtual-yubikey"])) },
+  to: {
+    path: pattern(
+      LAYERS.slice(i + 1)
+        .flat()
+        .concat(["virtual-yubikey"]),
+    ),
+  },
 }));
 
 module.exports = {

@@ -58,32 +58,48 @@ export async function measureOperations(profile: DeviceProfile, iterations: numb
     const data = randomBytes(1024);
     const hash = randomBytes(32);
     const out = () => Buffer.alloc(2048);
-    const gcm = () => ({ mechanism: code("CKM_AES_GCM"), parameter: { type: pkcs11js.CK_PARAMS_AES_GCM_v240, iv: randomBytes(12), ivBits: 96, tagBits: 128 } });
+    const gcm = () => ({
+      mechanism: code("CKM_AES_GCM"),
+      parameter: { type: pkcs11js.CK_PARAMS_AES_GCM_v240, iv: randomBytes(12), ivBits: 96, tagBits: 128 },
+    });
 
     const ops: { op: string; raw: () => void; harness: () => void; planned?: PlannedCase }[] = [
       {
         op: "RSA-2048 SHA256_RSA_PKCS sign",
-        raw: () => (lib.C_SignInit(s, { mechanism: code("CKM_SHA256_RSA_PKCS") }, rsa.privateHandle!), lib.C_Sign(s, data, out())),
+        raw: () => (
+          lib.C_SignInit(s, { mechanism: code("CKM_SHA256_RSA_PKCS") }, rsa.privateHandle!),
+          lib.C_Sign(s, data, out())
+        ),
         harness: () => tok.sign(s, { mechanism: code("CKM_SHA256_RSA_PKCS") }, rsa.privateHandle!, [data]),
-        planned: keyCase("rsa", { type: "RSA", bits: 2048 }, [{ op: "sign", mechanism: { name: "CKM_SHA256_RSA_PKCS" }, data: 1024 }]),
+        planned: keyCase("rsa", { type: "RSA", bits: 2048 }, [
+          { op: "sign", mechanism: { name: "CKM_SHA256_RSA_PKCS" }, data: 1024 },
+        ]),
       },
       {
         op: "P-256 ECDSA sign",
         raw: () => (lib.C_SignInit(s, { mechanism: code("CKM_ECDSA") }, ec.privateHandle!), lib.C_Sign(s, hash, out())),
         harness: () => tok.sign(s, { mechanism: code("CKM_ECDSA") }, ec.privateHandle!, [hash]),
-        planned: keyCase("ec", { type: "EC", curve: "P-256" }, [{ op: "sign", mechanism: { name: "CKM_ECDSA" }, data: 1024 }]),
+        planned: keyCase("ec", { type: "EC", curve: "P-256" }, [
+          { op: "sign", mechanism: { name: "CKM_ECDSA" }, data: 1024 },
+        ]),
       },
       {
         op: "AES-256-GCM encrypt 1 KiB",
         raw: () => (lib.C_EncryptInit(s, gcm(), aes.secretHandle!), lib.C_Encrypt(s, data, out())),
         harness: () => tok.encrypt(s, gcm(), aes.secretHandle!, [data]),
-        planned: keyCase("aes", { type: "AES", bits: 256 }, [{ op: "encrypt", mechanism: { name: "CKM_AES_GCM" }, data: 1024 }]),
+        planned: keyCase("aes", { type: "AES", bits: 256 }, [
+          { op: "encrypt", mechanism: { name: "CKM_AES_GCM" }, data: 1024 },
+        ]),
       },
       {
         op: "SHA-256 digest 1 KiB",
         raw: () => (lib.C_DigestInit(s, { mechanism: code("CKM_SHA256") }), lib.C_Digest(s, data, Buffer.alloc(64))),
         harness: () => tok.digest(s, { mechanism: code("CKM_SHA256") }, [data]),
-        planned: { ...keyCase("digest", {}, []), keys: {}, steps: [{ op: "digest", mechanism: { name: "CKM_SHA256" }, data: 1024 }] },
+        planned: {
+          ...keyCase("digest", {}, []),
+          keys: {},
+          steps: [{ op: "digest", mechanism: { name: "CKM_SHA256" }, data: 1024 }],
+        },
       },
       {
         op: "C_GetAttributeValue CKA_MODULUS",

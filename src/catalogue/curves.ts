@@ -29,10 +29,42 @@ function oidOf(name: Curve): string {
 }
 
 export const CURVES: Readonly<Record<Curve, CurveRow>> = {
-  "P-256": { oid: oidOf("P-256"), nodeName: "prime256v1", size: 32, bits: 256, mechanismBits: 256, edwards: false, ecdsaHash: "sha256" },
-  "P-384": { oid: oidOf("P-384"), nodeName: "secp384r1", size: 48, bits: 384, mechanismBits: 384, edwards: false, ecdsaHash: "sha384" },
-  "P-521": { oid: oidOf("P-521"), nodeName: "secp521r1", size: 66, bits: 521, mechanismBits: 521, edwards: false, ecdsaHash: "sha512" },
-  secp256k1: { oid: oidOf("secp256k1"), nodeName: "secp256k1", size: 32, bits: 256, mechanismBits: 256, edwards: false, ecdsaHash: "sha256" },
+  "P-256": {
+    oid: oidOf("P-256"),
+    nodeName: "prime256v1",
+    size: 32,
+    bits: 256,
+    mechanismBits: 256,
+    edwards: false,
+    ecdsaHash: "sha256",
+  },
+  "P-384": {
+    oid: oidOf("P-384"),
+    nodeName: "secp384r1",
+    size: 48,
+    bits: 384,
+    mechanismBits: 384,
+    edwards: false,
+    ecdsaHash: "sha384",
+  },
+  "P-521": {
+    oid: oidOf("P-521"),
+    nodeName: "secp521r1",
+    size: 66,
+    bits: 521,
+    mechanismBits: 521,
+    edwards: false,
+    ecdsaHash: "sha512",
+  },
+  secp256k1: {
+    oid: oidOf("secp256k1"),
+    nodeName: "secp256k1",
+    size: 32,
+    bits: 256,
+    mechanismBits: 256,
+    edwards: false,
+    ecdsaHash: "sha256",
+  },
   Ed25519: { oid: oidOf("Ed25519"), nodeName: "ed25519", size: 32, bits: 255, mechanismBits: 256, edwards: true },
   Ed448: { oid: oidOf("Ed448"), nodeName: "ed448", size: 57, bits: 448, mechanismBits: 456, edwards: true },
 };

@@ -49,25 +49,65 @@ const ENC_WRAP = ["encrypt", "wrap"] as const;
 const WRAP = ["wrap"] as const;
 
 const FAMILIES: Record<Family, Omit<MechanismRow, "name" | "family" | "hash">> = {
-  RSA_PKCS: { uses: ["sign", "encrypt", "wrap"], key: "RSA", params: "none", check: "PKCS#1 v1.5 over a DigestInfo: verified, signed, encrypted and decrypted by node:crypto" },
-  RSA_PKCS_HASH: { uses: SIGN, key: "RSA", params: "none", check: "PKCS#1 v1.5 signature verified and made by node:crypto" },
-  RSA_PSS: { uses: SIGN, key: "RSA", params: "pss", check: "PSS signature over the caller's hash verified and made by node:crypto" },
+  RSA_PKCS: {
+    uses: ["sign", "encrypt", "wrap"],
+    key: "RSA",
+    params: "none",
+    check: "PKCS#1 v1.5 over a DigestInfo: verified, signed, encrypted and decrypted by node:crypto",
+  },
+  RSA_PKCS_HASH: {
+    uses: SIGN,
+    key: "RSA",
+    params: "none",
+    check: "PKCS#1 v1.5 signature verified and made by node:crypto",
+  },
+  RSA_PSS: {
+    uses: SIGN,
+    key: "RSA",
+    params: "pss",
+    check: "PSS signature over the caller's hash verified and made by node:crypto",
+  },
   RSA_PSS_HASH: { uses: SIGN, key: "RSA", params: "pss", check: "PSS signature verified and made by node:crypto" },
   RSA_OAEP: { uses: ENC_WRAP, key: "RSA", params: "oaep", check: "OAEP ciphertext decrypted and made by node:crypto" },
-  ECDSA: { uses: SIGN, key: "EC", params: "none", check: "ECDSA (r||s) over the curve's pre-hash verified and made by node:crypto" },
+  ECDSA: {
+    uses: SIGN,
+    key: "EC",
+    params: "none",
+    check: "ECDSA (r||s) over the curve's pre-hash verified and made by node:crypto",
+  },
   ECDSA_HASH: { uses: SIGN, key: "EC", params: "none", check: "ECDSA (r||s) verified and made by node:crypto" },
   EDDSA: { uses: SIGN, key: "EC_EDWARDS", params: "none", check: "EdDSA signature verified and made by node:crypto" },
   HMAC: { uses: SIGN, key: "GENERIC_SECRET", params: "none", check: "MAC recomputed by node:crypto" },
   AES_ECB: { uses: ENC_WRAP, key: "AES", params: "none", check: "ciphertext decrypted and made by node:crypto" },
   AES_CBC: { uses: ENC_WRAP, key: "AES", params: "iv", check: "ciphertext decrypted and made by node:crypto" },
-  AES_CBC_PAD: { uses: ENC_WRAP, key: "AES", params: "iv", check: "ciphertext (PKCS#7 padding) decrypted and made by node:crypto" },
-  AES_CTR: { uses: ["encrypt"], key: "AES", params: "ctr", check: "ciphertext decrypted and made by node:crypto (counter overflow checked)" },
+  AES_CBC_PAD: {
+    uses: ENC_WRAP,
+    key: "AES",
+    params: "iv",
+    check: "ciphertext (PKCS#7 padding) decrypted and made by node:crypto",
+  },
+  AES_CTR: {
+    uses: ["encrypt"],
+    key: "AES",
+    params: "ctr",
+    check: "ciphertext decrypted and made by node:crypto (counter overflow checked)",
+  },
   AES_GCM: { uses: ["encrypt"], key: "AES", params: "gcm", check: "ciphertext||tag opened and made by node:crypto" },
   AES_KW: { uses: WRAP, key: "AES", params: "none", check: "RFC 3394 wrapping unwrapped and made by node:crypto" },
   AES_KWP: { uses: WRAP, key: "AES", params: "none", check: "RFC 5649 wrapping unwrapped and made by node:crypto" },
   DIGEST: { uses: ["digest"], params: "none", check: "digest recomputed by node:crypto" },
-  ECDH: { uses: ["derive"], key: "EC", params: "ecdh", check: "shared secret recomputed by node:crypto (ECDH, X9.63 KDF)" },
-  KEY_GEN: { uses: ["generate"], params: "none", check: "public key parsed and checked (size, exponent, curve, point) by node:crypto; secret keys used by the other checks" },
+  ECDH: {
+    uses: ["derive"],
+    key: "EC",
+    params: "ecdh",
+    check: "shared secret recomputed by node:crypto (ECDH, X9.63 KDF)",
+  },
+  KEY_GEN: {
+    uses: ["generate"],
+    params: "none",
+    check:
+      "public key parsed and checked (size, exponent, curve, point) by node:crypto; secret keys used by the other checks",
+  },
 };
 
 // [mechanism, family, hash]. CKM_AES_KEY_WRAP_PAD is RFC 5649 here, as SoftHSM, nShield and Luna do it;
@@ -134,7 +174,12 @@ const TABLE: [string, Family, DigestName?][] = [
   ["CKM_ECDH1_DERIVE", "ECDH"],
 ];
 
-const rows: MechanismRow[] = TABLE.map(([name, family, hash]) => ({ name, family, ...(hash ? { hash } : {}), ...FAMILIES[family] }));
+const rows: MechanismRow[] = TABLE.map(([name, family, hash]) => ({
+  name,
+  family,
+  ...(hash ? { hash } : {}),
+  ...FAMILIES[family],
+}));
 for (const [key, t] of Object.entries(KEY_TYPES) as [KeyKind, (typeof KEY_TYPES)[KeyKind]][]) {
   rows.push({ name: t.keyGen, family: "KEY_GEN", ...FAMILIES.KEY_GEN, key });
 }
@@ -180,7 +225,13 @@ const OPS_OF_USE: Record<Use, readonly string[]> = {
 /** The flags a token must advertise for every use the row lists. */
 export function requiredFlags(row: MechanismRow): string[] {
   return row.uses.flatMap((u) =>
-    OPS_OF_USE[u].map((op) => (op === "generate" ? (row.key && KEY_TYPES[row.key].pair ? "CKF_GENERATE_KEY_PAIR" : "CKF_GENERATE") : OP_FLAGS[op]![0]!)),
+    OPS_OF_USE[u].map((op) =>
+      op === "generate"
+        ? row.key && KEY_TYPES[row.key].pair
+          ? "CKF_GENERATE_KEY_PAIR"
+          : "CKF_GENERATE"
+        : OP_FLAGS[op]![0]!,
+    ),
   );
 }
 

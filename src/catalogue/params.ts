@@ -87,7 +87,12 @@ export function resolveMechanism(spec: MechanismSpec, ctx: ResolveContext = {}):
       const mgf = p.mgf ? hashParam("CKG", p.mgf, "PSS mgf") : hash;
       const saltLength = p.salt ?? hashRow(hash).bytes;
       Object.assign(params, { hash, mgfHash: mgf, saltLength });
-      parameter = { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: known("CKM", hashRow(hash).mechanism), mgf: known("CKG", hashRow(mgf).mgf), saltLen: saltLength };
+      parameter = {
+        type: pkcs11js.CK_PARAMS_RSA_PSS,
+        hashAlg: known("CKM", hashRow(hash).mechanism),
+        mgf: known("CKG", hashRow(mgf).mgf),
+        saltLen: saltLength,
+      };
       break;
     }
     case "oaep": {
@@ -95,7 +100,13 @@ export function resolveMechanism(spec: MechanismSpec, ctx: ResolveContext = {}):
       const mgf = p.mgf ? hashParam("CKG", p.mgf, "OAEP mgf") : hash;
       const label = p.label ? Buffer.from(p.label, "hex") : undefined;
       Object.assign(params, { hash, mgfHash: mgf, label });
-      parameter = { type: pkcs11js.CK_PARAMS_RSA_OAEP, hashAlg: known("CKM", hashRow(hash).mechanism), mgf: known("CKG", hashRow(mgf).mgf), source: 1, sourceData: label };
+      parameter = {
+        type: pkcs11js.CK_PARAMS_RSA_OAEP,
+        hashAlg: known("CKM", hashRow(hash).mechanism),
+        mgf: known("CKG", hashRow(mgf).mgf),
+        source: 1,
+        sourceData: label,
+      };
       break;
     }
     case "iv":

@@ -27,7 +27,9 @@ export async function clientsCommand(files: string[], flags: ClientsFlags): Prom
     flags.format === "json"
       ? `${JSON.stringify(perReport.flat(), null, 2)}\n`
       : flags.format === "markdown"
-        ? clientsMarkdown(grid, (v) => (v.reportFile && outDir ? path.relative(outDir, path.resolve(markdownPathFor(v.reportFile))) : undefined))
+        ? clientsMarkdown(grid, (v) =>
+            v.reportFile && outDir ? path.relative(outDir, path.resolve(markdownPathFor(v.reportFile))) : undefined,
+          )
         : clientsText(grid);
   if (flags.out) {
     mkdirSync(outDir!, { recursive: true });
@@ -40,7 +42,9 @@ export async function clientsCommand(files: string[], flags: ClientsFlags): Prom
       expected = JSON.parse(readFileSync(flags.expect, "utf8")) as typeof expected;
       if (!Array.isArray(expected)) throw new Error("not a list of verdicts");
     } catch (err) {
-      throw new UsageError(`--expect ${flags.expect}: not the JSON that \`p11compat clients --format json\` writes (${(err as Error).message})`);
+      throw new UsageError(
+        `--expect ${flags.expect}: not the JSON that \`p11compat clients --format json\` writes (${(err as Error).message})`,
+      );
     }
     const changes = verdictChanges(grid, expected);
     if (changes.length) {

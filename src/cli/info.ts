@@ -49,21 +49,31 @@ export async function devicesCommand(): Promise<void> {
 export async function yubikeyCommand(flags: { device: string; module?: string; serial?: string }): Promise<void> {
   const profile = await loadDevice(flags.device, DEVICES_DIR);
   const listing = await describeDevice(profile, { modulePath: flags.module, serial: flags.serial });
-  if (listing === undefined) throw new DeviceError(`${profile.id} is not a YubiKey profile (it has no yubikey section); try --device yubikey`);
+  if (listing === undefined)
+    throw new DeviceError(`${profile.id} is not a YubiKey profile (it has no yubikey section); try --device yubikey`);
   process.stdout.write(`${listing}\n`);
 }
 
 export async function summaryCommand(file: string): Promise<void> {
   const report = readReport(file);
   const markdownPath = writeMarkdown(report, file);
-  const note = report.status === "complete" ? "" : ` (run ${report.status}: ${report.cases.length} of ${report.run.caseCount} cases)`;
+  const note =
+    report.status === "complete"
+      ? ""
+      : ` (run ${report.status}: ${report.cases.length} of ${report.run.caseCount} cases)`;
   process.stdout.write(`${report.device.profile}${note}\n\n${summaryTable(report)}\n\nsummary: ${markdownPath}\n`);
 }
 
 export async function schemaCommand(flags: { write?: boolean }): Promise<void> {
   // The report's schema is generated from its TypeScript types, which needs the dev dependencies: only to write it.
-  const report = flags.write ? await generateReportSchema().catch((err: Error) => Promise.reject(new UsageError(err.message))) : readFileSync(REPORT_SCHEMA_FILE, "utf8");
-  const files = { "suite.schema.json": schemaJson(), "device.schema.json": deviceSchemaJson(), "report.schema.json": report };
+  const report = flags.write
+    ? await generateReportSchema().catch((err: Error) => Promise.reject(new UsageError(err.message)))
+    : readFileSync(REPORT_SCHEMA_FILE, "utf8");
+  const files = {
+    "suite.schema.json": schemaJson(),
+    "device.schema.json": deviceSchemaJson(),
+    "report.schema.json": report,
+  };
   for (const [name, json] of Object.entries(files)) {
     if (flags.write) {
       const target = fileURLToPath(new URL(`schema/${name}`, ROOT));
@@ -78,8 +88,15 @@ export async function explainCommand(file: string, id: string): Promise<void> {
   const exact = report.cases.find((c) => c.id === id);
   const matches = exact ? [exact] : report.cases.filter((c) => c.id.includes(id));
   if (matches.length !== 1) {
-    const listed = matches.slice(0, 10).map((c) => `  ${c.id}`).join("\n");
-    throw new UsageError(matches.length ? `"${id}" matches ${matches.length} cases:\n${listed}` : `no case "${id}" in ${file}; \`p11compat summary ${file}\` lists them`);
+    const listed = matches
+      .slice(0, 10)
+      .map((c) => `  ${c.id}`)
+      .join("\n");
+    throw new UsageError(
+      matches.length
+        ? `"${id}" matches ${matches.length} cases:\n${listed}`
+        : `no case "${id}" in ${file}; \`p11compat summary ${file}\` lists them`,
+    );
   }
   process.stdout.write(explainCase(report, matches[0]!));
 }

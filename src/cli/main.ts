@@ -15,31 +15,50 @@ const info = () => import("./info.js");
 
 const program = new Command()
   .name("p11compat")
-  .description("Tells whether a PKCS#11 token works for you, and when it does not, which call, mechanism and attribute fails and why.")
+  .description(
+    "Tells whether a PKCS#11 token works for you, and when it does not, which call, mechanism and attribute fails and why.",
+  )
   .version(TOOL.version)
   .showHelpAfterError();
 
 program
   .command("run")
-  .description("run suites against a token and write a JSON + Markdown report (default: every suite on a fresh SoftHSM token)")
+  .description(
+    "run suites against a token and write a JSON + Markdown report (default: every suite on a fresh SoftHSM token)",
+  )
   .option("-d, --device <name|file>", "device profile: a name from devices/ or a YAML file", "softhsm")
   .option("-s, --suite <name|file...>", "suites to run: names from suites/ or YAML files (default: all)")
   .option("-f, --filter <text>", "only cases whose id contains this text")
   .option("-o, --out <dir>", "directory for the report", "reports")
   .option("-m, --module <path>", "PKCS#11 module to load instead of the profile's")
-  .addOption(new Option("--trace <which>", "which cases keep their PKCS#11 call trace").choices(["failed", "all", "none"]).default("failed"))
+  .addOption(
+    new Option("--trace <which>", "which cases keep their PKCS#11 call trace")
+      .choices(["failed", "all", "none"])
+      .default("failed"),
+  )
   .option("--junit <file>", "also write the results as JUnit XML")
   .option("--diagnose <calls>", "extra calls diagnosis may spend on each failed template call (0: off)", "64")
   .option("-q, --quiet", "no progress, only the summary")
-  .option("--serial <n>", "use the token with this serial (a YubiKey profile refuses to guess among several); also confirms --allow-overwrite")
-  .option("--allow-overwrite <slots>", "YubiKey: slots (e.g. 82,9a) that may be written although they hold a key or certificate; needs the YubiKey's serial (--serial or token.serial)")
-  .option("--workers <n>", "run independent suites in up to this many workers at once (never more than the device profile's workers; 1: one at a time)")
+  .option(
+    "--serial <n>",
+    "use the token with this serial (a YubiKey profile refuses to guess among several); also confirms --allow-overwrite",
+  )
+  .option(
+    "--allow-overwrite <slots>",
+    "YubiKey: slots (e.g. 82,9a) that may be written although they hold a key or certificate; needs the YubiKey's serial (--serial or token.serial)",
+  )
+  .option(
+    "--workers <n>",
+    "run independent suites in up to this many workers at once (never more than the device profile's workers; 1: one at a time)",
+  )
   .option("--plan", "list the keys the run would make and the slots it would write, then exit without writing anything")
   .action(lazy(() => import("./run.js"), "runCommand"));
 
 program
   .command("yubikey")
-  .description("list the YubiKeys ykcs11 sees: serial, firmware, model, PIN and management key state, and which PIV slots are free (reads only)")
+  .description(
+    "list the YubiKeys ykcs11 sees: serial, firmware, model, PIN and management key state, and which PIV slots are free (reads only)",
+  )
   .option("-d, --device <name|file>", "a YubiKey device profile", "yubikey")
   .option("-m, --module <path>", "PKCS#11 module to load instead of the profile's")
   .option("--serial <n>", "only this YubiKey")
@@ -65,7 +84,9 @@ program
 
 program
   .command("diff")
-  .description("compare two reports case by case and mechanism by mechanism; with --baseline, exit 1 when a case that passed in OLD does not pass in NEW")
+  .description(
+    "compare two reports case by case and mechanism by mechanism; with --baseline, exit 1 when a case that passed in OLD does not pass in NEW",
+  )
   .argument("<old>", "a report JSON file (the baseline)")
   .argument("<new>", "a report JSON file")
   .option("--baseline", "regression gate: list and fail on cases that passed in <old> and do not pass in <new>")
@@ -75,19 +96,29 @@ program
 
 program
   .command("report")
-  .description("the matrix across reports (tokens), matched by case id: a short text summary, or with --html one self-contained page with filters and each cell's evidence")
+  .description(
+    "the matrix across reports (tokens), matched by case id: a short text summary, or with --html one self-contained page with filters and each cell's evidence",
+  )
   .argument("<reports...>", "report JSON files, one per token (column)")
   .option("--html <file>", "write the matrix as one self-contained HTML file (works offline)")
-  .option("--clients <reports...>", "reports of client profile runs for the page's Clients view (default: the client profiles in <reports>)")
+  .option(
+    "--clients <reports...>",
+    "reports of client profile runs for the page's Clients view (default: the client profiles in <reports>)",
+  )
   .action(lazy(() => import("./report.js"), "reportCommand"));
 
 program
   .command("clients")
-  .description("will each client work with each token? The client x token verdicts (works / works with caveats / does not work) of reports that ran client profiles (suites/clients/), with blocking steps, attributes, login and the smallest change")
+  .description(
+    "will each client work with each token? The client x token verdicts (works / works with caveats / does not work) of reports that ran client profiles (suites/clients/), with blocking steps, attributes, login and the smallest change",
+  )
   .argument("<reports...>", "report JSON files, one per token (column)")
   .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"))
   .option("--out <file>", "write the output to a file")
-  .option("--expect <file>", "exit 1 when a verdict differs from this file's (the JSON of --format json, e.g. reports/reference/clients.json)")
+  .option(
+    "--expect <file>",
+    "exit 1 when a verdict differs from this file's (the JSON of --format json, e.g. reports/reference/clients.json)",
+  )
   .action(lazy(() => import("./clients.js"), "clientsCommand"));
 
 program
@@ -99,15 +130,23 @@ program
 
 program
   .command("schema")
-  .description("print the JSON Schemas for suites, devices and reports, or --write them to schema/ (the report's is generated from src/contract/report.ts)")
+  .description(
+    "print the JSON Schemas for suites, devices and reports, or --write them to schema/ (the report's is generated from src/contract/report.ts)",
+  )
   .option("--write", "write schema/*.schema.json")
   .action(lazy(info, "schemaCommand"));
 
 program
   .command("bench")
-  .description("measure the harness against raw pkcs11js on SoftHSM: per operation, start-up, and the default run as a whole process")
+  .description(
+    "measure the harness against raw pkcs11js on SoftHSM: per operation, start-up, and the default run as a whole process",
+  )
   .option("-n, --iterations <n>", "iterations per operation", "200")
-  .option("-r, --runs <n>", "rounds of a default run, a one-worker run and a raw pkcs11js process making the same calls", "3")
+  .option(
+    "-r, --runs <n>",
+    "rounds of a default run, a one-worker run and a raw pkcs11js process making the same calls",
+    "3",
+  )
   .option("--startup-runs <n>", "runs of node -e 0 and of p11compat --help", "15")
   .option("--no-suites", "skip the default runs; time only the per-operation comparison and start-up")
   .option("--json", "print the figures as JSON instead of tables")

@@ -7,7 +7,13 @@ import { ReportFileError } from "../report/read.js";
 import { sameFile } from "../report/files.js";
 
 export function fail(err: unknown): never {
-  if (err instanceof InputError || err instanceof DeviceError || err instanceof WorkerStartError || err instanceof UsageError || err instanceof ReportFileError) {
+  if (
+    err instanceof InputError ||
+    err instanceof DeviceError ||
+    err instanceof WorkerStartError ||
+    err instanceof UsageError ||
+    err instanceof ReportFileError
+  ) {
     process.stderr.write(`p11compat: ${err.message}\n`);
   } else {
     process.stderr.write(`p11compat: internal error: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -11,7 +11,8 @@ import { matrixText } from "../report/matrix-text.js";
 export async function reportCommand(files: string[], flags: { html?: string; clients?: string[] }): Promise<void> {
   if (flags.html) notAnInput(flags.html, [...files, ...(flags.clients ?? [])], "--html");
   const reports = files.map((f) => readReport(f));
-  if (flags.clients && !flags.html) throw new UsageError("--clients adds the Clients view to the HTML page: give --html FILE too");
+  if (flags.clients && !flags.html)
+    throw new UsageError("--clients adds the Clients view to the HTML page: give --html FILE too");
   if (flags.html) {
     const out = path.resolve(flags.html);
     mkdirSync(path.dirname(out), { recursive: true });

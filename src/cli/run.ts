@@ -45,7 +45,8 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   if (flags.filter) {
     const needle = flags.filter.toLowerCase();
     cases = cases.filter((c) => c.id.toLowerCase().includes(needle));
-    if (!cases.length) throw new UsageError(`no case id contains "${flags.filter}"; \`p11compat suites --ids\` lists them`);
+    if (!cases.length)
+      throw new UsageError(`no case id contains "${flags.filter}"; \`p11compat suites --ids\` lists them`);
   }
 
   if (!flags.plan) prefetchInSpares(lanes(cases, workers).map((lane) => importKeys(lane.cases)));
@@ -75,7 +76,9 @@ export async function runCommand(flags: RunFlags): Promise<void> {
       now.abort();
       return;
     }
-    process.stderr.write("\ninterrupted: finishing the case under way, then cleaning up (Ctrl-C again to stop at once)\n");
+    process.stderr.write(
+      "\ninterrupted: finishing the case under way, then cleaning up (Ctrl-C again to stop at once)\n",
+    );
     controller.abort();
   };
   process.on("SIGINT", onSignal);
@@ -83,7 +86,10 @@ export async function runCommand(flags: RunFlags): Promise<void> {
 
   const bar =
     !flags.quiet && process.stderr.isTTY
-      ? new cliProgress.SingleBar({ format: "{bar} {value}/{total} {case}", stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+      ? new cliProgress.SingleBar(
+          { format: "{bar} {value}/{total} {case}", stream: process.stderr, hideCursor: true, clearOnComplete: true },
+          cliProgress.Presets.shades_classic,
+        )
       : undefined;
   const log = (line: string) => !flags.quiet && process.stderr.write(`${line}\n`);
   let done = 0;
@@ -119,7 +125,9 @@ export async function runCommand(flags: RunFlags): Promise<void> {
       }
     },
     onStart: ({ token, mechanisms }) => {
-      log(`${profile.id}: ${token.token.label} (${token.token.manufacturer} ${token.token.model}), ${token.library.description} ${token.library.version}, ${mechanisms.length} mechanisms`);
+      log(
+        `${profile.id}: ${token.token.label} (${token.token.manufacturer} ${token.token.model}), ${token.library.description} ${token.library.version}, ${mechanisms.length} mechanisms`,
+      );
       log(`running ${cases.length} cases from ${suites.length} suites`);
       bar?.start(cases.length, 0, { case: "" });
     },
@@ -140,12 +148,14 @@ export async function runCommand(flags: RunFlags): Promise<void> {
 
 function workersOf(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers takes a whole number of at least 1, not "${text}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--workers takes a whole number of at least 1, not "${text}"`);
   return n;
 }
 
 function budgetOf(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--diagnose takes a whole number of calls (0 turns diagnosis off), not "${text}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--diagnose takes a whole number of calls (0 turns diagnosis off), not "${text}"`);
   return n;
 }

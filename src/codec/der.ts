@@ -64,7 +64,7 @@ export function readWhole(buf: Buffer): Tlv {
 /** The elements inside a constructed element's content. */
 export function readChildren(content: Buffer): Tlv[] {
   const out: Tlv[] = [];
-  for (let pos = 0; pos < content.length; ) {
+  for (let pos = 0; pos < content.length;) {
     const el = readTlv(content, pos);
     out.push(el);
     pos = el.end;

@@ -59,7 +59,8 @@ function readLength(buf: Buffer, pos: number): { length: number; pos: number } {
 export function readOne(buf: Buffer, offset = 0): Tlv & { end: number } {
   const t = readTag(buf, offset);
   const l = readLength(buf, t.pos);
-  if (l.pos + l.length > buf.length) throw new TlvError(`tag 0x${t.tag.toString(16)} says ${l.length} bytes, ${buf.length - l.pos} follow`);
+  if (l.pos + l.length > buf.length)
+    throw new TlvError(`tag 0x${t.tag.toString(16)} says ${l.length} bytes, ${buf.length - l.pos} follow`);
   return { tag: t.tag, value: buf.subarray(l.pos, l.pos + l.length), end: l.pos + l.length };
 }
 

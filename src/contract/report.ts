@@ -163,4 +163,3 @@ export interface ClientProfile {
   probes: string[];
   fallbacks: Record<string, string>;
 }
-

@@ -59,4 +59,3 @@ export interface CaseOptions {
   /** Extra calls diagnosis may spend on one failed template call (0: no diagnosis). */
   diagnosisBudget: number;
 }
-

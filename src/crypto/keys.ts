@@ -6,7 +6,16 @@ import type { Attr } from "../pkcs11/attributes.js";
 import { CURVES, type Curve } from "../catalogue/curves.js";
 import type { KeySpec } from "../catalogue/keys.js";
 import {
-  DerError, TAG, decodeOid, encodeLength, encodeOid, leftPad, readChildren, readWhole, stripLeadingZeros, tlv,
+  DerError,
+  TAG,
+  decodeOid,
+  encodeLength,
+  encodeOid,
+  leftPad,
+  readChildren,
+  readWhole,
+  stripLeadingZeros,
+  tlv,
 } from "../codec/der.js";
 
 export interface NodeKey {
@@ -24,7 +33,10 @@ export interface Templates {
 
 /** OIDs some tokens use that are not the standard one for the curve, or curves we cannot check. */
 const OTHER_OIDS: Record<string, { curve?: Curve; text: string }> = {
-  "1.3.6.1.4.1.11591.15.1": { curve: "Ed25519", text: "the GnuPG OID 1.3.6.1.4.1.11591.15.1 for Ed25519 (standard: 1.3.101.112)" },
+  "1.3.6.1.4.1.11591.15.1": {
+    curve: "Ed25519",
+    text: "the GnuPG OID 1.3.6.1.4.1.11591.15.1 for Ed25519 (standard: 1.3.101.112)",
+  },
   "1.3.101.110": { text: "X25519 (1.3.101.110), a Montgomery curve" },
   "1.3.101.111": { text: "X448 (1.3.101.111), a Montgomery curve" },
   "1.2.840.10045.3.1.1": { text: "P-192 (1.2.840.10045.3.1.1)" },
@@ -115,7 +127,8 @@ export async function generateNodeKey(spec: KeySpec): Promise<NodeKey> {
       if (![128, 192, 256].includes(spec.bits)) throw new Error(`AES keys are 128, 192 or 256 bits, not ${spec.bits}`);
       return { spec, secret: crypto.randomBytes(spec.bits / 8) };
     case "GENERIC_SECRET":
-      if (!(spec.bits > 0 && spec.bits % 8 === 0)) throw new Error(`GENERIC_SECRET bits must be a positive multiple of 8, not ${spec.bits}`);
+      if (!(spec.bits > 0 && spec.bits % 8 === 0))
+        throw new Error(`GENERIC_SECRET bits must be a positive multiple of 8, not ${spec.bits}`);
       return { spec, secret: crypto.randomBytes(spec.bits / 8) };
   }
 }
@@ -247,17 +260,28 @@ export function curveFromEcParams(der: Buffer): CurveLookup {
     const name = el.content.toString("latin1");
     const curve = PRINTABLE_NAMES[name];
     if (curve) {
-      return { curve, note: `CKA_EC_PARAMS names the curve as PrintableString "${name}" (PKCS#11 3.0 allows this for Edwards curves; OID ${CURVES[curve].oid} is the common form)` };
+      return {
+        curve,
+        note: `CKA_EC_PARAMS names the curve as PrintableString "${name}" (PKCS#11 3.0 allows this for Edwards curves; OID ${CURVES[curve].oid} is the common form)`,
+      };
     }
-    return { problem: `CKA_EC_PARAMS names curve "${name}" as a PrintableString; only edwards25519/edwards448 may be named that way` };
+    return {
+      problem: `CKA_EC_PARAMS names curve "${name}" as a PrintableString; only edwards25519/edwards448 may be named that way`,
+    };
   }
   if (el.tag === TAG.SEQUENCE) {
     const curve = matchExplicitCurve(el.content);
-    if (curve) return { curve, note: `CKA_EC_PARAMS holds explicit curve parameters equal to ${curve}; a named curve OID (${CURVES[curve].oid}) is the usual form` };
+    if (curve)
+      return {
+        curve,
+        note: `CKA_EC_PARAMS holds explicit curve parameters equal to ${curve}; a named curve OID (${CURVES[curve].oid}) is the usual form`,
+      };
     return { problem: "CKA_EC_PARAMS holds explicit curve parameters, not a named curve OID" };
   }
   if (el.tag === TAG.NULL) return { problem: "CKA_EC_PARAMS is NULL (implicitlyCA), not a named curve OID" };
-  return { problem: `CKA_EC_PARAMS is a DER element with tag 0x${el.tag.toString(16)}; expected an OBJECT IDENTIFIER (06 ...)` };
+  return {
+    problem: `CKA_EC_PARAMS is a DER element with tag 0x${el.tag.toString(16)}; expected an OBJECT IDENTIFIER (06 ...)`,
+  };
 }
 
 // Node cannot export a curve's parameters, but the public key for private scalar 1 is the generator.
@@ -341,9 +365,15 @@ export function publicKeyFromToken(
   const raw = unwrapEcPoint(attrs.ecPoint, curve);
   if (info.edwards) {
     try {
-      return { key: crypto.createPublicKey({ key: { kty: "OKP", crv: curve, x: raw.toString("base64url") }, format: "jwk" }), notes };
+      return {
+        key: crypto.createPublicKey({ key: { kty: "OKP", crv: curve, x: raw.toString("base64url") }, format: "jwk" }),
+        notes,
+      };
     } catch (e) {
-      throw new PublicKeyEncodingError("CKA_EC_POINT", `CKA_EC_POINT is not a valid ${curve} public key (${(e as Error).message})`);
+      throw new PublicKeyEncodingError(
+        "CKA_EC_POINT",
+        `CKA_EC_POINT is not a valid ${curve} public key (${(e as Error).message})`,
+      );
     }
   }
   return { key: ecPublicKey(raw, curve, notes), notes };
@@ -352,13 +382,23 @@ export function publicKeyFromToken(
 function rsaPublicKey(attrs: TokenPublicKey, notes: string[]): KeyObject {
   const n = bigIntAttr("CKA_MODULUS", attrs.modulus, notes);
   const e = bigIntAttr("CKA_PUBLIC_EXPONENT", attrs.publicExponent, notes);
-  if ((n[n.length - 1]! & 1) === 0) throw new PublicKeyEncodingError("CKA_MODULUS", "CKA_MODULUS is even; an RSA modulus is odd (byte order reversed?)");
+  if ((n[n.length - 1]! & 1) === 0)
+    throw new PublicKeyEncodingError(
+      "CKA_MODULUS",
+      "CKA_MODULUS is even; an RSA modulus is odd (byte order reversed?)",
+    );
   if ((e[e.length - 1]! & 1) === 0 || (e.length === 1 && e[0]! < 3)) {
-    throw new PublicKeyEncodingError("CKA_PUBLIC_EXPONENT", `CKA_PUBLIC_EXPONENT is ${e.toString("hex")}; an RSA public exponent is odd and at least 3`);
+    throw new PublicKeyEncodingError(
+      "CKA_PUBLIC_EXPONENT",
+      `CKA_PUBLIC_EXPONENT is ${e.toString("hex")}; an RSA public exponent is odd and at least 3`,
+    );
   }
   if (n.length * 8 < 512) notes.push(`modulus is only ${bitLength(n)} bits`);
   try {
-    return crypto.createPublicKey({ key: { kty: "RSA", n: n.toString("base64url"), e: e.toString("base64url") }, format: "jwk" });
+    return crypto.createPublicKey({
+      key: { kty: "RSA", n: n.toString("base64url"), e: e.toString("base64url") },
+      format: "jwk",
+    });
   } catch (err) {
     throw new PublicKeyEncodingError("CKA_MODULUS", `node rejects the RSA public key (${(err as Error).message})`);
   }
@@ -369,7 +409,9 @@ function bigIntAttr(name: string, value: Buffer | undefined, notes: string[]): B
   const stripped = stripLeadingZeros(value);
   if (stripped.length === 0) throw new PublicKeyEncodingError(name, `${name} is zero`);
   if (stripped.length !== value.length) {
-    notes.push(`${name} has ${value.length - stripped.length} leading zero byte(s); PKCS#11 big integers carry none (accepted)`);
+    notes.push(
+      `${name} has ${value.length - stripped.length} leading zero byte(s); PKCS#11 big integers carry none (accepted)`,
+    );
   }
   return stripped;
 }
@@ -382,7 +424,9 @@ function bitLength(buf: Buffer): number {
 function unwrapEcPoint(value: Buffer, curve: Curve): Buffer {
   const { size, edwards } = CURVES[curve];
   const rawLengths = edwards ? [size] : [2 * size + 1, size + 1];
-  const shape = edwards ? `a ${curve} public key is ${size} bytes` : `a ${curve} point is ${2 * size + 1} bytes (04||X||Y) or ${size + 1} compressed`;
+  const shape = edwards
+    ? `a ${curve} public key is ${size} bytes`
+    : `a ${curve} point is ${2 * size + 1} bytes (04||X||Y) or ${size + 1} compressed`;
   let el;
   try {
     el = readWhole(value);
@@ -391,18 +435,31 @@ function unwrapEcPoint(value: Buffer, curve: Curve): Buffer {
   }
   if (el && el.tag === TAG.OCTET_STRING && rawLengths.includes(el.content.length)) return el.content;
   if (rawLengths.includes(value.length) && (edwards || [2, 3, 4].includes(value[0]!))) {
-    const wanted = `04 ${encodeLength(value.length).toString("hex").replace(/(..)(?!$)/g, "$1 ")} ${value.subarray(0, 1).toString("hex")} ...`;
+    const wanted = `04 ${encodeLength(value.length)
+      .toString("hex")
+      .replace(/(..)(?!$)/g, "$1 ")} ${value.subarray(0, 1).toString("hex")} ...`;
     throw new PublicKeyEncodingError(
       "CKA_EC_POINT",
       `CKA_EC_POINT holds a raw ${value.length}-byte ${edwards ? "public key" : "point"}; PKCS#11 requires a DER OCTET STRING (${wanted})`,
     );
   }
   if (el && el.tag === TAG.OCTET_STRING) {
-    throw new PublicKeyEncodingError("CKA_EC_POINT", `CKA_EC_POINT's OCTET STRING holds ${el.content.length} bytes; ${shape}`);
+    throw new PublicKeyEncodingError(
+      "CKA_EC_POINT",
+      `CKA_EC_POINT's OCTET STRING holds ${el.content.length} bytes; ${shape}`,
+    );
   }
   if (el) {
-    const what = el.tag === TAG.BIT_STRING ? " (BIT STRING)" : el.tag === TAG.SEQUENCE ? " (SEQUENCE, e.g. a SubjectPublicKeyInfo)" : "";
-    throw new PublicKeyEncodingError("CKA_EC_POINT", `CKA_EC_POINT is a DER element with tag 0x${el.tag.toString(16)}${what}; PKCS#11 requires an OCTET STRING (04 ...)`);
+    const what =
+      el.tag === TAG.BIT_STRING
+        ? " (BIT STRING)"
+        : el.tag === TAG.SEQUENCE
+          ? " (SEQUENCE, e.g. a SubjectPublicKeyInfo)"
+          : "";
+    throw new PublicKeyEncodingError(
+      "CKA_EC_POINT",
+      `CKA_EC_POINT is a DER element with tag 0x${el.tag.toString(16)}${what}; PKCS#11 requires an OCTET STRING (04 ...)`,
+    );
   }
   throw new PublicKeyEncodingError(
     "CKA_EC_POINT",
@@ -421,7 +478,8 @@ function ecPublicKey(raw: Buffer, curve: Curve, notes: string[]): KeyObject {
     }
     notes.push("CKA_EC_POINT holds a compressed point; tokens normally return the uncompressed form (accepted)");
   } else if (raw[0] !== 4 || raw.length !== 2 * size + 1) {
-    const kind = raw[0] === 6 || raw[0] === 7 ? "a hybrid-form point" : `a point starting with 0x${(raw[0] ?? 0).toString(16)}`;
+    const kind =
+      raw[0] === 6 || raw[0] === 7 ? "a hybrid-form point" : `a point starting with 0x${(raw[0] ?? 0).toString(16)}`;
     throw new PublicKeyEncodingError("CKA_EC_POINT", `CKA_EC_POINT holds ${kind}; expected 04||X||Y`);
   }
   const jwk: JsonWebKey = {
@@ -449,7 +507,8 @@ export function keyFromTemplate(attrs: Attr[]): KeyObject | Buffer {
   const keyType = get(CKA.KEY_TYPE);
   if (cls === CKO.SECRET_KEY) return buf(CKA.VALUE, "CKA_VALUE");
   if (cls === CKO.PUBLIC_KEY) {
-    const kt = keyType === CKK.RSA ? "RSA" : keyType === CKK.EC ? "EC" : keyType === CKK.EC_EDWARDS ? "EC_EDWARDS" : undefined;
+    const kt =
+      keyType === CKK.RSA ? "RSA" : keyType === CKK.EC ? "EC" : keyType === CKK.EC_EDWARDS ? "EC_EDWARDS" : undefined;
     if (!kt) throw new Error(`unsupported CKA_KEY_TYPE ${String(keyType)}`);
     return publicKeyFromToken(kt, {
       modulus: get(CKA.MODULUS) as Buffer | undefined,
@@ -481,7 +540,12 @@ export function keyFromTemplate(attrs: Attr[]): KeyObject | Buffer {
   const value = buf(CKA.VALUE, "CKA_VALUE");
   if (info.edwards) {
     // PKCS#8 OneAsymmetricKey with the raw seed (RFC 8410): 30 len 02 01 00 30 05 06 03 <oid> 04 len 04 len <seed>
-    const pkcs8 = tlv(TAG.SEQUENCE, Buffer.from([2, 1, 0]), tlv(TAG.SEQUENCE, ecParamsFor(curve)), tlv(TAG.OCTET_STRING, tlv(TAG.OCTET_STRING, value)));
+    const pkcs8 = tlv(
+      TAG.SEQUENCE,
+      Buffer.from([2, 1, 0]),
+      tlv(TAG.SEQUENCE, ecParamsFor(curve)),
+      tlv(TAG.OCTET_STRING, tlv(TAG.OCTET_STRING, value)),
+    );
     return crypto.createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
   }
   const ecdh = crypto.createECDH(info.nodeName);
@@ -520,6 +584,9 @@ export function secretOf(key: NodeKey | KeyObject | Buffer): Buffer {
 }
 
 function hexPreview(buf: Buffer, max = 16): string {
-  const hex = buf.subarray(0, max).toString("hex").replace(/(..)(?!$)/g, "$1 ");
+  const hex = buf
+    .subarray(0, max)
+    .toString("hex")
+    .replace(/(..)(?!$)/g, "$1 ");
   return buf.length > max ? `${hex} ...` : hex;
 }

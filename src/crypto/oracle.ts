@@ -5,9 +5,15 @@ import { TAG, encodeOid, encodeUnsigned, readChildren, readWhole, tlv } from "..
 import { curveOfKey, ecParamsFor, ecPointAttribute, publicKeyFromToken, secretOf } from "./keys.js";
 import { CURVES, type EcCurve } from "../catalogue/curves.js";
 import { hash as hashRow, type DigestName, type HashName } from "../catalogue/hashes.js";
-import { mechanism, normalizeMechanism, usedFor, type Family, type MechanismRow, type Use } from "../catalogue/mechanisms.js";
+import {
+  mechanism,
+  normalizeMechanism,
+  usedFor,
+  type Family,
+  type MechanismRow,
+  type Use,
+} from "../catalogue/mechanisms.js";
 import type { ResolvedParams } from "../catalogue/params.js";
-
 
 /** node:crypto cannot check this mechanism or parameter combination; the case cannot be judged. */
 export class OracleUnsupported extends Error {
@@ -22,7 +28,8 @@ export class OracleRejected extends Error {
 /** The catalogue row of a mechanism node:crypto can check. */
 export function mechanismInfo(mech: string): MechanismRow {
   const row = mechanism(mech);
-  if (!row?.check || row.family === "KEY_GEN") throw new OracleUnsupported(`node:crypto has no implementation of ${normalizeMechanism(mech)} in this harness`);
+  if (!row?.check || row.family === "KEY_GEN")
+    throw new OracleUnsupported(`node:crypto has no implementation of ${normalizeMechanism(mech)} in this harness`);
   return row;
 }
 
@@ -42,7 +49,8 @@ export const isDeriveMechanism = (mech: string): boolean => uses(mech, "derive")
 
 function need(mech: string, use: Use): MechanismRow {
   const info = mechanismInfo(mech);
-  if (!info.uses.includes(use)) throw new OracleUnsupported(`${info.name} is not a${use === "encrypt" ? "n" : ""} ${use} mechanism`);
+  if (!info.uses.includes(use))
+    throw new OracleUnsupported(`${info.name} is not a${use === "encrypt" ? "n" : ""} ${use} mechanism`);
   return info;
 }
 
@@ -51,7 +59,11 @@ function need(mech: string, use: Use): MechanismRow {
 
 /** DER DigestInfo ::= SEQUENCE { SEQUENCE { hash OID, NULL }, OCTET STRING digest } (RFC 8017 9.2). */
 export function digestInfo(hash: DigestName, digestValue: Buffer): Buffer {
-  return tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, encodeOid(hashRow(hash).oid), Buffer.from([TAG.NULL, 0])), tlv(TAG.OCTET_STRING, digestValue));
+  return tlv(
+    TAG.SEQUENCE,
+    tlv(TAG.SEQUENCE, encodeOid(hashRow(hash).oid), Buffer.from([TAG.NULL, 0])),
+    tlv(TAG.OCTET_STRING, digestValue),
+  );
 }
 
 /** Hash for raw CKM_RSA_PKCS signatures: the DigestInfo the harness builds names it. */
@@ -67,7 +79,9 @@ function ecdsaHash(curve: string): HashName {
 function pssHash(info: MechanismRow, params: ResolvedParams): DigestName {
   if (info.hash) {
     if (params.hash && params.hash !== info.hash) {
-      throw new OracleUnsupported(`${info.name} with hashAlg ${params.hash}: PKCS#11 requires the parameter to match the mechanism's ${info.hash}`);
+      throw new OracleUnsupported(
+        `${info.name} with hashAlg ${params.hash}: PKCS#11 requires the parameter to match the mechanism's ${info.hash}`,
+      );
     }
     return info.hash;
   }
@@ -123,7 +137,11 @@ function pssRestrictedKey(key: KeyObject, hash: DigestName, mgfHash: DigestName,
   if (key.type === "public") {
     const [, bits] = readChildren(readWhole(key.export({ format: "der", type: "spki" })).content);
     if (!bits) throw new Error("unexpected SPKI shape");
-    return crypto.createPublicKey({ key: tlv(TAG.SEQUENCE, pssAlg, tlv(bits.tag, bits.content)), format: "der", type: "spki" });
+    return crypto.createPublicKey({
+      key: tlv(TAG.SEQUENCE, pssAlg, tlv(bits.tag, bits.content)),
+      format: "der",
+      type: "spki",
+    });
   }
   const [version, , privateKey] = readChildren(readWhole(key.export({ format: "der", type: "pkcs8" })).content);
   if (!version || !privateKey) throw new Error("unexpected PKCS#8 shape");
@@ -153,7 +171,9 @@ export function verifySignature(
     if (signature.length !== expected.length) {
       return { ok: false, reason: `MAC is ${signature.length} bytes; ${info.name} gives ${expected.length}` };
     }
-    return crypto.timingSafeEqual(signature, expected) ? { ok: true } : { ok: false, reason: "MAC differs from node's HMAC" };
+    return crypto.timingSafeEqual(signature, expected)
+      ? { ok: true }
+      : { ok: false, reason: "MAC differs from node's HMAC" };
   }
   const k = asKeyObject(key, info.name);
   try {
@@ -163,7 +183,8 @@ export function verifySignature(
         const hash = info.hash ?? rawRsaHash(params);
         const bad = rsaLength(k, signature);
         if (bad) return bad;
-        if (crypto.verify(hash, message, { key: k, padding: crypto.constants.RSA_PKCS1_PADDING }, signature)) return { ok: true };
+        if (crypto.verify(hash, message, { key: k, padding: crypto.constants.RSA_PKCS1_PADDING }, signature))
+          return { ok: true };
         return { ok: false, reason: explainPkcs1(k, signature, hash, message) };
       }
       case "RSA_PSS":
@@ -172,7 +193,10 @@ export function verifySignature(
         const bad = rsaLength(k, signature);
         if (bad) return bad;
         if (crypto.verify(hash, message, pssOptions(k, hash, params), signature)) return { ok: true };
-        return { ok: false, reason: `not a valid PSS signature (${hash}, MGF1-${params.mgfHash ?? hash}, salt ${params.saltLength ?? hashRow(hash).bytes} bytes)` };
+        return {
+          ok: false,
+          reason: `not a valid PSS signature (${hash}, MGF1-${params.mgfHash ?? hash}, salt ${params.saltLength ?? hashRow(hash).bytes} bytes)`,
+        };
       }
       case "ECDSA":
       case "ECDSA_HASH": {
@@ -189,12 +213,18 @@ export function verifySignature(
           };
         }
         if (crypto.verify(hash, message, { key: k, dsaEncoding: "ieee-p1363" }, signature)) return { ok: true };
-        return { ok: false, reason: `not a valid ECDSA signature over ${info.hash ? "the message" : `${hash} of the message`}` };
+        return {
+          ok: false,
+          reason: `not a valid ECDSA signature over ${info.hash ? "the message" : `${hash} of the message`}`,
+        };
       }
       case "EDDSA": {
         const expected = CURVES[curveOfKey(k)].size * 2;
-        if (signature.length !== expected) return { ok: false, reason: `signature is ${signature.length} bytes; ${curveOfKey(k)} gives ${expected}` };
-        return crypto.verify(null, message, k, signature) ? { ok: true } : { ok: false, reason: "not a valid EdDSA signature" };
+        if (signature.length !== expected)
+          return { ok: false, reason: `signature is ${signature.length} bytes; ${curveOfKey(k)} gives ${expected}` };
+        return crypto.verify(null, message, k, signature)
+          ? { ok: true }
+          : { ok: false, reason: "not a valid EdDSA signature" };
       }
       default:
         throw new OracleUnsupported(`no signature check for ${info.name}`);
@@ -208,7 +238,10 @@ export function verifySignature(
 function rsaLength(key: KeyObject, signature: Buffer): Verdict | undefined {
   const k = rsaBytes(key);
   if (signature.length === k) return undefined;
-  return { ok: false, reason: `signature is ${signature.length} bytes; a ${key.asymmetricKeyDetails?.modulusLength}-bit key gives ${k}` };
+  return {
+    ok: false,
+    reason: `signature is ${signature.length} bytes; a ${key.asymmetricKeyDetails?.modulusLength}-bit key gives ${k}`,
+  };
 }
 
 /** Why a PKCS#1 v1.5 signature failed: opened with the public key, what does it hold? */
@@ -221,7 +254,8 @@ function explainPkcs1(key: KeyObject, signature: Buffer, hash: DigestName, messa
   }
   const want = digestInfo(hash, crypto.createHash(hash).update(message).digest());
   const raw = crypto.createHash(hash).update(message).digest();
-  if (inner.equals(raw)) return `signature covers the bare ${hash} digest; PKCS#1 v1.5 needs it wrapped in a DigestInfo`;
+  if (inner.equals(raw))
+    return `signature covers the bare ${hash} digest; PKCS#1 v1.5 needs it wrapped in a DigestInfo`;
   return `signature is PKCS#1 v1.5 over other data: ${inner.subarray(0, 24).toString("hex")}${inner.length > 24 ? "..." : ""} (expected ${want.subarray(0, 24).toString("hex")}...)`;
 }
 
@@ -243,7 +277,9 @@ export function sign(mech: string, params: ResolvedParams, key: KeyObject | Buff
     return nodeSign(info, params, k, message);
   } catch (err) {
     if (err instanceof OracleUnsupported) throw err;
-    throw new OracleRejected(`${info.name}: node:crypto cannot sign with this key and parameters: ${(err as Error).message}`);
+    throw new OracleRejected(
+      `${info.name}: node:crypto cannot sign with this key and parameters: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -251,7 +287,10 @@ function nodeSign(info: MechanismRow, params: ResolvedParams, k: KeyObject, mess
   switch (info.family) {
     case "RSA_PKCS":
     case "RSA_PKCS_HASH":
-      return crypto.sign(info.hash ?? rawRsaHash(params), message, { key: k, padding: crypto.constants.RSA_PKCS1_PADDING });
+      return crypto.sign(info.hash ?? rawRsaHash(params), message, {
+        key: k,
+        padding: crypto.constants.RSA_PKCS1_PADDING,
+      });
     case "RSA_PSS":
     case "RSA_PSS_HASH": {
       const hash = pssHash(info, params);
@@ -271,19 +310,22 @@ function nodeSign(info: MechanismRow, params: ResolvedParams, k: KeyObject, mess
 // Encryption
 
 function aesCipherName(mode: string, key: Buffer): string {
-  if (![16, 24, 32].includes(key.length)) throw new OracleRejected(`an AES key is 16, 24 or 32 bytes, not ${key.length}`);
+  if (![16, 24, 32].includes(key.length))
+    throw new OracleRejected(`an AES key is 16, 24 or 32 bytes, not ${key.length}`);
   return `aes-${key.length * 8}-${mode}`;
 }
 
 function needIv(name: string, params: ResolvedParams, length?: number): Buffer {
   const iv = params.iv;
   if (!iv) throw new Error(`${name} needs params.iv`);
-  if (length !== undefined && iv.length !== length) throw new OracleRejected(`${name} IV is ${iv.length} bytes; it must be ${length}`);
+  if (length !== undefined && iv.length !== length)
+    throw new OracleRejected(`${name} IV is ${iv.length} bytes; it must be ${length}`);
   return iv;
 }
 
 function blockAligned(name: string, data: Buffer, what: string): void {
-  if (data.length % 16 !== 0) throw new OracleRejected(`${what} is ${data.length} bytes; ${name} without padding needs a multiple of 16`);
+  if (data.length % 16 !== 0)
+    throw new OracleRejected(`${what} is ${data.length} bytes; ${name} without padding needs a multiple of 16`);
 }
 
 /** CTR counters wrap within counterBits on the token but over all 128 bits in node: refuse when they would differ. */
@@ -294,7 +336,9 @@ function checkCounter(params: ResolvedParams, iv: Buffer, length: number): void 
   const counter = BigInt(`0x${iv.toString("hex")}`) & ((1n << BigInt(bits)) - 1n);
   const blocks = BigInt(Math.ceil(length / 16));
   if (blocks > 0n && counter + blocks - 1n >= 1n << BigInt(bits)) {
-    throw new OracleUnsupported(`CKM_AES_CTR: the ${bits}-bit counter would wrap within this data; node's counter spans all 128 bits`);
+    throw new OracleUnsupported(
+      `CKM_AES_CTR: the ${bits}-bit counter would wrap within this data; node's counter spans all 128 bits`,
+    );
   }
 }
 
@@ -315,7 +359,9 @@ export function encrypt(mech: string, params: ResolvedParams, key: KeyObject | B
   const info = need(mech, "encrypt");
   switch (info.family) {
     case "RSA_PKCS":
-      return rsaEncrypt(info.name, asKeyObject(key, info.name), plaintext, { padding: crypto.constants.RSA_PKCS1_PADDING });
+      return rsaEncrypt(info.name, asKeyObject(key, info.name), plaintext, {
+        padding: crypto.constants.RSA_PKCS1_PADDING,
+      });
     case "RSA_OAEP":
       return rsaEncrypt(info.name, asKeyObject(key, info.name), plaintext, oaepOptions(params));
     default:
@@ -331,11 +377,14 @@ export function decrypt(mech: string, params: ResolvedParams, key: KeyObject | B
     case "RSA_OAEP": {
       const k = asKeyObject(key, info.name);
       const options = oaepOptions(params);
-      if (ciphertext.length !== rsaBytes(k)) throw new OracleRejected(`ciphertext is ${ciphertext.length} bytes; the key's modulus is ${rsaBytes(k)}`);
+      if (ciphertext.length !== rsaBytes(k))
+        throw new OracleRejected(`ciphertext is ${ciphertext.length} bytes; the key's modulus is ${rsaBytes(k)}`);
       try {
         return crypto.privateDecrypt({ key: k, ...options }, ciphertext);
       } catch (err) {
-        throw new OracleRejected(`OAEP decoding fails (${options.oaepHash}, label ${options.oaepLabel?.length ?? 0} bytes): ${(err as Error).message}`);
+        throw new OracleRejected(
+          `OAEP decoding fails (${options.oaepHash}, label ${options.oaepLabel?.length ?? 0} bytes): ${(err as Error).message}`,
+        );
       }
     }
     default:
@@ -346,16 +395,29 @@ export function decrypt(mech: string, params: ResolvedParams, key: KeyObject | B
 function oaepOptions(params: ResolvedParams): { padding: number; oaepHash: string; oaepLabel?: Buffer } {
   const hash = params.hash ?? "sha1";
   if (params.mgfHash && params.mgfHash !== hash) {
-    throw new OracleUnsupported(`CKM_RSA_PKCS_OAEP with hash ${hash} and MGF1-${params.mgfHash}: node:crypto uses the OAEP hash for MGF1`);
+    throw new OracleUnsupported(
+      `CKM_RSA_PKCS_OAEP with hash ${hash} and MGF1-${params.mgfHash}: node:crypto uses the OAEP hash for MGF1`,
+    );
   }
-  return { padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash, ...(params.label?.length ? { oaepLabel: params.label } : {}) };
+  return {
+    padding: crypto.constants.RSA_PKCS1_OAEP_PADDING,
+    oaepHash: hash,
+    ...(params.label?.length ? { oaepLabel: params.label } : {}),
+  };
 }
 
-function rsaEncrypt(name: string, key: KeyObject, plaintext: Buffer, options: { padding: number; oaepHash?: string; oaepLabel?: Buffer }): Buffer {
+function rsaEncrypt(
+  name: string,
+  key: KeyObject,
+  plaintext: Buffer,
+  options: { padding: number; oaepHash?: string; oaepLabel?: Buffer },
+): Buffer {
   try {
     return crypto.publicEncrypt({ key, ...options }, plaintext);
   } catch (err) {
-    throw new OracleRejected(`${name} cannot encrypt ${plaintext.length} bytes with a ${rsaBytes(key) * 8}-bit key: ${(err as Error).message}`);
+    throw new OracleRejected(
+      `${name} cannot encrypt ${plaintext.length} bytes with a ${rsaBytes(key) * 8}-bit key: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -366,7 +428,8 @@ function rsaEncrypt(name: string, key: KeyObject, plaintext: Buffer, options: { 
  */
 export function rsaPkcs1Decrypt(key: KeyObject, ciphertext: Buffer): Buffer {
   const k = rsaBytes(key);
-  if (ciphertext.length !== k) throw new OracleRejected(`ciphertext is ${ciphertext.length} bytes; the key's modulus is ${k}`);
+  if (ciphertext.length !== k)
+    throw new OracleRejected(`ciphertext is ${ciphertext.length} bytes; the key's modulus is ${k}`);
   let em: Buffer;
   try {
     em = crypto.privateDecrypt({ key, padding: crypto.constants.RSA_NO_PADDING }, ciphertext);
@@ -378,7 +441,9 @@ export function rsaPkcs1Decrypt(key: KeyObject, ciphertext: Buffer): Buffer {
 
 function unpadPkcs1Type2(em: Buffer): Buffer {
   if (em[0] !== 0 || em[1] !== 2) {
-    throw new OracleRejected(`decrypted block starts ${em.subarray(0, 2).toString("hex")}; PKCS#1 v1.5 encryption blocks start 0002`);
+    throw new OracleRejected(
+      `decrypted block starts ${em.subarray(0, 2).toString("hex")}; PKCS#1 v1.5 encryption blocks start 0002`,
+    );
   }
   const sep = em.indexOf(0, 2);
   if (sep < 0) throw new OracleRejected("decrypted block has no 00 byte ending the padding string");
@@ -425,14 +490,17 @@ function aes(family: Family, name: string, params: ResolvedParams, key: Buffer, 
         const body = run(c, data);
         return Buffer.concat([body, c.getAuthTag()]);
       }
-      if (data.length < tagBytes) throw new OracleRejected(`ciphertext is ${data.length} bytes, shorter than the ${tagBytes}-byte tag`);
+      if (data.length < tagBytes)
+        throw new OracleRejected(`ciphertext is ${data.length} bytes, shorter than the ${tagBytes}-byte tag`);
       const d = make("gcm", iv, { authTagLength: tagBytes }) as crypto.DecipherGCM;
       d.setAAD(aad);
       d.setAuthTag(data.subarray(data.length - tagBytes));
       try {
         return run(d, data.subarray(0, data.length - tagBytes));
       } catch {
-        throw new OracleRejected(`${name}: the tag does not verify (ciphertext||tag, ${tagBytes * 8}-bit tag, ${iv.length}-byte IV, ${aad.length}-byte AAD)`);
+        throw new OracleRejected(
+          `${name}: the tag does not verify (ciphertext||tag, ${tagBytes * 8}-bit tag, ${iv.length}-byte IV, ${aad.length}-byte AAD)`,
+        );
       }
     }
     default:
@@ -459,7 +527,10 @@ export interface EcdhOptions {
 /** ECDH shared secret Z (the x-coordinate, field-size bytes), as CKM_ECDH1_DERIVE with CKD_NULL yields. */
 export function ecdh(curve: EcCurve, privateKey: KeyObject, peerPoint: Buffer, options: EcdhOptions = {}): Buffer {
   if (CURVES[curve].edwards) throw new OracleUnsupported(`ECDH on ${curve} is not defined`);
-  const { key: publicKey } = publicKeyFromToken("EC", { ecParams: ecParamsFor(curve), ecPoint: ecPointAttribute(peerPoint) });
+  const { key: publicKey } = publicKeyFromToken("EC", {
+    ecParams: ecParamsFor(curve),
+    ecPoint: ecPointAttribute(peerPoint),
+  });
   const z = crypto.diffieHellman({ privateKey, publicKey });
   const kdf = options.kdf ?? "NULL";
   if (kdf === "NULL") return z;
@@ -484,31 +555,46 @@ const KW_IV = Buffer.from("a6a6a6a6a6a6a6a6", "hex"); // RFC 3394 2.2.3.1
 const KWP_IV = Buffer.from("a65959a6", "hex"); // RFC 5649 3
 
 function kwCipher(family: "AES_KW" | "AES_KWP", key: Buffer): { name: string; iv: Buffer } {
-  if (![16, 24, 32].includes(key.length)) throw new OracleRejected(`an AES key is 16, 24 or 32 bytes, not ${key.length}`);
+  if (![16, 24, 32].includes(key.length))
+    throw new OracleRejected(`an AES key is 16, 24 or 32 bytes, not ${key.length}`);
   return family === "AES_KW"
     ? { name: `id-aes${key.length * 8}-wrap`, iv: KW_IV }
     : { name: `id-aes${key.length * 8}-wrap-pad`, iv: KWP_IV };
 }
 
 /** Wrapping = encrypting the key's value (CKA_VALUE) with the mechanism. */
-export function wrapKey(mech: string, wrappingKey: KeyObject | Buffer, keyValue: Buffer, params: ResolvedParams = {}): Buffer {
+export function wrapKey(
+  mech: string,
+  wrappingKey: KeyObject | Buffer,
+  keyValue: Buffer,
+  params: ResolvedParams = {},
+): Buffer {
   const info = need(mech, "wrap");
   if (info.family !== "AES_KW" && info.family !== "AES_KWP") return encrypt(info.name, params, wrappingKey, keyValue);
   const kek = secretOf(wrappingKey);
   if (info.family === "AES_KW" && (keyValue.length % 8 !== 0 || keyValue.length < 16)) {
-    throw new OracleRejected(`${info.name} (RFC 3394) wraps a multiple of 8 bytes, at least 16; the key value is ${keyValue.length}`);
+    throw new OracleRejected(
+      `${info.name} (RFC 3394) wraps a multiple of 8 bytes, at least 16; the key value is ${keyValue.length}`,
+    );
   }
   if (keyValue.length === 0) throw new OracleRejected(`${info.name}: nothing to wrap`);
   const { name, iv } = kwCipher(info.family, kek);
   return run(crypto.createCipheriv(name, kek, iv), keyValue);
 }
 
-export function unwrapKey(mech: string, unwrappingKey: KeyObject | Buffer, wrapped: Buffer, params: ResolvedParams = {}): Buffer {
+export function unwrapKey(
+  mech: string,
+  unwrappingKey: KeyObject | Buffer,
+  wrapped: Buffer,
+  params: ResolvedParams = {},
+): Buffer {
   const info = need(mech, "wrap");
   if (info.family !== "AES_KW" && info.family !== "AES_KWP") return decrypt(info.name, params, unwrappingKey, wrapped);
   const kek = secretOf(unwrappingKey);
   if (wrapped.length % 8 !== 0 || wrapped.length < 16) {
-    throw new OracleRejected(`wrapped key is ${wrapped.length} bytes; ${info.name} output is a multiple of 8, at least 16`);
+    throw new OracleRejected(
+      `wrapped key is ${wrapped.length} bytes; ${info.name} output is a multiple of 8, at least 16`,
+    );
   }
   const { name, iv } = kwCipher(info.family, kek);
   try {
@@ -518,7 +604,8 @@ export function unwrapKey(mech: string, unwrappingKey: KeyObject | Buffer, wrapp
     let hint = "";
     if (info.family === "AES_KWP" && wrapped.length >= 24) {
       const other = pkcs7KeyWrapUnwrap(kek, wrapped);
-      if (other) hint = `; it unwraps as RFC 3394 over PKCS#7-padded data (the other reading of ${info.name}) to ${other.length} bytes`;
+      if (other)
+        hint = `; it unwraps as RFC 3394 over PKCS#7-padded data (the other reading of ${info.name}) to ${other.length} bytes`;
     }
     throw new OracleRejected(`${info.name}: the ${rfc} integrity check fails (wrong key or not ${rfc})${hint}`);
   }
@@ -533,6 +620,7 @@ function pkcs7KeyWrapUnwrap(kek: Buffer, wrapped: Buffer): Buffer | undefined {
     return undefined;
   }
   const n = padded[padded.length - 1]!;
-  if (n < 1 || n > 16 || n > padded.length || !padded.subarray(padded.length - n).every((b) => b === n)) return undefined;
+  if (n < 1 || n > 16 || n > padded.length || !padded.subarray(padded.length - n).every((b) => b === n))
+    return undefined;
   return padded.subarray(0, padded.length - n);
 }

@@ -48,10 +48,13 @@ export interface DeviceHooks {
 export const plainHooks: DeviceHooks = {
   async prepare(ctx) {
     const { profile, prov, selection } = ctx;
-    if (selection.allowOverwrite) throw new DeviceError(`--allow-overwrite names YubiKey slots, but ${profile.id} is not a YubiKey profile`);
+    if (selection.allowOverwrite)
+      throw new DeviceError(`--allow-overwrite names YubiKey slots, but ${profile.id} is not a YubiKey profile`);
     if (selection.serial) {
       if (profile.token.serial && profile.token.serial !== selection.serial) {
-        throw new DeviceError(`--serial ${selection.serial} does not match the profile's token.serial ${profile.token.serial}`);
+        throw new DeviceError(
+          `--serial ${selection.serial} does not match the profile's token.serial ${profile.token.serial}`,
+        );
       }
       prov.device.select = { ...prov.device.select, serial: selection.serial };
     }
@@ -66,7 +69,10 @@ export const plainHooks: DeviceHooks = {
         const free = ids.filter((id) => !taken.has(id));
         return formatPlan(
           planKeys(cases, free),
-          { title: `${title}, token "${token.label}" (serial ${token.serial}).`, untouched: ids.filter((id) => taken.has(id)).map((id) => ({ id, why: "an object on the token has it" })) },
+          {
+            title: `${title}, token "${token.label}" (serial ${token.serial}).`,
+            untouched: ids.filter((id) => taken.has(id)).map((id) => ({ id, why: "an object on the token has it" })),
+          },
           free,
         );
       },
@@ -77,8 +83,14 @@ export const plainHooks: DeviceHooks = {
 /** The token a worker's selectSlot would choose. */
 function matchToken(tokens: TokenListing[], select: { label?: string; serial?: string; index?: number }): TokenListing {
   const t = tokens.find(
-    (x, i) => (select.label === undefined || x.label === select.label) && (select.serial === undefined || x.serial === select.serial) && (select.index === undefined || select.index === i),
+    (x, i) =>
+      (select.label === undefined || x.label === select.label) &&
+      (select.serial === undefined || x.serial === select.serial) &&
+      (select.index === undefined || select.index === i),
   );
-  if (!t) throw new DeviceError(`no token matches ${JSON.stringify(select)}; tokens present: ${tokens.map((x) => JSON.stringify(x.label)).join(", ") || "none"}`);
+  if (!t)
+    throw new DeviceError(
+      `no token matches ${JSON.stringify(select)}; tokens present: ${tokens.map((x) => JSON.stringify(x.label)).join(", ") || "none"}`,
+    );
   return t;
 }

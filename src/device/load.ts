@@ -14,7 +14,10 @@ type DeviceYaml = Partial<Omit<DeviceProfile, "id" | "file" | "timeouts">> &
 const VARIABLES = new Set(["tmp", "device", "userPin", "soPin", "root", "node"]);
 
 export async function listDevices(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((f) => f.endsWith(".yaml")).sort().map((f) => path.join(dir, f));
+  return (await readdir(dir))
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 /** A profile by name (devices/NAME.yaml) or by file path. */
@@ -22,7 +25,14 @@ export async function loadDevice(selector: string, dir: string): Promise<DeviceP
   const file = /[/\\]|\.ya?ml$/.test(selector) ? selector : path.join(dir, `${selector}.yaml`);
   if (!existsSync(file)) {
     const names = (await listDevices(dir)).map((f) => path.basename(f, ".yaml"));
-    throw new InputError([{ file, line: 0, col: 0, message: `no device profile "${selector}"; available: ${names.join(", ")}${didYouMean(selector, names)}` }]);
+    throw new InputError([
+      {
+        file,
+        line: 0,
+        col: 0,
+        message: `no device profile "${selector}"; available: ${names.join(", ")}${didYouMean(selector, names)}`,
+      },
+    ]);
   }
   const src = await loadYamlFile(file, deviceSchema);
   const d = src.data as DeviceYaml;
@@ -31,7 +41,14 @@ export async function loadDevice(selector: string, dir: string): Promise<DeviceP
   const check = (value: unknown, at: (string | number)[]) => {
     if (typeof value === "string") {
       for (const [, name] of value.matchAll(/\$\{(\w+)\}/g)) {
-        if (!VARIABLES.has(name!)) issues.push(issueAt(src, at, `unknown variable \${${name}}; known: ${[...VARIABLES].map((v) => `\${${v}}`).join(", ")}${didYouMean(name!, VARIABLES)}`));
+        if (!VARIABLES.has(name!))
+          issues.push(
+            issueAt(
+              src,
+              at,
+              `unknown variable \${${name}}; known: ${[...VARIABLES].map((v) => `\${${v}}`).join(", ")}${didYouMean(name!, VARIABLES)}`,
+            ),
+          );
       }
     } else if (Array.isArray(value)) value.forEach((v, i) => check(v, [...at, i]));
     else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) check(v, [...at, k]);
@@ -43,28 +60,62 @@ export async function loadDevice(selector: string, dir: string): Promise<DeviceP
   // Daemons start in set-up and stop in tear-down; a `stop` must name one that was started.
   const started = new Set<string>();
   (d.setup ?? []).forEach((step, i) => {
-    if ("stop" in step) issues.push(issueAt(src, ["setup", i, "stop"], "`stop` belongs in teardown; daemons started in setup are stopped after the teardown steps anyway"));
+    if ("stop" in step)
+      issues.push(
+        issueAt(
+          src,
+          ["setup", i, "stop"],
+          "`stop` belongs in teardown; daemons started in setup are stopped after the teardown steps anyway",
+        ),
+      );
     if (!("start" in step)) return;
-    if (started.has(step.start.name)) issues.push(issueAt(src, ["setup", i, "start", "name"], `a daemon named "${step.start.name}" is already started`));
+    if (started.has(step.start.name))
+      issues.push(
+        issueAt(src, ["setup", i, "start", "name"], `a daemon named "${step.start.name}" is already started`),
+      );
     started.add(step.start.name);
   });
   (d.teardown ?? []).forEach((step, i) => {
-    if ("start" in step) issues.push(issueAt(src, ["teardown", i, "start"], "`start` belongs in setup: a daemon started in teardown would never be stopped"));
+    if ("start" in step)
+      issues.push(
+        issueAt(
+          src,
+          ["teardown", i, "start"],
+          "`start` belongs in setup: a daemon started in teardown would never be stopped",
+        ),
+      );
     if ("stop" in step && !started.has(step.stop)) {
-      issues.push(issueAt(src, ["teardown", i, "stop"], `no daemon named "${step.stop}" is started in setup${started.size ? `; started: ${[...started].join(", ")}` : ""}${didYouMean(step.stop, started)}`));
+      issues.push(
+        issueAt(
+          src,
+          ["teardown", i, "stop"],
+          `no daemon named "${step.stop}" is started in setup${started.size ? `; started: ${[...started].join(", ")}` : ""}${didYouMean(step.stop, started)}`,
+        ),
+      );
     }
   });
-  if (d.keys?.login === "so" && !d.pins?.so) issues.push(issueAt(src, ["keys", "login"], "keys are made as SO, but pins.so gives no SO PIN"));
-  if (d.keys?.contextLogin && !d.pins?.user) issues.push(issueAt(src, ["keys", "contextLogin"], "a context-specific login needs the user PIN, but pins.user is not given"));
+  if (d.keys?.login === "so" && !d.pins?.so)
+    issues.push(issueAt(src, ["keys", "login"], "keys are made as SO, but pins.so gives no SO PIN"));
+  if (d.keys?.contextLogin && !d.pins?.user)
+    issues.push(
+      issueAt(src, ["keys", "contextLogin"], "a context-specific login needs the user PIN, but pins.user is not given"),
+    );
   if (d.yubikey) {
     // A YubiKey's PINs may be settled only after its listing (a prompt, or the detected factory default):
     // set-up steps cannot use them.
     for (const part of ["setup", "teardown", "env", "libraryParameters"] as const) {
       if (/\$\{(userPin|soPin)\}/.test(JSON.stringify(d[part] ?? ""))) {
-        issues.push(issueAt(src, [part], "a YubiKey profile's PINs are settled after its pre-flight listing, so set-up cannot use ${userPin} or ${soPin}"));
+        issues.push(
+          issueAt(
+            src,
+            [part],
+            "a YubiKey profile's PINs are settled after its pre-flight listing, so set-up cannot use ${userPin} or ${soPin}",
+          ),
+        );
       }
     }
-    if (!d.keys?.ids) issues.push(issueAt(src, ["yubikey"], "a YubiKey profile needs keys.ids: the CKA_IDs (slots) its keys may take"));
+    if (!d.keys?.ids)
+      issues.push(issueAt(src, ["yubikey"], "a YubiKey profile needs keys.ids: the CKA_IDs (slots) its keys may take"));
   }
   if (issues.length) throw new InputError(issues);
   return {

@@ -16,7 +16,11 @@ export const PIV_SLOTS: PivSlot[] = [
   { id: "02", slot: "9c", title: "Digital Signature" },
   { id: "03", slot: "9d", title: "Key Management" },
   { id: "04", slot: "9e", title: "Card Authentication" },
-  ...Array.from({ length: 20 }, (_, i) => ({ id: hex2(5 + i), slot: (0x82 + i).toString(16), title: `Retired Key ${i + 1}` })),
+  ...Array.from({ length: 20 }, (_, i) => ({
+    id: hex2(5 + i),
+    slot: (0x82 + i).toString(16),
+    title: `Retired Key ${i + 1}`,
+  })),
   { id: "19", slot: "f9", title: "Attestation" },
 ];
 const BY_ID = new Map(PIV_SLOTS.map((s) => [s.id, s]));
@@ -42,10 +46,12 @@ export function parseSlots(text: string): string[] {
     const name = raw.toLowerCase().replace(/^0x/, "");
     const slot = BY_SLOT.get(name);
     if (!slot) throw new DeviceError(`"${raw}" is not a YubiKey PIV key slot; slots are 9a, 9c, 9d, 9e and 82 to 95`);
-    if (slot.id === ATTESTATION_ID) throw new DeviceError("slot f9 holds the YubiKey's attestation key, which Yubico signed: p11compat never writes it");
+    if (slot.id === ATTESTATION_ID)
+      throw new DeviceError(
+        "slot f9 holds the YubiKey's attestation key, which Yubico signed: p11compat never writes it",
+      );
     if (!ids.includes(slot.id)) ids.push(slot.id);
   }
   if (!ids.length) throw new DeviceError("--allow-overwrite needs slot names, e.g. --allow-overwrite 82,83");
   return ids;
 }
-

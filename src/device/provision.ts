@@ -10,10 +10,17 @@ import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { runCommand } from "./command.js";
 import { ROOT_DIR } from "../tool.js";
-import { DeviceError, installHint, type DeviceProfile, type PinDefaults, type PinSource, type SetupStep, type StartStep } from "./model.js";
+import {
+  DeviceError,
+  installHint,
+  type DeviceProfile,
+  type PinDefaults,
+  type PinSource,
+  type SetupStep,
+  type StartStep,
+} from "./model.js";
 import type { WorkerDevice } from "../contract/worker.js";
 import { SLOT_NAMING } from "./piv.js";
-
 
 export interface Provisioned {
   device: WorkerDevice;
@@ -62,12 +69,20 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
   // A YubiKey's PIN not given by its variable waits for the pre-flight: a confirmed factory default, or a prompt.
   const pending = (["user", "so"] as const).filter((who) => deferred(profile, profile.pins[who]));
   const pins: { user?: string; so?: string } = {};
-  for (const who of ["user", "so"] as const) if (!pending.includes(who)) pins[who] = await resolvePin(profile.pins[who], names[who]);
+  for (const who of ["user", "so"] as const)
+    if (!pending.includes(who)) pins[who] = await resolvePin(profile.pins[who], names[who]);
   const secrets = [pins.user, pins.so].filter((p): p is string => !!p);
   // Made once nothing before it can fail, so a refused PIN leaves no directory behind.
   const tmp = await mkdtemp(path.join(os.tmpdir(), `p11compat-${profile.id}-`));
   // ${root}: p11compat's own directory (tools it ships, like bin/virtual-yubikey.js); ${node}: this Node.js.
-  const vars: Record<string, string> = { tmp, device: profile.id, userPin: pins.user ?? "", soPin: pins.so ?? "", root: ROOT_DIR, node: process.execPath };
+  const vars: Record<string, string> = {
+    tmp,
+    device: profile.id,
+    userPin: pins.user ?? "",
+    soPin: pins.so ?? "",
+    root: ROOT_DIR,
+    node: process.execPath,
+  };
   const env = Object.fromEntries(Object.entries(profile.env).map(([k, v]) => [k, substitute(v, vars)]));
 
   const daemons = new Daemons();
@@ -96,10 +111,13 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
       const factory = defaults[who];
       if (factory !== undefined) {
         pins[who] = factory;
-        notes.push(`the ${names[who]} is the factory default: the YubiKey's metadata says it was never changed${variable ? ` ($${variable} is not set)` : ""}`);
+        notes.push(
+          `the ${names[who]} is the factory default: the YubiKey's metadata says it was never changed${variable ? ` ($${variable} is not set)` : ""}`,
+        );
         continue;
       }
-      const prompt = source === "prompt" || (typeof source === "object" && "prompt" in source && source.prompt === true);
+      const prompt =
+        source === "prompt" || (typeof source === "object" && "prompt" in source && source.prompt === true);
       const why = defaults.unconfirmed?.[who];
       if (prompt && process.stdin.isTTY) {
         pins[who] = await promptHidden(`${names[who]}: `);
@@ -107,7 +125,9 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
       }
       throw new DeviceError(
         `the ${names[who]} is needed: ${variable ? `set $${variable}` : "give it"}${prompt ? " (or run at a terminal to be asked)" : ""}` +
-          (why ? `; the factory default is used only when the YubiKey confirms it is still in use, and here ${why}` : ""),
+          (why
+            ? `; the factory default is used only when the YubiKey confirms it is still in use, and here ${why}`
+            : ""),
       );
     }
     return notes;
@@ -123,7 +143,10 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
       pins,
       tokenObjects: profile.objects === "token",
       labelPrefix: `p11compat-${opts.runTag}-`,
-      keys: profile.keys && { ...profile.keys, ...(profile.keys.slots ? { names: SLOT_NAMING[profile.keys.slots] } : {}) },
+      keys: profile.keys && {
+        ...profile.keys,
+        ...(profile.keys.slots ? { names: SLOT_NAMING[profile.keys.slots] } : {}),
+      },
       reinitializeAfterKeys: profile.reinitializeAfterKeys,
       throwaway: profile.throwaway,
     },
@@ -134,23 +157,41 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
 
 function substitute(text: string, vars: Record<string, string>): string {
   return text.replace(/\$\{(\w+)\}/g, (whole, name: string) => {
-    if (!(name in vars)) throw new DeviceError(`unknown variable ${whole}; known: ${Object.keys(vars).map((v) => `\${${v}}`).join(", ")}`);
+    if (!(name in vars))
+      throw new DeviceError(
+        `unknown variable ${whole}; known: ${Object.keys(vars)
+          .map((v) => `\${${v}}`)
+          .join(", ")}`,
+      );
     return vars[name]!;
   });
 }
 
 const redact = (text: string, secrets: string[]) => secrets.reduce((t, s) => t.split(s).join("<redacted>"), text);
 
-async function runSteps(steps: SetupStep[], vars: Record<string, string>, env: Record<string, string>, secrets: string[], daemons: Daemons): Promise<void> {
+async function runSteps(
+  steps: SetupStep[],
+  vars: Record<string, string>,
+  env: Record<string, string>,
+  secrets: string[],
+  daemons: Daemons,
+): Promise<void> {
   for (const step of steps) {
     if ("mkdir" in step) await mkdir(substitute(step.mkdir, vars), { recursive: true });
-    else if ("write" in step) await writeFile(substitute(step.write.path, vars), substitute(step.write.content, vars), { mode: 0o600 });
+    else if ("write" in step)
+      await writeFile(substitute(step.write.path, vars), substitute(step.write.content, vars), { mode: 0o600 });
     else if ("start" in step) await daemons.start(step.start, vars, env, secrets);
     else if ("stop" in step) await daemons.stop(step.stop);
     else {
       const [cmd, ...args] = step.run.map((a) => substitute(a, vars));
-      const shown = redact(step.run.map((a) => substitute(a, { ...vars, userPin: "<redacted>", soPin: "<redacted>" })).join(" "), secrets);
-      const r = await runCommand(cmd!, args, { env: { ...process.env, ...env }, timeoutMs: (step.timeoutSeconds ?? 60) * 1000 });
+      const shown = redact(
+        step.run.map((a) => substitute(a, { ...vars, userPin: "<redacted>", soPin: "<redacted>" })).join(" "),
+        secrets,
+      );
+      const r = await runCommand(cmd!, args, {
+        env: { ...process.env, ...env },
+        timeoutMs: (step.timeoutSeconds ?? 60) * 1000,
+      });
       if (r.exitCode !== 0) {
         const why = r.timedOut ? "timed out" : r.exitCode === undefined ? r.failure : `exited with ${r.exitCode}`;
         const out = redact(`${r.stderr}\n${r.stdout}`.trim(), secrets).split("\n").slice(-5).join("\n  ");
@@ -188,11 +229,23 @@ interface Daemon {
 class Daemons {
   private running: Daemon[] = [];
 
-  async start(step: StartStep, vars: Record<string, string>, env: Record<string, string>, secrets: string[]): Promise<void> {
+  async start(
+    step: StartStep,
+    vars: Record<string, string>,
+    env: Record<string, string>,
+    secrets: string[],
+  ): Promise<void> {
     const argv = step.run.map((a) => substitute(a, vars));
-    const shown = redact(step.run.map((a) => substitute(a, { ...vars, userPin: "<redacted>", soPin: "<redacted>" })).join(" "), secrets);
+    const shown = redact(
+      step.run.map((a) => substitute(a, { ...vars, userPin: "<redacted>", soPin: "<redacted>" })).join(" "),
+      secrets,
+    );
     const wrapped = (await hasSetpriv()) ? ["setpriv", "--pdeathsig", "TERM", "--", ...argv] : argv;
-    const child = spawn(wrapped[0]!, wrapped.slice(1), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(wrapped[0]!, wrapped.slice(1), {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     const d: Daemon = { name: step.name, child, output: "", exited: undefined as unknown as Promise<void> };
     d.exited = new Promise<void>((resolve) => {
       child.on("error", (err) => {
@@ -210,7 +263,11 @@ class Daemons {
     child.stderr.on("data", keep);
     this.running.push(d);
     const died = () => {
-      const how = d.exit!.signal ? `was killed by ${d.exit!.signal}` : d.exit!.code === null ? "could not be started" : `exited with ${d.exit!.code}`;
+      const how = d.exit!.signal
+        ? `was killed by ${d.exit!.signal}`
+        : d.exit!.code === null
+          ? "could not be started"
+          : `exited with ${d.exit!.code}`;
       const out = tail(d.output, secrets);
       return new DeviceError(`daemon ${step.name} (\`${shown}\`) ${how}${out ? `:\n  ${out}` : ""}`);
     };
@@ -227,7 +284,9 @@ class Daemons {
       const last = `${r.stderr}\n${r.stdout}`;
       if (Date.now() > deadline) {
         const out = tail(last, secrets);
-        throw new DeviceError(`daemon ${step.name} (\`${shown}\`) was not ready within ${step.readySeconds ?? 15} s: \`${ready.join(" ")}\` kept failing${out ? `:\n  ${out}` : ""}`);
+        throw new DeviceError(
+          `daemon ${step.name} (\`${shown}\`) was not ready within ${step.readySeconds ?? 15} s: \`${ready.join(" ")}\` kept failing${out ? `:\n  ${out}` : ""}`,
+        );
       }
       await sleep(100);
     }
@@ -277,7 +336,8 @@ async function resolvePin(source: PinSource | undefined, who: string): Promise<s
     if (value !== undefined) return value;
     if (!source.prompt) throw new DeviceError(`the ${who} is taken from $${source.env}, which is not set`);
   }
-  if (!process.stdin.isTTY) throw new DeviceError(`the ${who} must be typed at a prompt, but standard input is not a terminal`);
+  if (!process.stdin.isTTY)
+    throw new DeviceError(`the ${who} must be typed at a prompt, but standard input is not a terminal`);
   return promptHidden(`${who}: `);
 }
 

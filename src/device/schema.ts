@@ -12,7 +12,8 @@ const install = {
 };
 
 const pin = {
-  description: "Where a PIN comes from: generate (a throwaway token), prompt, {env: VAR} or {value: PIN} (test tokens only).",
+  description:
+    "Where a PIN comes from: generate (a throwaway token), prompt, {env: VAR} or {value: PIN} (test tokens only).",
   oneOf: [
     { type: "string", enum: ["generate", "prompt"] },
     {
@@ -24,7 +25,12 @@ const pin = {
         prompt: { type: "boolean", description: "Ask at the terminal when the variable is not set" },
       },
     },
-    { type: "object", additionalProperties: false, required: ["value"], properties: { value: { type: "string", description: "The PIN itself (never for real tokens)" } } },
+    {
+      type: "object",
+      additionalProperties: false,
+      required: ["value"],
+      properties: { value: { type: "string", description: "The PIN itself (never for real tokens)" } },
+    },
   ],
 };
 
@@ -41,7 +47,12 @@ const setupStep = {
         timeoutSeconds: { type: "number", minimum: 1, description: "Give up after this long (default 60)" },
       },
     },
-    { type: "object", additionalProperties: false, required: ["mkdir"], properties: { mkdir: { type: "string", description: "Directory to create" } } },
+    {
+      type: "object",
+      additionalProperties: false,
+      required: ["mkdir"],
+      properties: { mkdir: { type: "string", description: "Directory to create" } },
+    },
     {
       type: "object",
       additionalProperties: false,
@@ -51,7 +62,10 @@ const setupStep = {
           type: "object",
           additionalProperties: false,
           required: ["path", "content"],
-          properties: { path: { type: "string", description: "File to write (mode 0600)" }, content: { type: "string", description: "Its content" } },
+          properties: {
+            path: { type: "string", description: "File to write (mode 0600)" },
+            content: { type: "string", description: "Its content" },
+          },
         },
       },
     },
@@ -67,10 +81,28 @@ const setupStep = {
           description:
             "A daemon run in the foreground as p11compat's child, in its own process group, until tear-down (SIGTERM, SIGKILL after 5 s); with setpriv on Linux it also dies with p11compat",
           properties: {
-            name: { type: "string", pattern: "^[A-Za-z0-9_.-]+$", description: "Named in messages and by a `stop` step" },
-            run: { type: "array", minItems: 1, items: { type: "string" }, description: "Command and arguments (no shell); it must not fork into the background" },
-            ready: { type: "array", minItems: 1, items: { type: "string" }, description: "Command polled until it exits 0 (the daemon is ready)" },
-            readySeconds: { type: "number", minimum: 1, description: "Give up waiting for `ready` after this long (default 15)" },
+            name: {
+              type: "string",
+              pattern: "^[A-Za-z0-9_.-]+$",
+              description: "Named in messages and by a `stop` step",
+            },
+            run: {
+              type: "array",
+              minItems: 1,
+              items: { type: "string" },
+              description: "Command and arguments (no shell); it must not fork into the background",
+            },
+            ready: {
+              type: "array",
+              minItems: 1,
+              items: { type: "string" },
+              description: "Command polled until it exits 0 (the daemon is ready)",
+            },
+            readySeconds: {
+              type: "number",
+              minimum: 1,
+              description: "Give up waiting for `ready` after this long (default 15)",
+            },
           },
         },
       },
@@ -92,7 +124,11 @@ export const deviceSchema = {
   additionalProperties: false,
   required: ["device", "title", "module"],
   properties: {
-    device: { type: "string", pattern: "^[a-z0-9][a-z0-9-]*$", description: "Profile id (lowercase letters, digits, dashes), used in report names" },
+    device: {
+      type: "string",
+      pattern: "^[a-z0-9][a-z0-9-]*$",
+      description: "Profile id (lowercase letters, digits, dashes), used in report names",
+    },
     title: { type: "string", description: "One line describing the token" },
     module: {
       type: "object",
@@ -100,7 +136,12 @@ export const deviceSchema = {
       required: ["paths"],
       description: "The PKCS#11 module (shared library)",
       properties: {
-        paths: { type: "array", minItems: 1, items: { type: "string" }, description: "Where to look for the module, first found wins" },
+        paths: {
+          type: "array",
+          minItems: 1,
+          items: { type: "string" },
+          description: "Where to look for the module, first found wins",
+        },
         install: install,
       },
     },
@@ -108,7 +149,12 @@ export const deviceSchema = {
     requires: {
       type: "array",
       description: "Commands the set-up needs",
-      items: { type: "object", additionalProperties: false, required: ["command"], properties: { command: { type: "string" }, install } },
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["command"],
+        properties: { command: { type: "string" }, install },
+      },
     },
     token: {
       type: "object",
@@ -120,11 +166,24 @@ export const deviceSchema = {
         index: { type: "integer", minimum: 0, description: "Position among slots with a token" },
       },
     },
-    pins: { type: "object", additionalProperties: false, properties: { user: pin, so: pin }, description: "PIN sources; PINs are never printed or stored" },
-    env: { type: "object", additionalProperties: { type: "string" }, description: "Environment for the module process" },
+    pins: {
+      type: "object",
+      additionalProperties: false,
+      properties: { user: pin, so: pin },
+      description: "PIN sources; PINs are never printed or stored",
+    },
+    env: {
+      type: "object",
+      additionalProperties: { type: "string" },
+      description: "Environment for the module process",
+    },
     setup: { type: "array", items: setupStep, description: "Steps before the run" },
     teardown: { type: "array", items: setupStep, description: "Steps after the run (also after a failure)" },
-    objects: { type: "string", enum: ["session", "token"], description: "Create session objects (default) or token objects" },
+    objects: {
+      type: "string",
+      enum: ["session", "token"],
+      description: "Create session objects (default) or token objects",
+    },
     throwaway: { type: "boolean", description: "True when set-up creates a token that exists only for this run" },
     reinitializeAfterKeys: {
       type: "integer",
@@ -142,27 +201,32 @@ export const deviceSchema = {
     keys: {
       type: "object",
       additionalProperties: false,
-      description: "How the harness makes, names and uses keys on this token (for tokens like a YubiKey through ykcs11)",
+      description:
+        "How the harness makes, names and uses keys on this token (for tokens like a YubiKey through ykcs11)",
       properties: {
         login: {
           type: "string",
           enum: ["user", "so"],
-          description: "Who makes, imports and destroys keys: user (default) or so (C_Login CKU_SO with the SO PIN around those calls, then the user again)",
+          description:
+            "Who makes, imports and destroys keys: user (default) or so (C_Login CKU_SO with the SO PIN around those calls, then the user again)",
         },
         ids: {
           type: "array",
           minItems: 1,
           items: { type: "string", pattern: "^([0-9a-fA-F]{2})+$" },
-          description: "CKA_ID values (hex) for keys the run makes, instead of the key spec's name; each key takes the first that no object on the token has (an occupied id is never used)",
+          description:
+            "CKA_ID values (hex) for keys the run makes, instead of the key spec's name; each key takes the first that no object on the token has (an occupied id is never used)",
         },
         contextLogin: {
           type: "boolean",
-          description: "After C_SignInit / C_DecryptInit on a key with CKA_ALWAYS_AUTHENTICATE, C_Login with CKU_CONTEXT_SPECIFIC and the user PIN",
+          description:
+            "After C_SignInit / C_DecryptInit on a key with CKA_ALWAYS_AUTHENTICATE, C_Login with CKU_CONTEXT_SPECIFIC and the user PIN",
         },
         slots: {
           type: "string",
           enum: ["piv"],
-          description: "piv: the CKA_ID's first byte picks a PIV slot as ykcs11 numbers them (01 = 9a ... 05-18 = 82-95, 19 = f9); messages name the slot",
+          description:
+            "piv: the CKA_ID's first byte picks a PIV slot as ykcs11 numbers them (01 = 9a ... 05-18 = 82-95, 19 = f9); messages name the slot",
         },
       },
     },
@@ -177,14 +241,22 @@ export const deviceSchema = {
           description:
             "Use the factory PIN and management key when their variables are not set and the YubiKey's metadata (firmware 5.3+, read with ykman without spending a try) says they are still the defaults",
         },
-        metadata: { type: "string", enum: ["ykman", "none"], description: "Read PIV metadata (PIN, management key, slots) with ykman (default) or not at all" },
+        metadata: {
+          type: "string",
+          enum: ["ykman", "none"],
+          description: "Read PIV metadata (PIN, management key, slots) with ykman (default) or not at all",
+        },
       },
     },
     timeouts: {
       type: "object",
       additionalProperties: false,
       properties: {
-        caseSeconds: { type: "number", minimum: 1, description: "A case that takes longer is recorded as error (hang) and its worker replaced (default 120)" },
+        caseSeconds: {
+          type: "number",
+          minimum: 1,
+          description: "A case that takes longer is recorded as error (hang) and its worker replaced (default 120)",
+        },
         startSeconds: { type: "number", minimum: 1, description: "Time to load the module and log in (default 30)" },
       },
     },

@@ -24,7 +24,11 @@ async function prepare(ctx: HookContext): Promise<PreparedDevice> {
   const settings = requireYubikey(profile);
   const overwrite = selection.allowOverwrite ? parseSlots(selection.allowOverwrite) : [];
   const tokens = await ctx.inventory();
-  const picked = selectYubikey(yubikeysIn(tokens), { flag: selection.serial, profile: profile.token.serial }, prov.modulePath);
+  const picked = selectYubikey(
+    yubikeysIn(tokens),
+    { flag: selection.serial, profile: profile.token.serial },
+    prov.modulePath,
+  );
   const meta = await readMetadata(picked.serial, prov.env, settings.metadata);
   const keys = yubikeysIn(tokens, new Map([[picked.serial, meta]]));
   const k = keys.find((x) => x.serial === picked.serial)!;
@@ -56,7 +60,9 @@ async function prepare(ctx: HookContext): Promise<PreparedDevice> {
       // The slots as they are now (read-only again): which still hold a key the run made, and that nothing else changed.
       const after = await ctx
         .inventory()
-        .then(async (now) => yubikeysIn(now, new Map([[k.serial, await readMetadata(k.serial, prov.env, settings.metadata)]])))
+        .then(async (now) =>
+          yubikeysIn(now, new Map([[k.serial, await readMetadata(k.serial, prov.env, settings.metadata)]])),
+        )
         .then((found) => found.find((x) => x.serial === k.serial))
         .catch(() => undefined);
       return leftoverNotes(k, after, written, policy);
@@ -68,7 +74,15 @@ async function prepare(ctx: HookContext): Promise<PreparedDevice> {
         ...policy.refused,
         ...k.slots
           .filter((s) => !ids.includes(s.id) && !candidates.includes(s.id))
-          .map((s) => ({ id: s.id, why: s.id === "19" ? "attestation: never written" : PRIMARY_IDS.includes(s.id) ? "primary slot: written only with --allow-overwrite" : "not in the profile's keys.ids" })),
+          .map((s) => ({
+            id: s.id,
+            why:
+              s.id === "19"
+                ? "attestation: never written"
+                : PRIMARY_IDS.includes(s.id)
+                  ? "primary slot: written only with --allow-overwrite"
+                  : "not in the profile's keys.ids",
+          })),
       ];
       return formatPlan(
         planKeys(cases, candidates),
@@ -76,7 +90,8 @@ async function prepare(ctx: HookContext): Promise<PreparedDevice> {
           title: `${title}, YubiKey ${k.serial} (${k.model}, firmware ${k.firmware}).`,
           slotName,
           untouched,
-          slotNote: "each gets a key and ykcs11's placeholder certificate; the certificate is removed afterwards, the key stays (ykcs11 cannot delete keys)",
+          slotNote:
+            "each gets a key and ykcs11's placeholder certificate; the certificate is removed afterwards, the key stays (ykcs11 cannot delete keys)",
         },
         candidates,
       );
@@ -91,7 +106,8 @@ async function describe(ctx: HookContext): Promise<string> {
   const tokens = await ctx.inventory();
   let found = yubikeysIn(tokens);
   if (selection.serial) found = [selectYubikey(found, { flag: selection.serial }, prov.modulePath)];
-  if (!found.length) throw new DeviceError(`no YubiKey found through ${prov.modulePath}: is it plugged in, and is pcscd running?`);
+  if (!found.length)
+    throw new DeviceError(`no YubiKey found through ${prov.modulePath}: is it plugged in, and is pcscd running?`);
   const metadata = new Map<string, Metadata>();
   for (const y of found) metadata.set(y.serial, await readMetadata(y.serial, prov.env, settings.metadata));
   const keys = yubikeysIn(tokens, metadata).filter((y) => found.some((f) => f.serial === y.serial));
@@ -100,4 +116,8 @@ async function describe(ctx: HookContext): Promise<string> {
   return formatListing(keys, only, policy, prov.modulePath);
 }
 
-export const yubikeyHooks: DeviceHooks = { prepare, describe, unreachable: "is pcscd running, and the YubiKey plugged in?" };
+export const yubikeyHooks: DeviceHooks = {
+  prepare,
+  describe,
+  unreachable: "is pcscd running, and the YubiKey plugged in?",
+};

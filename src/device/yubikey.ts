@@ -21,7 +21,6 @@ import { ATTESTATION_ID, PIV_SLOTS, PRIMARY_IDS, hex2, slotName, type PivSlot } 
 /** Yubico's factory values, used only when the YubiKey confirms they are still in use. Never printed. */
 const FACTORY = { pin: "123456", managementKey: "010203040506070801020304050607080102030405060708" };
 
-
 // ---------------------------------------------------------------------------------------------------
 // PIV metadata (GET METADATA, INS F7, firmware 5.3+) through ykman, which reads it without spending a try.
 
@@ -65,13 +64,19 @@ export function parseMetadata(data: Buffer): PivMetadata {
 /** `ykman apdu -x` output: each command's header and the status word and data of its answer. */
 export function parseApduOutput(text: string): Map<string, { sw: string; data: Buffer }> {
   const out = new Map<string, { sw: string; data: Buffer }>();
-  const re = /SEND: ([0-9A-F]{2} [0-9A-F]{2} [0-9A-F]{2} [0-9A-F]{2})[^\n]*\r?\nRECV \(SW=([0-9A-F]{4})\):?[ \t]*(?:\r?\n([0-9A-F]*))?/gi;
-  for (const m of text.matchAll(re)) out.set(m[1]!.toUpperCase(), { sw: m[2]!.toUpperCase(), data: Buffer.from(m[3] ?? "", "hex") });
+  const re =
+    /SEND: ([0-9A-F]{2} [0-9A-F]{2} [0-9A-F]{2} [0-9A-F]{2})[^\n]*\r?\nRECV \(SW=([0-9A-F]{4})\):?[ \t]*(?:\r?\n([0-9A-F]*))?/gi;
+  for (const m of text.matchAll(re))
+    out.set(m[1]!.toUpperCase(), { sw: m[2]!.toUpperCase(), data: Buffer.from(m[3] ?? "", "hex") });
   return out;
 }
 
 /** Metadata of the PIN, the management key and every key slot, in one `ykman apdu` call (reads only). */
-export async function readMetadata(serial: string, env: Record<string, string>, how: "ykman" | "none" = "ykman"): Promise<Metadata> {
+export async function readMetadata(
+  serial: string,
+  env: Record<string, string>,
+  how: "ykman" | "none" = "ykman",
+): Promise<Metadata> {
   const slots = new Map<string, PivMetadata | null>();
   if (how === "none") return { unavailable: "the profile does not read metadata (yubikey.metadata: none)", slots };
   // SELECT is done by -a piv; then GET METADATA (00 F7 00 xx) of the PIN (80), the management key (9B)
@@ -85,14 +90,19 @@ export async function readMetadata(serial: string, env: Record<string, string>, 
     timeout: 30_000,
     stdin: "ignore",
   });
-  if (r.failed && r.exitCode === undefined) return { unavailable: `ykman could not be run (${r.code === "ENOENT" ? "not installed" : r.shortMessage})`, slots };
+  if (r.failed && r.exitCode === undefined)
+    return { unavailable: `ykman could not be run (${r.code === "ENOENT" ? "not installed" : r.shortMessage})`, slots };
   const answers = parseApduOutput(r.stdout);
   if (!answers.size) {
     const why = `${r.stderr}`.trim().split("\n").at(-1) || `exit code ${r.exitCode}`;
     return { unavailable: `ykman could not read the YubiKey's PIV metadata: ${why}`, slots };
   }
   const version = answers.get("00 FD 00 00");
-  const out: Metadata = { slots, version: version?.sw === "9000" && version.data.length >= 3 ? [...version.data.subarray(0, 3)].join(".") : undefined };
+  const out: Metadata = {
+    slots,
+    version:
+      version?.sw === "9000" && version.data.length >= 3 ? [...version.data.subarray(0, 3)].join(".") : undefined,
+  };
   const pin = answers.get("00 F7 00 80");
   if (pin?.sw !== "9000") {
     out.unavailable = `the YubiKey has no PIV metadata (firmware ${out.version ?? "unknown"}; it came with 5.3)`;
@@ -183,20 +193,27 @@ function pinTries(k: YubikeyView): { remaining?: number; total?: number; text: s
 }
 
 /** The YubiKey to use: the one with the serial asked for, or the only one; never a guess among several. */
-export function selectYubikey(keys: YubikeyView[], want: { flag?: string; profile?: string }, modulePath: string): YubikeyView {
+export function selectYubikey(
+  keys: YubikeyView[],
+  want: { flag?: string; profile?: string },
+  modulePath: string,
+): YubikeyView {
   if (want.flag && want.profile && want.flag !== want.profile) {
     throw new DeviceError(`--serial ${want.flag} does not match the profile's token.serial ${want.profile}`);
   }
   const serial = want.flag ?? want.profile;
   const seen = keys.length ? `\n${listKeys(keys)}` : "";
-  if (!keys.length) throw new DeviceError(`no YubiKey found through ${modulePath}: is it plugged in, and is pcscd running?`);
+  if (!keys.length)
+    throw new DeviceError(`no YubiKey found through ${modulePath}: is it plugged in, and is pcscd running?`);
   if (serial) {
     const k = keys.find((x) => x.serial === serial);
     if (!k) throw new DeviceError(`no YubiKey with serial ${serial}; present:${seen}`);
     return k;
   }
   if (keys.length > 1) {
-    throw new DeviceError(`${keys.length} YubiKeys are present: choose one with --serial N (or token.serial in the profile); p11compat does not guess:${seen}`);
+    throw new DeviceError(
+      `${keys.length} YubiKeys are present: choose one with --serial N (or token.serial in the profile); p11compat does not guess:${seen}`,
+    );
   }
   return keys[0]!;
 }
@@ -221,7 +238,12 @@ export interface SlotPolicy {
  * The slots a run may write on this YubiKey: of the profile's keys.ids, the retired ones that are empty;
  * plus those --allow-overwrite names, which needs the YubiKey's serial from --serial or token.serial.
  */
-export function slotPolicy(k: YubikeyView, ids: string[], overwrite: string[], confirmedSerial: string | undefined): SlotPolicy {
+export function slotPolicy(
+  k: YubikeyView,
+  ids: string[],
+  overwrite: string[],
+  confirmedSerial: string | undefined,
+): SlotPolicy {
   if (overwrite.length && confirmedSerial !== k.serial) {
     throw new DeviceError(
       `--allow-overwrite ${overwrite.map(slotName).join(",")} would replace keys and certificates: confirm which YubiKey may lose them by adding its serial, ` +
@@ -233,12 +255,18 @@ export function slotPolicy(k: YubikeyView, ids: string[], overwrite: string[], c
   const writable: string[] = [];
   for (const id of ids) {
     const s = view.get(id);
-    if (!s) throw new DeviceError(`keys.ids: ${id} is not a YubiKey PIV key slot (01-04 are 9a, 9c, 9d, 9e; 05-18 are 82-95)`);
+    if (!s)
+      throw new DeviceError(
+        `keys.ids: ${id} is not a YubiKey PIV key slot (01-04 are 9a, 9c, 9d, 9e; 05-18 are 82-95)`,
+      );
     if (id === ATTESTATION_ID) refused.push({ id, why: "the attestation slot is never written" });
-    else if (overwrite.includes(id)) continue; // added below, after the empty ones
-    else if (PRIMARY_IDS.includes(id)) refused.push({ id, why: `${s.slot} is a primary slot: written only with --allow-overwrite` });
+    else if (overwrite.includes(id))
+      continue; // added below, after the empty ones
+    else if (PRIMARY_IDS.includes(id))
+      refused.push({ id, why: `${s.slot} is a primary slot: written only with --allow-overwrite` });
     else if (s.state === "occupied") refused.push({ id, why: `occupied: ${describeSlot(s)}` });
-    else if (s.state === "unknown") refused.push({ id, why: `unknown: firmware ${k.firmware} cannot show a key without a certificate` });
+    else if (s.state === "unknown")
+      refused.push({ id, why: `unknown: firmware ${k.firmware} cannot show a key without a certificate` });
     else writable.push(id);
   }
   writable.push(...overwrite);
@@ -261,7 +289,9 @@ export function factoryDefaults(k: YubikeyView): PinDefaults {
     so: m?.managementKey?.isDefault ? FACTORY.managementKey : undefined,
     unconfirmed: {
       user: m?.pin ? "the YubiKey says its PIN is not the factory default" : `it cannot be checked: ${why}`,
-      so: m?.managementKey ? "the YubiKey says its management key is not the factory default" : `it cannot be checked: ${why}`,
+      so: m?.managementKey
+        ? "the YubiKey says its management key is not the factory default"
+        : `it cannot be checked: ${why}`,
     },
   };
 }
@@ -272,23 +302,42 @@ export function factoryDefaults(k: YubikeyView): PinDefaults {
  */
 export function checkBeforeLogin(k: YubikeyView, pins: { user?: string; so?: string }): void {
   const tries = pinTries(k);
-  if (tries.remaining === 0) throw new DeviceError(`the PIN of YubiKey ${k.serial} is blocked; unblock it with the PUK (ykman piv access unblock-pin) first`);
+  if (tries.remaining === 0)
+    throw new DeviceError(
+      `the PIN of YubiKey ${k.serial} is blocked; unblock it with the PUK (ykman piv access unblock-pin) first`,
+    );
   if (tries.remaining === 1) {
     throw new DeviceError(
       `the PIN of YubiKey ${k.serial} has one try left: p11compat never spends the last try, so it does not log in. ` +
         "Verify the PIN with a tool you trust (a correct PIN resets the counter), or unblock it with the PUK",
     );
   }
-  if (pins.user !== undefined && !/^.{6,8}$/u.test(pins.user)) throw new DeviceError("the PIN must be 6 to 8 characters; not trying it");
+  if (pins.user !== undefined && !/^.{6,8}$/u.test(pins.user))
+    throw new DeviceError("the PIN must be 6 to 8 characters; not trying it");
   if (pins.so !== undefined && !/^([0-9a-fA-F]{32}|[0-9a-fA-F]{48}|[0-9a-fA-F]{64})$/.test(pins.so)) {
-    throw new DeviceError("the management key must be given as 32, 48 or 64 hex digits (ykcs11 2.2.0 takes 48: a 3DES key); not trying it");
+    throw new DeviceError(
+      "the management key must be given as 32, 48 or 64 hex digits (ykcs11 2.2.0 takes 48: a 3DES key); not trying it",
+    );
   }
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Text.
 
-const ALGORITHMS: Record<number, string> = { 0x03: "TDES", 0x06: "RSA1024", 0x07: "RSA2048", 0x05: "RSA3072", 0x16: "RSA4096", 0x08: "AES128", 0x0a: "AES192", 0x0c: "AES256", 0x11: "ECCP256", 0x14: "ECCP384", 0xe0: "Ed25519", 0xe1: "X25519" };
+const ALGORITHMS: Record<number, string> = {
+  0x03: "TDES",
+  0x06: "RSA1024",
+  0x07: "RSA2048",
+  0x05: "RSA3072",
+  0x16: "RSA4096",
+  0x08: "AES128",
+  0x0a: "AES192",
+  0x0c: "AES256",
+  0x11: "ECCP256",
+  0x14: "ECCP384",
+  0xe0: "Ed25519",
+  0xe1: "X25519",
+};
 const TOUCH = ["default", "never", "always", "cached"];
 const PIN_POLICY = ["default", "never", "once", "always"];
 
@@ -296,13 +345,18 @@ function describeSlot(s: SlotView): string {
   const parts: string[] = [];
   if (s.key) {
     const m = s.meta;
-    const alg = m?.algorithm !== undefined ? ALGORITHMS[m.algorithm] ?? `algorithm 0x${hex2(m.algorithm)}` : "";
+    const alg = m?.algorithm !== undefined ? (ALGORITHMS[m.algorithm] ?? `algorithm 0x${hex2(m.algorithm)}`) : "";
     const origin = m?.origin === 2 ? "imported" : m?.origin === 1 || s.attested ? "generated" : "";
     const policy = m ? `PIN ${PIN_POLICY[m.pinPolicy ?? 0]}, touch ${TOUCH[m.touchPolicy ?? 0]}` : "";
-    parts.push(`key${[alg, origin].filter(Boolean).length ? ` (${[alg, origin].filter(Boolean).join(", ")})` : ""}${policy ? ` [${policy}]` : ""}`);
+    parts.push(
+      `key${[alg, origin].filter(Boolean).length ? ` (${[alg, origin].filter(Boolean).join(", ")})` : ""}${policy ? ` [${policy}]` : ""}`,
+    );
   }
   if (s.certificate) parts.push("certificate");
-  return parts.join(" + ") || (s.state === "unknown" ? "nothing visible (a key without certificate would not show before firmware 5.3)" : "empty");
+  return (
+    parts.join(" + ") ||
+    (s.state === "unknown" ? "nothing visible (a key without certificate would not show before firmware 5.3)" : "empty")
+  );
 }
 
 function listKeys(keys: YubikeyView[]): string {
@@ -312,7 +366,7 @@ function listKeys(keys: YubikeyView[]): string {
 function ranges(ids: string[]): string {
   const slots = ids.map(slotName);
   const out: string[] = [];
-  for (let i = 0; i < slots.length; ) {
+  for (let i = 0; i < slots.length;) {
     let j = i;
     const n = (x: string) => parseInt(x, 16);
     while (j + 1 < slots.length && /^[89]/.test(slots[j]!) && n(slots[j + 1]!) === n(slots[j]!) + 1) j++;
@@ -323,23 +377,39 @@ function ranges(ids: string[]): string {
 }
 
 /** What the run sees: every YubiKey, the selected one's PIN, management key and slots, and what the run may write. */
-export function formatListing(keys: YubikeyView[], selected?: YubikeyView, policy?: SlotPolicy, modulePath?: string): string {
+export function formatListing(
+  keys: YubikeyView[],
+  selected?: YubikeyView,
+  policy?: SlotPolicy,
+  modulePath?: string,
+): string {
   const out = [`YubiKeys${modulePath ? ` (through ${modulePath})` : ""}:`];
   for (const k of keys) {
     const mark = k === selected ? "*" : " ";
     out.push(`${mark} ${k.serial}  ${k.model}, firmware ${k.firmware}${k === selected ? "  <- selected" : ""}`);
     const m = k.metadata;
-    const pin = m?.pin ? `PIN: ${pinTries(k).text}${m.pin.isDefault ? ", factory default" : ", changed from the factory default"}` : `PIN: ${pinTries(k).text}`;
+    const pin = m?.pin
+      ? `PIN: ${pinTries(k).text}${m.pin.isDefault ? ", factory default" : ", changed from the factory default"}`
+      : `PIN: ${pinTries(k).text}`;
     const mk = m?.managementKey;
     const mgm = mk
       ? `management key: ${ALGORITHMS[mk.algorithm ?? 0x03] ?? "?"}${mk.isDefault ? ", factory default" : ", changed from the factory default"}, touch ${TOUCH[mk.touchPolicy ?? 0]}`
       : "management key: not known";
     out.push(`    ${pin}; ${mgm}${m?.unavailable ? ` (no metadata: ${m.unavailable})` : ""}`);
-    if (mk?.algorithm !== undefined && mk.algorithm !== 0x03) out.push(`    note: ykcs11 2.2.0 logs in as SO with a 3DES management key only; this one is ${ALGORITHMS[mk.algorithm] ?? "not 3DES"}, so making keys may fail`);
+    if (mk?.algorithm !== undefined && mk.algorithm !== 0x03)
+      out.push(
+        `    note: ykcs11 2.2.0 logs in as SO with a 3DES management key only; this one is ${ALGORITHMS[mk.algorithm] ?? "not 3DES"}, so making keys may fail`,
+      );
     const taken = k.slots.filter((s) => s.state === "occupied");
-    for (const s of taken) out.push(`    slot ${s.slot} (CKA_ID ${s.id}, ${s.title}): ${s.id === ATTESTATION_ID ? "attestation key (never written)" : describeSlot(s)}`);
+    for (const s of taken)
+      out.push(
+        `    slot ${s.slot} (CKA_ID ${s.id}, ${s.title}): ${s.id === ATTESTATION_ID ? "attestation key (never written)" : describeSlot(s)}`,
+      );
     const unknown = k.slots.filter((s) => s.state === "unknown").map((s) => s.id);
-    if (unknown.length) out.push(`    unknown: ${ranges(unknown)} (nothing shows, but before firmware 5.3 a key without a certificate would not; treated as occupied)`);
+    if (unknown.length)
+      out.push(
+        `    unknown: ${ranges(unknown)} (nothing shows, but before firmware 5.3 a key without a certificate would not; treated as occupied)`,
+      );
     const empty = k.slots.filter((s) => s.state === "empty").map((s) => s.id);
     out.push(`    empty: ${empty.length ? ranges(empty) : "none"}`);
   }
@@ -350,7 +420,10 @@ export function formatListing(keys: YubikeyView[], selected?: YubikeyView, polic
         : `A run may write no slot of YubiKey ${selected.serial}: cases that need a new key are skipped.`,
     );
     const notProfile = policy.refused.filter((r) => r.why.startsWith("occupied") || r.why.startsWith("unknown"));
-    if (notProfile.length) out.push(`Left untouched (occupied or unknown): ${ranges(notProfile.map((r) => r.id))}; --allow-overwrite SLOT,... with --serial ${selected.serial} would allow them.`);
+    if (notProfile.length)
+      out.push(
+        `Left untouched (occupied or unknown): ${ranges(notProfile.map((r) => r.id))}; --allow-overwrite SLOT,... with --serial ${selected.serial} would allow them.`,
+      );
   }
   return out.join("\n");
 }
@@ -359,7 +432,12 @@ export function formatListing(keys: YubikeyView[], selected?: YubikeyView, polic
  * After the run: the slots it wrote, as they are now. ykcs11 removed each certificate the run's keys
  * came with, but cannot delete keys: every slot the run wrote still holds its last key.
  */
-export function leftoverNotes(before: YubikeyView, after: YubikeyView | undefined, written: Iterable<string>, policy: SlotPolicy): string[] {
+export function leftoverNotes(
+  before: YubikeyView,
+  after: YubikeyView | undefined,
+  written: Iterable<string>,
+  policy: SlotPolicy,
+): string[] {
   const notes: string[] = [];
   const ids = [...new Set(written)].sort();
   const now = new Map(after?.slots.map((s) => [s.id, s]));
@@ -371,9 +449,14 @@ export function leftoverNotes(before: YubikeyView, after: YubikeyView | undefine
     const prior = was.get(id);
     const slot = slotName(id);
     if (prior && prior.state !== "empty" && policy.overwrite.includes(id)) {
-      notes.push(`slot ${slot} held ${describeSlot(prior)} before the run; --allow-overwrite let the run replace it, and that cannot be undone`);
+      notes.push(
+        `slot ${slot} held ${describeSlot(prior)} before the run; --allow-overwrite let the run replace it, and that cannot be undone`,
+      );
     }
-    if (s?.certificate) notes.push(`slot ${slot} still holds a certificate after the run (ykcs11 should have removed it): \`ykman piv certificates delete ${slot}\` removes it`);
+    if (s?.certificate)
+      notes.push(
+        `slot ${slot} still holds a certificate after the run (ykcs11 should have removed it): \`ykman piv certificates delete ${slot}\` removes it`,
+      );
     if (!s || s.key || s.state === "unknown") keep.push(id);
   }
   if (keep.length) {
@@ -391,7 +474,9 @@ export function leftoverNotes(before: YubikeyView, after: YubikeyView | undefine
     if (ids.includes(s.id)) continue;
     const n = now.get(s.id);
     if (n && (n.key !== s.key || n.certificate !== s.certificate)) {
-      notes.push(`slot ${s.slot} changed during the run although p11compat did not write it (before: ${describeSlot(s)}; after: ${describeSlot(n)})`);
+      notes.push(
+        `slot ${s.slot} changed during the run although p11compat did not write it (before: ${describeSlot(s)}; after: ${describeSlot(n)})`,
+      );
     }
   }
   return notes;
@@ -399,6 +484,7 @@ export function leftoverNotes(before: YubikeyView, after: YubikeyView | undefine
 
 /** The profile's YubiKey settings, or an error for a profile that has none. */
 export function requireYubikey(profile: DeviceProfile): NonNullable<DeviceProfile["yubikey"]> {
-  if (!profile.yubikey) throw new DeviceError(`${profile.id} is not a YubiKey profile (it has no yubikey section); try --device yubikey`);
+  if (!profile.yubikey)
+    throw new DeviceError(`${profile.id} is not a YubiKey profile (it has no yubikey section); try --device yubikey`);
   return profile.yubikey;
 }

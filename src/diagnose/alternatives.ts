@@ -1,7 +1,14 @@
 // Other values to try for an attribute the token rejected, chosen by the attribute's kind: the
 // other boolean, other lengths of a byte string, sizes in the mechanism's advertised range, the
 // standard encodings of a curve, a public exponent with and without leading zeros.
-import { attributeBytes, attributeKind, attributeName, decodeAttribute, isSensitiveAttribute, type Attr } from "../pkcs11/attributes.js";
+import {
+  attributeBytes,
+  attributeKind,
+  attributeName,
+  decodeAttribute,
+  isSensitiveAttribute,
+  type Attr,
+} from "../pkcs11/attributes.js";
 import { curveFromEcParams, ecParamsFor } from "../crypto/keys.js";
 
 export interface Alternative {
@@ -31,7 +38,9 @@ export function display(attr: Attr): string {
   if (isSensitiveAttribute(attr.type) && bytes.length > 1) return `<redacted ${bytes.length} bytes>`;
   const shown = decodeAttribute(attr.type, bytes).display;
   const n = Buffer.isBuffer(attr.value) ? attr.value.length : 0;
-  return Buffer.isBuffer(attr.value) && attributeKind(attr.type).kind === "bytes" ? `${n} byte${n === 1 ? "" : "s"}, ${shown}` : shown;
+  return Buffer.isBuffer(attr.value) && attributeKind(attr.type).kind === "bytes"
+    ? `${n} byte${n === 1 ? "" : "s"}, ${shown}`
+    : shown;
 }
 
 const alt = (type: number, value: Attr["value"]): Alternative => {
@@ -53,7 +62,10 @@ function curveParams(): Alternative[] {
   // Some tokens want the curve by name (PrintableString), as PKCS#11 3.0 allows for Edwards curves.
   for (const name of ["prime256v1", "secp384r1"]) {
     const text = Buffer.from(name);
-    out.push({ attr: { type: 0x180, value: Buffer.concat([Buffer.from([0x13, text.length]), text]) }, display: `"${name}" as a PrintableString` });
+    out.push({
+      attr: { type: 0x180, value: Buffer.concat([Buffer.from([0x13, text.length]), text]) },
+      display: `"${name}" as a PrintableString`,
+    });
   }
   return out;
 }
@@ -69,20 +81,28 @@ export function alternatives(rejected: Attr, ctx: ProbeContext = {}): Alternativ
       out = [alt(rejected.type, !rejected.value)];
       break;
     case "ulong":
-      if (name === "KEY_TYPE") out = [0x1f, 0x10, 0x0, 0x3].map((n) => alt(rejected.type, n)); // AES, GENERIC_SECRET, RSA, EC
+      if (name === "KEY_TYPE")
+        out = [0x1f, 0x10, 0x0, 0x3].map((n) => alt(rejected.type, n)); // AES, GENERIC_SECRET, RSA, EC
       else if (name === "VALUE_LEN") out = sizes(ctx, [16, 24, 32, 64]).map((n) => alt(rejected.type, n));
       else if (name === "MODULUS_BITS") out = sizes(ctx, [1024, 2048, 3072, 4096]).map((n) => alt(rejected.type, n));
       break;
     case "bigint": {
       const raw = attributeBytes(rejected);
       const stripped = raw.subarray(raw.findIndex((b) => b !== 0));
-      out = [stripped, Buffer.concat([Buffer.alloc(1), stripped]), pad(stripped, 4), pad(stripped, 8), Buffer.from([1, 0, 1])].map((v) => alt(rejected.type, v));
+      out = [
+        stripped,
+        Buffer.concat([Buffer.alloc(1), stripped]),
+        pad(stripped, 4),
+        pad(stripped, 8),
+        Buffer.from([1, 0, 1]),
+      ].map((v) => alt(rejected.type, v));
       break;
     }
     case "ecParams": {
       const known = curveFromEcParams(attributeBytes(rejected));
       out = curveParams();
-      if ("curve" in known) out.sort((a, b) => Number(b.display.startsWith(known.curve)) - Number(a.display.startsWith(known.curve)));
+      if ("curve" in known)
+        out.sort((a, b) => Number(b.display.startsWith(known.curve)) - Number(a.display.startsWith(known.curve)));
       break;
     }
     case "bytes":
@@ -114,7 +134,8 @@ function pad(b: Buffer, n: number): Buffer {
 export function requiredCandidates(fn: string, ctx: ProbeContext): Alternative[] {
   const out: Alternative[] = [];
   const min = ctx.keySizes?.min ?? 0;
-  if (fn === "C_GenerateKey" || fn === "C_DeriveKey" || fn === "C_UnwrapKey") out.push(alt(0x161, min >= 16 && min <= 64 ? min : 16)); // CKA_VALUE_LEN
+  if (fn === "C_GenerateKey" || fn === "C_DeriveKey" || fn === "C_UnwrapKey")
+    out.push(alt(0x161, min >= 16 && min <= 64 ? min : 16)); // CKA_VALUE_LEN
   if (fn === "C_GenerateKeyPair") {
     out.push(alt(0x180, ecParamsFor("P-256"))); // CKA_EC_PARAMS
     out.push(alt(0x121, 2048)); // CKA_MODULUS_BITS

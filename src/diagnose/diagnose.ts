@@ -67,13 +67,19 @@ function substituteFixed(pinned: Attr[][], ctx: ProbeContext): Swap | undefined 
 
 const sameAnswer = (a: Attempt, b: Attempt) => a.ok === b.ok && (a.ok || b.ok || a.ckr.code === b.ckr.code);
 
-export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, budgetLimit: number, ctx: ProbeContext = {}): Diagnosis {
+export function diagnose(
+  err: Pkcs11CallError & { templateCall: TemplateCall },
+  budgetLimit: number,
+  ctx: ProbeContext = {},
+): Diagnosis {
   const call = err.templateCall;
   const budget = new Budget(budgetLimit);
   // Fixed attributes (a CKA_ID that picks a key slot) stay in every replay exactly as they were.
   const fixed = new Set(call.fixed ?? []);
   let pinned = call.templates.map((t) => t.attrs.filter((a) => fixed.has(a.type)));
-  const items: Item[] = call.templates.flatMap((t, ti) => t.attrs.filter((a) => !fixed.has(a.type)).map((attr) => ({ t: ti, attr })));
+  const items: Item[] = call.templates.flatMap((t, ti) =>
+    t.attrs.filter((a) => !fixed.has(a.type)).map((attr) => ({ t: ti, attr })),
+  );
   const culprits: Culprit[] = [];
   const missing: Missing[] = [];
   let note = "";
@@ -84,7 +90,15 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
   const blameFixed = (swap: Swap, ckr: Ckr) => {
     const blamed = swap.templates.map((t): Culprit => {
       const orig = original![t]!.find((a) => a.type === swap.alt.attr.type)!;
-      return { attribute: attributeName(orig.type), template: call.templates[t]!.name, kind: "value-rejected", value: display(orig), ckr, accepted: [swap.alt.display], rejected: [] };
+      return {
+        attribute: attributeName(orig.type),
+        template: call.templates[t]!.name,
+        kind: "value-rejected",
+        value: display(orig),
+        ckr,
+        accepted: [swap.alt.display],
+        rejected: [],
+      };
     });
     culprits.unshift(...blamed);
   };
@@ -93,7 +107,9 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
   const attempt: Try = (removed, changes = {}) => {
     budget.charge();
     const templates = call.templates.map((t, ti) => {
-      const kept = items.filter((i) => i.t === ti && !removed.includes(i)).map((i) => changes.replace?.get(i) ?? i.attr);
+      const kept = items
+        .filter((i) => i.t === ti && !removed.includes(i))
+        .map((i) => changes.replace?.get(i) ?? i.attr);
       return [...pinned[ti]!, ...kept, ...(changes.added ?? []).filter((a) => a.t === ti).map((a) => a.attr)];
     });
     try {
@@ -159,23 +175,36 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
       const unchanged = single.filter((s) => !s.r.ok && sameAnswer(s.r, again)).map((s) => s.i);
       if (passingAlone.length) removal = [passingAlone[0]!];
       else if (attempt(optional).ok) removal = minimalSubset(optional, (r) => attempt(r).ok);
-      else if (unchanged.length > 1 && unchanged.length < optional.length && attempt(unchanged).ok) removal = minimalSubset(unchanged, (r) => attempt(r).ok);
-      else removal = peel(items, single, again, attempt) ?? (unchanged.length === items.length && !again.ok && SPECIFIC.has(again.ckr.name) ? addBack(items, attempt) : undefined);
+      else if (unchanged.length > 1 && unchanged.length < optional.length && attempt(unchanged).ok)
+        removal = minimalSubset(unchanged, (r) => attempt(r).ok);
+      else
+        removal =
+          peel(items, single, again, attempt) ??
+          (unchanged.length === items.length && !again.ok && SPECIFIC.has(again.ckr.name)
+            ? addBack(items, attempt)
+            : undefined);
       if (!removal) {
         // A required attribute's value may be what the token objects to: try others in its place.
         for (const r of required) {
-          const fix = alternatives(r.attr, ctx).find((a) => attempt(optional, { replace: new Map([...fixes, [r, a.attr]]) }).ok);
+          const fix = alternatives(r.attr, ctx).find(
+            (a) => attempt(optional, { replace: new Map([...fixes, [r, a.attr]]) }).ok,
+          );
           if (fix) fixes.set(r, fix.attr);
           if (fix) break;
         }
-        if (fixes.size) removal = attempt([], { replace: fixes }).ok ? [] : minimalSubset(optional, (r) => attempt(r, { replace: fixes }).ok);
+        if (fixes.size)
+          removal = attempt([], { replace: fixes }).ok
+            ? []
+            : minimalSubset(optional, (r) => attempt(r, { replace: fixes }).ok);
         // Tokens do not always say CKR_TEMPLATE_INCOMPLETE when an attribute they need is gone, so
         // "required" above may miss some: try other values for each attribute in the whole template,
         // those whose removal changed the answer first.
         if (!removal) {
           const changed = (i: Item) => single.find((s) => s.i === i)!.r;
           const order = [...items].sort(
-            (x, y) => Number(sameAnswer(changed(x), again)) - Number(sameAnswer(changed(y), again)) || kindRank(x) - kindRank(y),
+            (x, y) =>
+              Number(sameAnswer(changed(x), again)) - Number(sameAnswer(changed(y), again)) ||
+              kindRank(x) - kindRank(y),
           );
           for (const r of order) {
             const fix = alternatives(r.attr, ctx).find((a) => attempt([], { replace: new Map([[r, a.attr]]) }).ok);
@@ -190,11 +219,13 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
       if (!removal) {
         // Last, something may be missing that the token does not report as missing.
         findMissing(call, ctx, attempt, missing);
-        if (!missing.length) note = "no attribute could be removed, given another value or added to make the call succeed";
+        if (!missing.length)
+          note = "no attribute could be removed, given another value or added to make the call succeed";
       } else {
         solved = { removal, fixes };
         for (const [r] of fixes) culprits.push(requiredCulprit(r, removal, fixes, attempt, ctx, describe));
-        for (const c of removal) culprits.push(explainCulprit(c, removal, items, passingAlone, fixes, attempt, ctx, describe));
+        for (const c of removal)
+          culprits.push(explainCulprit(c, removal, items, passingAlone, fixes, attempt, ctx, describe));
       }
     }
     if (pending && solved) {
@@ -213,7 +244,17 @@ export function diagnose(err: Pkcs11CallError & { templateCall: TemplateCall }, 
   }
   const exhausted = budget.spent >= budget.limit && budget.limit > 0;
   const summary = summarise(call.fn, err.ckr, culprits, missing, note, exhausted);
-  return { function: call.fn, ckr: err.ckr, culprits, missing, ...(then ? { then } : {}), calls: budget.spent, budget: budget.limit, exhausted, summary };
+  return {
+    function: call.fn,
+    ckr: err.ckr,
+    culprits,
+    missing,
+    ...(then ? { then } : {}),
+    calls: budget.spent,
+    budget: budget.limit,
+    exhausted,
+    summary,
+  };
 }
 
 /**
@@ -260,7 +301,12 @@ function addBack(items: Item[], attempt: Try): Item[] | undefined {
   return ok && removed.length ? removed : undefined;
 }
 
-const SPECIFIC = new Set(["CKR_ATTRIBUTE_TYPE_INVALID", "CKR_ATTRIBUTE_VALUE_INVALID", "CKR_ATTRIBUTE_READ_ONLY", "CKR_TEMPLATE_INCONSISTENT"]);
+const SPECIFIC = new Set([
+  "CKR_ATTRIBUTE_TYPE_INVALID",
+  "CKR_ATTRIBUTE_VALUE_INVALID",
+  "CKR_ATTRIBUTE_READ_ONLY",
+  "CKR_TEMPLATE_INCONSISTENT",
+]);
 
 /** Which attributes to try other values for first: sizes and curves, then flags, then names. */
 function kindRank(i: Item): number {
@@ -277,14 +323,24 @@ type Describe = (i: Item) => { attribute: string; template: TemplateName };
  * Tries each alternative value in place of `c` (with `others` removed); when a 1-byte value of a
  * byte string is accepted, bisects for the range of accepted byte values (e.g. a CKA_ID 0x01-0x19).
  */
-function probeValues(c: Item, culprit: Culprit, others: Item[], fixes: Map<Item, Attr>, attempt: Try, ctx: ProbeContext): void {
+function probeValues(
+  c: Item,
+  culprit: Culprit,
+  others: Item[],
+  fixes: Map<Item, Attr>,
+  attempt: Try,
+  ctx: ProbeContext,
+): void {
   const works = (attr: Attr) => attempt(others, { replace: new Map([...fixes, [c, attr]]) }).ok;
   for (const a of alternatives(c.attr, ctx)) {
     if (!works(a.attr)) {
       culprit.rejected.push(a.display);
       continue;
     }
-    const one = Buffer.isBuffer(a.attr.value) && a.attr.value.length === 1 && attributeKind(c.attr.type).kind === "bytes" ? a.attr.value[0]! : undefined;
+    const one =
+      Buffer.isBuffer(a.attr.value) && a.attr.value.length === 1 && attributeKind(c.attr.type).kind === "bytes"
+        ? a.attr.value[0]!
+        : undefined;
     if (one === undefined) {
       culprit.accepted.push(a.display);
       continue;
@@ -296,8 +352,21 @@ function probeValues(c: Item, culprit: Culprit, others: Item[], fixes: Map<Item,
 }
 
 /** A required attribute whose value was the problem: which values the token takes instead. */
-function requiredCulprit(r: Item, removal: Item[], fixes: Map<Item, Attr>, attempt: Try, ctx: ProbeContext, describe: Describe): Culprit {
-  const culprit: Culprit = { ...describe(r), kind: "value-rejected", value: display(r.attr), accepted: [], rejected: [] };
+function requiredCulprit(
+  r: Item,
+  removal: Item[],
+  fixes: Map<Item, Attr>,
+  attempt: Try,
+  ctx: ProbeContext,
+  describe: Describe,
+): Culprit {
+  const culprit: Culprit = {
+    ...describe(r),
+    kind: "value-rejected",
+    value: display(r.attr),
+    accepted: [],
+    rejected: [],
+  };
   const others = new Map([...fixes].filter(([k]) => k !== r));
   const alone = attempt(removal, { replace: others });
   if (!alone.ok) culprit.ckr = alone.ckr;
@@ -316,13 +385,25 @@ function explainCulprit(
   describe: Describe,
 ): Culprit {
   const others = removal.filter((x) => x !== c);
-  const culprit: Culprit = { ...describe(c), kind: "value-rejected", value: display(c.attr), accepted: [], rejected: [] };
+  const culprit: Culprit = {
+    ...describe(c),
+    kind: "value-rejected",
+    value: display(c.attr),
+    accepted: [],
+    rejected: [],
+  };
   const named = (i: Item) => `${describe(i).attribute} (${display(i.attr)})`;
   // Back into a template that works, alone: does the token object to this attribute by itself?
   const alone = attempt(others, { replace: fixes });
   if (alone.ok) {
     culprit.kind = "conflict";
-    const partner = others.find((d) => !attempt(others.filter((x) => x !== d), { replace: fixes }).ok);
+    const partner = others.find(
+      (d) =>
+        !attempt(
+          others.filter((x) => x !== d),
+          { replace: fixes },
+        ).ok,
+    );
     if (partner) culprit.conflictsWith = named(partner);
     return culprit;
   }
@@ -348,7 +429,9 @@ function explainCulprit(
     }
     // ... or whose other value lets this one in (a key type that allows this length, say).
     for (const b of base.filter((i) => PARTNER_KINDS.has(attributeKind(i.attr.type).kind))) {
-      const other = alternatives(b.attr, ctx).find((a) => attempt(others, { replace: new Map([...fixes, [b, a.attr]]) }).ok);
+      const other = alternatives(b.attr, ctx).find(
+        (a) => attempt(others, { replace: new Map([...fixes, [b, a.attr]]) }).ok,
+      );
       if (other) {
         culprit.kind = "conflict";
         culprit.conflictsWith = named(b);
@@ -360,12 +443,7 @@ function explainCulprit(
   return culprit;
 }
 
-function findMissing(
-  call: TemplateCall,
-  ctx: ProbeContext,
-  attempt: Try,
-  missing: Missing[],
-): void {
+function findMissing(call: TemplateCall, ctx: ProbeContext, attempt: Try, missing: Missing[]): void {
   const present = new Set([...call.templates.flatMap((t) => t.attrs.map((a) => a.type)), ...(call.fixed ?? [])]);
   const candidates: Item[] = [];
   // A fixed attribute left out altogether (no CKA_ID on a token whose CKA_ID picks the slot): the run's own value.
@@ -382,13 +460,28 @@ function findMissing(
   const works = (added: Item[]) => attempt([], { added }).ok;
   const one = candidates.find((c) => works([c]));
   const needed = one ? [one] : candidates.length && works(candidates) ? minimalSubset(candidates, works) : [];
-  for (const n of needed) missing.push({ attribute: attributeName(n.attr.type), template: call.templates[n.t]!.name, value: display(n.attr) });
+  for (const n of needed)
+    missing.push({
+      attribute: attributeName(n.attr.type),
+      template: call.templates[n.t]!.name,
+      value: display(n.attr),
+    });
 }
 
-export function summarise(fn: string, rv: Ckr, culprits: Culprit[], missing: Missing[], note: string, exhausted: boolean): string {
+export function summarise(
+  fn: string,
+  rv: Ckr,
+  culprits: Culprit[],
+  missing: Missing[],
+  note: string,
+  exhausted: boolean,
+): string {
   const parts: string[] = [];
   const inT = (t: TemplateName) => (t === "template" ? "the template" : `the ${t} template`);
-  for (const m of missing) parts.push(`${fn} needs ${m.attribute} in ${inT(m.template)} (${formatCkr(rv)} without it; with ${m.attribute}=${m.value} the call succeeds)`);
+  for (const m of missing)
+    parts.push(
+      `${fn} needs ${m.attribute} in ${inT(m.template)} (${formatCkr(rv)} without it; with ${m.attribute}=${m.value} the call succeeds)`,
+    );
   culprits.forEach((c, i) => {
     const also = i === 0 ? "" : "also ";
     const rvText = c.ckr ? ` (${formatCkr(c.ckr)})` : "";
@@ -396,17 +489,27 @@ export function summarise(fn: string, rv: Ckr, culprits: Culprit[], missing: Mis
       case "conflict": {
         const head = `${i === 0 ? `${fn} rejected ` : "also "}${c.attribute} (${c.value}) in ${inT(c.template)} together with ${c.conflictsWith ?? "another attribute"}`;
         const own = c.accepted.length ? `, or ${c.attribute} ${c.accepted.join(", ")} as it is` : "";
-        parts.push(c.resolvedBy ? `${head}: it is accepted with ${c.resolvedBy}${own}` : `${head}: each is accepted without the other`);
+        parts.push(
+          c.resolvedBy
+            ? `${head}: it is accepted with ${c.resolvedBy}${own}`
+            : `${head}: each is accepted without the other`,
+        );
         break;
       }
       case "value-rejected":
         parts.push(
           `${i === 0 ? `${fn} rejected ` : "also "}${c.attribute} (${c.value}) in ${inT(c.template)}${rvText}` +
-            (c.accepted.length ? `: the token accepts ${c.accepted.join(", ")}` : c.rejected.length ? `; no alternative tried was accepted (${c.rejected.join(", ")})` : ""),
+            (c.accepted.length
+              ? `: the token accepts ${c.accepted.join(", ")}`
+              : c.rejected.length
+                ? `; no alternative tried was accepted (${c.rejected.join(", ")})`
+                : ""),
         );
         break;
       case "read-only":
-        parts.push(`${also}${c.attribute} cannot be set by the caller in ${inT(c.template)}${rvText}: leave it out, the token sets it`);
+        parts.push(
+          `${also}${c.attribute} cannot be set by the caller in ${inT(c.template)}${rvText}: leave it out, the token sets it`,
+        );
         break;
       case "not-accepted":
         parts.push(`${also}${c.attribute} is not accepted at all in ${inT(c.template)}${rvText}`);

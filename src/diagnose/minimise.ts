@@ -67,7 +67,12 @@ function split<T>(items: T[], n: number): T[][] {
 }
 
 /** Boundaries of the accepted interval around `inside`, by binary search over integers in [lo, hi]. */
-export function acceptedRange(lo: number, hi: number, inside: number, accepts: (v: number) => boolean): { from: number; to: number } {
+export function acceptedRange(
+  lo: number,
+  hi: number,
+  inside: number,
+  accepts: (v: number) => boolean,
+): { from: number; to: number } {
   const edge = (good: number, bad: number) => {
     while (Math.abs(bad - good) > 1) {
       const mid = Math.floor((good + bad) / 2);

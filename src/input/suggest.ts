@@ -3,12 +3,15 @@ import { namesOf, type ConstKind } from "../pkcs11/constants.js";
 
 /** Optimal string alignment distance: edits plus adjacent transpositions (SHA265 -> SHA256 is 1). */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
       d[i]![j] = best;
     }
   }
@@ -47,5 +50,9 @@ export function joinOr(items: string[]): string {
 /** Up to three known constant names closest to `name` (prefix optional), for "did you mean". */
 export function suggestConstant(kind: ConstKind, name: string, max = 3): string[] {
   const wanted = name.toUpperCase().replace(new RegExp(`^${kind}_`), "");
-  return closest(wanted, namesOf(kind).map((n) => n.slice(kind.length + 1)), max).map((n) => `${kind}_${n}`);
+  return closest(
+    wanted,
+    namesOf(kind).map((n) => n.slice(kind.length + 1)),
+    max,
+  ).map((n) => `${kind}_${n}`);
 }

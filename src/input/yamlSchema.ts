@@ -24,7 +24,9 @@ export interface InputIssue {
 }
 
 export function formatIssue(issue: InputIssue): string {
-  return issue.line > 0 ? `${issue.file}:${issue.line}:${issue.col}: ${issue.message}` : `${issue.file}: ${issue.message}`;
+  return issue.line > 0
+    ? `${issue.file}:${issue.line}:${issue.col}: ${issue.message}`
+    : `${issue.file}: ${issue.message}`;
 }
 
 /** Invalid input. `message` lists every issue, one `file:line:col: message` per line. */
@@ -66,7 +68,11 @@ export function parseYaml(text: string, file: string): YamlSource {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new InputError(
-      doc.errors.map((e) => ({ file, ...lineCounter.linePos(e.pos[0]), message: `YAML syntax error: ${cleanYamlMessage(e.message)}` })),
+      doc.errors.map((e) => ({
+        file,
+        ...lineCounter.linePos(e.pos[0]),
+        message: `YAML syntax error: ${cleanYamlMessage(e.message)}`,
+      })),
     );
   }
   let data: unknown;
@@ -79,7 +85,10 @@ export function parseYaml(text: string, file: string): YamlSource {
 }
 
 function cleanYamlMessage(message: string): string {
-  return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "").trim();
+  return message
+    .split("\n")[0]!
+    .replace(/ at line \d+, column \d+:?$/, "")
+    .trim();
 }
 
 /** Reads and parses a YAML file; an unreadable file is an InputError too. */
@@ -147,7 +156,8 @@ function offsetOf(src: YamlSource, path: Path, at: "key" | "value"): number | un
       if (last && at === "key") return keyStart ?? best;
       const valueStart = rangeStart(pair.value);
       // `key:` with nothing after it: the key is the best place to point at.
-      best = pair.value === null || valueStart === undefined || isNullScalar(pair.value) ? (keyStart ?? best) : valueStart;
+      best =
+        pair.value === null || valueStart === undefined || isNullScalar(pair.value) ? (keyStart ?? best) : valueStart;
       if (isNullScalar(pair.value)) return best;
       node = pair.value;
     } else if (isSeq(node)) {
@@ -239,7 +249,8 @@ export function schemaIssueAt(src: YamlSource, issue: SchemaIssue, path: Path = 
   if (issue.textWanted) {
     const text = sourceTextOf(src, path);
     // Only when YAML changed what was written (0x0a0b -> 2571, NULL -> null), which surprises people.
-    if (text && text !== String(valueAt(src.data, path))) message += `; write it in quotes ('${text}') to keep it as text`;
+    if (text && text !== String(valueAt(src.data, path)))
+      message += `; write it in quotes ('${text}') to keep it as text`;
   }
   return issueAt(src, path, message, issue.at);
 }
@@ -262,12 +273,17 @@ const ajv = () => (shared ??= newAjv());
 
 // Whole schemas compiled ahead of time by the build (see precompiledValidator), named by content: a
 // schema edited since the build is simply compiled here. From the sources (the tests), the build's.
-const PRECOMPILED = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../../dist/input/validators/" : "./validators/", import.meta.url));
+const PRECOMPILED = fileURLToPath(
+  new URL(import.meta.url.endsWith(".ts") ? "../../dist/input/validators/" : "./validators/", import.meta.url),
+);
 
 /** The name of a schema's compiled validator: its content, Ajv's options and version. */
 export function schemaKey(schema: object): string {
   const { version } = require("ajv/package.json") as { version: string };
-  return createHash("sha256").update(JSON.stringify([version, AJV_OPTIONS, VOCABULARY, schema])).digest("hex").slice(0, 24);
+  return createHash("sha256")
+    .update(JSON.stringify([version, AJV_OPTIONS, VOCABULARY, schema]))
+    .digest("hex")
+    .slice(0, 24);
 }
 
 /**
@@ -311,22 +327,44 @@ function compile(root: Schema, sub: Schema): ValidateFunction {
 export function validateData(schema: object, data: unknown): SchemaIssue[] {
   const root = schema as Schema;
   const seen = new Set<string>();
-  return collect(root, root, data).filter((e) => {
-    const key = `${JSON.stringify(e.path)}\0${e.at}\0${e.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  }).map(({ path, at, message, textWanted }) => (textWanted ? { path, at, message, textWanted } : { path, at, message }));
+  return collect(root, root, data)
+    .filter((e) => {
+      const key = `${JSON.stringify(e.path)}\0${e.at}\0${e.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .map(({ path, at, message, textWanted }) =>
+      textWanted ? { path, at, message, textWanted } : { path, at, message },
+    );
 }
 
 interface RawIssue extends SchemaIssue {
   keyword: string;
 }
 
-const RANGE = new Set(["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength"]);
+const RANGE = new Set([
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "multipleOf",
+  "minLength",
+  "maxLength",
+]);
 const LEAF = new Set([
-  "type", "enum", "const", "pattern", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-  "multipleOf", "minLength", "maxLength",
+  "type",
+  "enum",
+  "const",
+  "pattern",
+  "format",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "multipleOf",
+  "minLength",
+  "maxLength",
 ]);
 
 function collect(root: Schema, schema: Schema, data: unknown): RawIssue[] {
@@ -384,7 +422,9 @@ function resolveAlternatives(root: Schema, c: ErrorObject, value: unknown): RawI
     return [{ path: [], at: "value", keyword: "type", message: expectationMessage(root, branches, value), textWanted }];
   }
   // Branches whose type did not even match are not what the author meant.
-  const typeOk = results.map((r, i) => ({ r, i })).filter(({ r }) => !r.some((e) => e.path.length === 0 && e.keyword === "type"));
+  const typeOk = results
+    .map((r, i) => ({ r, i }))
+    .filter(({ r }) => !r.some((e) => e.path.length === 0 && e.keyword === "type"));
   const candidates = typeOk.length > 0 ? typeOk : results.map((r, i) => ({ r, i }));
   const score = (r: RawIssue[]) => Math.max(...r.map((e) => e.path.length + (LEAF.has(e.keyword) ? 0 : 0.5)));
   candidates.sort((a, b) => score(b.r) - score(a.r) || a.r.length - b.r.length || a.i - b.i);
@@ -409,14 +449,21 @@ function expectationMessage(root: Schema, branches: Schema[], value: unknown): s
   } else {
     expected = joinOr(uniq);
   }
-  const hint = typeof value === "string" ? didYouMean(value, enumValues.filter((v): v is string => typeof v === "string")) : "";
+  const hint =
+    typeof value === "string"
+      ? didYouMean(
+          value,
+          enumValues.filter((v): v is string => typeof v === "string"),
+        )
+      : "";
   return `must be ${expected}, got ${describeValue(value)}${hint}`;
 }
 
 function describeSchema(root: Schema, schema: Schema): string {
   const s = deref$(root, schema);
   if (typeof s.patternErrorMessage === "string") return s.patternErrorMessage;
-  if (Array.isArray(s.enum)) return s.enum.length === 1 ? `'${scalarText(s.enum[0])}'` : `one of: ${s.enum.map(scalarText).join(", ")}`;
+  if (Array.isArray(s.enum))
+    return s.enum.length === 1 ? `'${scalarText(s.enum[0])}'` : `one of: ${s.enum.map(scalarText).join(", ")}`;
   if ("const" in s) return `'${scalarText(s.const)}'`;
   const alts = (s.anyOf ?? s.oneOf) as Schema[] | undefined;
   if (Array.isArray(alts)) return joinOr(alts.map((a) => describeSchema(root, a)));
@@ -445,14 +492,22 @@ function deref$(root: Schema, s: Schema): Schema {
 
 function typePhrase(t: string): string {
   switch (t) {
-    case "string": return "a string";
-    case "integer": return "an integer";
-    case "number": return "a number";
-    case "boolean": return "true or false";
-    case "object": return "a mapping";
-    case "array": return "a list";
-    case "null": return "null";
-    default: return t;
+    case "string":
+      return "a string";
+    case "integer":
+      return "an integer";
+    case "number":
+      return "a number";
+    case "boolean":
+      return "true or false";
+    case "object":
+      return "a mapping";
+    case "array":
+      return "a list";
+    case "null":
+      return "null";
+    default:
+      return t;
   }
 }
 
@@ -504,7 +559,7 @@ function convert(root: Schema, e: ErrorObject, data: unknown): RawIssue[] {
     case "additionalProperties":
     case "unevaluatedProperties": {
       const name = String(p.additionalProperty ?? p.unevaluatedProperty);
-      const allowed = Object.keys((parent.properties ?? {}));
+      const allowed = Object.keys(parent.properties ?? {});
       const list = allowed.length > 0 ? ` (allowed: ${allowed.join(", ")})` : "";
       return issue(`unknown property '${name}'${list}${didYouMean(name, allowed)}`, "key", [...path, name]);
     }
@@ -512,12 +567,16 @@ function convert(root: Schema, e: ErrorObject, data: unknown): RawIssue[] {
       const tag = String(p.tag);
       const obj = value as Record<string, unknown> | null;
       if (p.error === "tag") {
-        if (obj && typeof obj === "object" && tag in obj) return issue(`'${tag}' must be a string, got ${describeValue(obj[tag])}`, "value", [...path, tag]);
+        if (obj && typeof obj === "object" && tag in obj)
+          return issue(`'${tag}' must be a string, got ${describeValue(obj[tag])}`, "value", [...path, tag]);
         return issue(`missing required property '${tag}'`);
       }
       const allowed = discriminatorValues(root, parent, tag);
       const given = String(p.tagValue);
-      return issue(`unknown ${tag} '${given}' (allowed: ${allowed.join(", ")})${didYouMean(given, allowed)}`, "value", [...path, tag]);
+      return issue(`unknown ${tag} '${given}' (allowed: ${allowed.join(", ")})${didYouMean(given, allowed)}`, "value", [
+        ...path,
+        tag,
+      ]);
     }
     case "false schema":
       return issue("is not allowed here");
@@ -592,8 +651,18 @@ function discriminatorValues(root: Schema, parent: Schema, tag: string): string[
 }
 
 const ANNOTATIONS = new Set([
-  "description", "markdownDescription", "title", "default", "examples", "$comment", "deprecationMessage",
-  "patternErrorMessage", "definitions", "$defs", "$schema", "$id",
+  "description",
+  "markdownDescription",
+  "title",
+  "default",
+  "examples",
+  "$comment",
+  "deprecationMessage",
+  "patternErrorMessage",
+  "definitions",
+  "$defs",
+  "$schema",
+  "$id",
 ]);
 
 function hasAssertions(s: Schema): boolean {

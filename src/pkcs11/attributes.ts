@@ -21,27 +21,105 @@ export const ULONG_SIZE = process.platform === "win32" ? 4 : 8;
 const LE = os.endianness() === "LE";
 
 const KINDS: [AttributeKind, string[]][] = [
-  ["bool", [
-    "TOKEN", "PRIVATE", "MODIFIABLE", "COPYABLE", "DESTROYABLE", "SENSITIVE", "ENCRYPT", "DECRYPT", "WRAP", "UNWRAP",
-    "SIGN", "SIGN_RECOVER", "VERIFY", "VERIFY_RECOVER", "DERIVE", "EXTRACTABLE", "LOCAL", "NEVER_EXTRACTABLE",
-    "ALWAYS_SENSITIVE", "WRAP_WITH_TRUSTED", "TRUSTED", "ALWAYS_AUTHENTICATE", "SECONDARY_AUTH", "RESET_ON_INIT",
-    "HAS_RESET", "COLOR", "OTP_USER_FRIENDLY_MODE",
-  ]],
-  ["ulong", [
-    "CLASS", "KEY_TYPE", "KEY_GEN_MECHANISM", "CERTIFICATE_TYPE", "MECHANISM_TYPE", "NAME_HASH_ALGORITHM", "MODULUS_BITS",
-    "VALUE_LEN", "VALUE_BITS", "PRIME_BITS", "SUBPRIME_BITS", "SUB_PRIME_BITS", "CERTIFICATE_CATEGORY",
-    "JAVA_MIDP_SECURITY_DOMAIN", "AUTH_PIN_FLAGS", "HW_FEATURE_TYPE", "OTP_FORMAT", "OTP_LENGTH", "OTP_TIME_INTERVAL",
-    "OTP_CHALLENGE_REQUIREMENT", "OTP_TIME_REQUIREMENT", "OTP_COUNTER_REQUIREMENT", "OTP_PIN_REQUIREMENT",
-    "PIXEL_X", "PIXEL_Y", "RESOLUTION", "CHAR_ROWS", "CHAR_COLUMNS", "BITS_PER_PIXEL", "PROFILE_ID",
-  ]],
-  ["string", [
-    "LABEL", "APPLICATION", "URL", "CHAR_SETS", "ENCODING_METHODS", "MIME_TYPES", "OTP_TIME", "OTP_USER_IDENTIFIER",
-    "OTP_SERVICE_IDENTIFIER", "OTP_SERVICE_LOGO_TYPE", "UNIQUE_ID",
-  ]],
-  ["bigint", [
-    "MODULUS", "PUBLIC_EXPONENT", "PRIVATE_EXPONENT", "PRIME_1", "PRIME_2", "EXPONENT_1", "EXPONENT_2", "COEFFICIENT",
-    "PRIME", "SUBPRIME", "BASE",
-  ]],
+  [
+    "bool",
+    [
+      "TOKEN",
+      "PRIVATE",
+      "MODIFIABLE",
+      "COPYABLE",
+      "DESTROYABLE",
+      "SENSITIVE",
+      "ENCRYPT",
+      "DECRYPT",
+      "WRAP",
+      "UNWRAP",
+      "SIGN",
+      "SIGN_RECOVER",
+      "VERIFY",
+      "VERIFY_RECOVER",
+      "DERIVE",
+      "EXTRACTABLE",
+      "LOCAL",
+      "NEVER_EXTRACTABLE",
+      "ALWAYS_SENSITIVE",
+      "WRAP_WITH_TRUSTED",
+      "TRUSTED",
+      "ALWAYS_AUTHENTICATE",
+      "SECONDARY_AUTH",
+      "RESET_ON_INIT",
+      "HAS_RESET",
+      "COLOR",
+      "OTP_USER_FRIENDLY_MODE",
+    ],
+  ],
+  [
+    "ulong",
+    [
+      "CLASS",
+      "KEY_TYPE",
+      "KEY_GEN_MECHANISM",
+      "CERTIFICATE_TYPE",
+      "MECHANISM_TYPE",
+      "NAME_HASH_ALGORITHM",
+      "MODULUS_BITS",
+      "VALUE_LEN",
+      "VALUE_BITS",
+      "PRIME_BITS",
+      "SUBPRIME_BITS",
+      "SUB_PRIME_BITS",
+      "CERTIFICATE_CATEGORY",
+      "JAVA_MIDP_SECURITY_DOMAIN",
+      "AUTH_PIN_FLAGS",
+      "HW_FEATURE_TYPE",
+      "OTP_FORMAT",
+      "OTP_LENGTH",
+      "OTP_TIME_INTERVAL",
+      "OTP_CHALLENGE_REQUIREMENT",
+      "OTP_TIME_REQUIREMENT",
+      "OTP_COUNTER_REQUIREMENT",
+      "OTP_PIN_REQUIREMENT",
+      "PIXEL_X",
+      "PIXEL_Y",
+      "RESOLUTION",
+      "CHAR_ROWS",
+      "CHAR_COLUMNS",
+      "BITS_PER_PIXEL",
+      "PROFILE_ID",
+    ],
+  ],
+  [
+    "string",
+    [
+      "LABEL",
+      "APPLICATION",
+      "URL",
+      "CHAR_SETS",
+      "ENCODING_METHODS",
+      "MIME_TYPES",
+      "OTP_TIME",
+      "OTP_USER_IDENTIFIER",
+      "OTP_SERVICE_IDENTIFIER",
+      "OTP_SERVICE_LOGO_TYPE",
+      "UNIQUE_ID",
+    ],
+  ],
+  [
+    "bigint",
+    [
+      "MODULUS",
+      "PUBLIC_EXPONENT",
+      "PRIVATE_EXPONENT",
+      "PRIME_1",
+      "PRIME_2",
+      "EXPONENT_1",
+      "EXPONENT_2",
+      "COEFFICIENT",
+      "PRIME",
+      "SUBPRIME",
+      "BASE",
+    ],
+  ],
   ["date", ["START_DATE", "END_DATE"]],
   ["mechanisms", ["ALLOWED_MECHANISMS"]],
   ["ecParams", ["EC_PARAMS"]],
@@ -145,7 +223,13 @@ export interface DecodedAttribute {
 export function decodeAttribute(type: number, raw: Buffer): DecodedAttribute {
   const name = attributeName(type);
   const { kind, enumKind } = attributeKind(type);
-  const asBytes = (): DecodedAttribute => ({ type, name, kind: "bytes", display: raw.toString("hex"), value: `hex:${raw.toString("hex")}` });
+  const asBytes = (): DecodedAttribute => ({
+    type,
+    name,
+    kind: "bytes",
+    display: raw.toString("hex"),
+    value: `hex:${raw.toString("hex")}`,
+  });
   switch (kind) {
     case "bool":
       if (raw.length !== 1) return asBytes();
@@ -153,7 +237,8 @@ export function decodeAttribute(type: number, raw: Buffer): DecodedAttribute {
     case "ulong": {
       const n = decodeUlong(raw);
       if (n === undefined) return asBytes();
-      if (typeof n === "bigint") return { type, name, kind, display: `0x${n.toString(16)}`, value: `0x${n.toString(16)}` };
+      if (typeof n === "bigint")
+        return { type, name, kind, display: `0x${n.toString(16)}`, value: `0x${n.toString(16)}` };
       return { type, name, kind, display: enumKind ? nameOf(enumKind, n) : String(n), value: n };
     }
     case "string": {
@@ -170,7 +255,8 @@ export function decodeAttribute(type: number, raw: Buffer): DecodedAttribute {
     }
     case "date": {
       const text = raw.toString("latin1");
-      if (!/^\d{8}$/.test(text)) return raw.length === 0 ? { type, name, kind, display: "(empty)", value: "" } : asBytes();
+      if (!/^\d{8}$/.test(text))
+        return raw.length === 0 ? { type, name, kind, display: "(empty)", value: "" } : asBytes();
       const iso = `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6)}`;
       return { type, name, kind, display: iso, value: iso };
     }

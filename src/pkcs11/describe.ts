@@ -9,7 +9,8 @@ export interface ShownAttribute {
 export function describeTemplate(template: Attr[]): ShownAttribute[] {
   return template.map(({ type, value }) => {
     const name = decodeAttribute(type, Buffer.alloc(0)).name;
-    if (isSensitiveAttribute(type) && Buffer.isBuffer(value) && value.length) return { name, value: `<redacted ${value.length} bytes>` };
+    if (isSensitiveAttribute(type) && Buffer.isBuffer(value) && value.length)
+      return { name, value: `<redacted ${value.length} bytes>` };
     if (typeof value === "boolean") return { name, value: String(value) };
     if (typeof value === "number") {
       const b = Buffer.alloc(8);

@@ -24,7 +24,16 @@ export interface MechanismInfo {
 export interface TokenIdentity {
   library: { path: string; manufacturer: string; description: string; version: string; cryptokiVersion: string };
   slot: { id: string; description: string };
-  token: { label: string; manufacturer: string; model: string; serial: string; firmware: string; hardware: string; flags: number; unstable?: string[] };
+  token: {
+    label: string;
+    manufacturer: string;
+    model: string;
+    serial: string;
+    firmware: string;
+    hardware: string;
+    flags: number;
+    unstable?: string[];
+  };
 }
 
 /** A token as C_GetTokenInfo shows it, with the objects anyone can see (see `inventory`). */
@@ -40,7 +49,14 @@ export interface TokenListing {
 }
 
 /** Calls that make objects from templates: what a token that picks key slots by CKA_ID must watch. */
-const WRITES = new Set(["C_GenerateKey", "C_GenerateKeyPair", "C_CreateObject", "C_CopyObject", "C_DeriveKey", "C_UnwrapKey"]);
+const WRITES = new Set([
+  "C_GenerateKey",
+  "C_GenerateKeyPair",
+  "C_CreateObject",
+  "C_CopyObject",
+  "C_DeriveKey",
+  "C_UnwrapKey",
+]);
 
 export interface Mechanism {
   mechanism: number;
@@ -101,8 +117,10 @@ export class Pkcs11Token {
     // Without CKF_OS_LOCKING_OK SoftHSM runs lock-free; libraryParameters loses its last char in pkcs11js.
     const options: Record<string, unknown> = { flags: code("CKF_OS_LOCKING_OK") };
     if (libraryParameters) options.libraryParameters = `${libraryParameters} `;
-    this.call("C_Initialize", () => ({ flags: "CKF_OS_LOCKING_OK", libraryParameters }), () =>
-      this.lib.C_Initialize(options as pkcs11js.InitializationOptions),
+    this.call(
+      "C_Initialize",
+      () => ({ flags: "CKF_OS_LOCKING_OK", libraryParameters }),
+      () => this.lib.C_Initialize(options as pkcs11js.InitializationOptions),
     );
   }
 
@@ -116,10 +134,18 @@ export class Pkcs11Token {
 
   /** Choose the slot whose token has this label (or the first slot with a token). */
   selectSlot(select: { label?: string; serial?: string; index?: number }): Handle {
-    const slots = this.call("C_GetSlotList", () => ({ tokenPresent: true }), () => this.lib.C_GetSlotList(true));
+    const slots = this.call(
+      "C_GetSlotList",
+      () => ({ tokenPresent: true }),
+      () => this.lib.C_GetSlotList(true),
+    );
     const labels: string[] = [];
     for (const [i, slot] of slots.entries()) {
-      const info = this.call("C_GetTokenInfo", () => ({ slot: slot.toString("hex") }), () => this.lib.C_GetTokenInfo(slot));
+      const info = this.call(
+        "C_GetTokenInfo",
+        () => ({ slot: slot.toString("hex") }),
+        () => this.lib.C_GetTokenInfo(slot),
+      );
       labels.push(trim(info.label));
       const ok =
         (select.label === undefined || trim(info.label) === select.label) &&
@@ -170,18 +196,28 @@ export class Pkcs11Token {
     const slot = this.requireSlot();
     const codes = this.call("C_GetMechanismList", undefined, () => this.lib.C_GetMechanismList(slot));
     return codes.map((code) => {
-      const info = this.call("C_GetMechanismInfo", () => ({ mechanism: nameOf("CKM", code) }), () =>
-        this.lib.C_GetMechanismInfo(slot, code),
+      const info = this.call(
+        "C_GetMechanismInfo",
+        () => ({ mechanism: nameOf("CKM", code) }),
+        () => this.lib.C_GetMechanismInfo(slot, code),
       );
-      return { code, name: nameOf("CKM", code), minKeySize: info.minKeySize, maxKeySize: info.maxKeySize, flags: info.flags };
+      return {
+        code,
+        name: nameOf("CKM", code),
+        minKeySize: info.minKeySize,
+        maxKeySize: info.maxKeySize,
+        flags: info.flags,
+      };
     });
   }
 
   openSession(): Handle {
     const slot = this.requireSlot();
     const flags = code("CKF_SERIAL_SESSION") | code("CKF_RW_SESSION");
-    return this.call("C_OpenSession", () => ({ flags: "CKF_SERIAL_SESSION|CKF_RW_SESSION" }), () =>
-      this.lib.C_OpenSession(slot, flags),
+    return this.call(
+      "C_OpenSession",
+      () => ({ flags: "CKF_SERIAL_SESSION|CKF_RW_SESSION" }),
+      () => this.lib.C_OpenSession(slot, flags),
     );
   }
 
@@ -195,8 +231,10 @@ export class Pkcs11Token {
 
   /** The PIN never enters the trace. */
   login(session: Handle, userType: number, pin: string): void {
-    this.call("C_Login", () => ({ userType: nameOf("CKU", userType), pin: "<redacted>" }), () =>
-      this.lib.C_Login(session, userType, pin),
+    this.call(
+      "C_Login",
+      () => ({ userType: nameOf("CKU", userType), pin: "<redacted>" }),
+      () => this.lib.C_Login(session, userType, pin),
     );
   }
 
@@ -219,7 +257,11 @@ export class Pkcs11Token {
     const writes = WRITES.has(fn);
     const run = (ts: Attr[][]) => {
       if (writes) this.writeGuard?.before(fn, ts);
-      const out = this.call(fn, () => args(ts), () => invoke(ts));
+      const out = this.call(
+        fn,
+        () => args(ts),
+        () => invoke(ts),
+      );
       if (writes) this.writeGuard?.after(fn, ts);
       return out;
     };
@@ -227,7 +269,13 @@ export class Pkcs11Token {
       return run(templates.map((t) => t.attrs));
     } catch (err) {
       if (err instanceof Pkcs11CallError) {
-        err.templateCall = { fn, templates, replay: (ts) => created(run(ts)), destroy: (h) => this.destroyObject(session, h), fixed: this.fixedAttributes };
+        err.templateCall = {
+          fn,
+          templates,
+          replay: (ts) => created(run(ts)),
+          destroy: (h) => this.destroyObject(session, h),
+          fixed: this.fixedAttributes,
+        };
       }
       throw err;
     }
@@ -238,7 +286,11 @@ export class Pkcs11Token {
    * of every object. Read-only: a session of its own (read-only), no login, nothing created.
    */
   inventory(objects: boolean): TokenListing[] {
-    const slots = this.call("C_GetSlotList", () => ({ tokenPresent: true }), () => this.lib.C_GetSlotList(true));
+    const slots = this.call(
+      "C_GetSlotList",
+      () => ({ tokenPresent: true }),
+      () => this.lib.C_GetSlotList(true),
+    );
     return slots.map((slot) => {
       const t = this.call("C_GetTokenInfo", undefined, () => this.lib.C_GetTokenInfo(slot));
       const listing: TokenListing = {
@@ -252,7 +304,11 @@ export class Pkcs11Token {
         objects: [],
       };
       if (!objects) return listing;
-      const session = this.call("C_OpenSession", () => ({ flags: "CKF_SERIAL_SESSION" }), () => this.lib.C_OpenSession(slot, code("CKF_SERIAL_SESSION")));
+      const session = this.call(
+        "C_OpenSession",
+        () => ({ flags: "CKF_SERIAL_SESSION" }),
+        () => this.lib.C_OpenSession(slot, code("CKF_SERIAL_SESSION")),
+      );
       try {
         for (const h of this.find(session, [])) {
           const read = (type: number) => {
@@ -287,7 +343,12 @@ export class Pkcs11Token {
     );
   }
 
-  generateKeyPair(session: Handle, mech: Mechanism, pub: Attr[], priv: Attr[]): { publicKey: Handle; privateKey: Handle } {
+  generateKeyPair(
+    session: Handle,
+    mech: Mechanism,
+    pub: Attr[],
+    priv: Attr[],
+  ): { publicKey: Handle; privateKey: Handle } {
     return this.templated(
       session,
       "C_GenerateKeyPair",
@@ -295,7 +356,11 @@ export class Pkcs11Token {
         { name: "public", attrs: pub },
         { name: "private", attrs: priv },
       ],
-      ([p, q]) => ({ mechanism: describeMechanism(mech), publicTemplate: describeTemplate(p!), privateTemplate: describeTemplate(q!) }),
+      ([p, q]) => ({
+        mechanism: describeMechanism(mech),
+        publicTemplate: describeTemplate(p!),
+        privateTemplate: describeTemplate(q!),
+      }),
       ([p, q]) => this.lib.C_GenerateKeyPair(session, mech as pkcs11js.Mechanism, p!, q!),
       (pair) => [pair.publicKey, pair.privateKey],
     );
@@ -324,7 +389,11 @@ export class Pkcs11Token {
   }
 
   destroyObject(session: Handle, object: Handle): void {
-    this.call("C_DestroyObject", () => ({ object: hex(object) }), () => this.lib.C_DestroyObject(session, object));
+    this.call(
+      "C_DestroyObject",
+      () => ({ object: hex(object) }),
+      () => this.lib.C_DestroyObject(session, object),
+    );
   }
 
   /** One attribute per call: C_GetAttributeValue fails whole on the first sensitive or invalid one. */
@@ -361,38 +430,66 @@ export class Pkcs11Token {
       () => (this.lib.C_FindObjectsFinal(session), []),
     );
     try {
-      return this.call("C_FindObjects", () => ({ max }), () => this.lib.C_FindObjects(session, max));
+      return this.call(
+        "C_FindObjects",
+        () => ({ max }),
+        () => this.lib.C_FindObjects(session, max),
+      );
     } finally {
       this.call("C_FindObjectsFinal", undefined, () => this.lib.C_FindObjectsFinal(session));
     }
   }
 
   sign(session: Handle, mech: Mechanism, key: Handle, parts: Buffer[]): Buffer {
-    this.call("C_SignInit", () => ({ mechanism: describeMechanism(mech), key: hex(key) }), () =>
-      this.lib.C_SignInit(session, mech as pkcs11js.Mechanism, key),
+    this.call(
+      "C_SignInit",
+      () => ({ mechanism: describeMechanism(mech), key: hex(key) }),
+      () => this.lib.C_SignInit(session, mech as pkcs11js.Mechanism, key),
     );
     this.afterInit?.(session, key);
     const out = Buffer.alloc(OUT_SLACK);
     if (parts.length === 1) {
-      return this.call("C_Sign", () => ({ dataLen: parts[0]!.length }), () => this.lib.C_Sign(session, nonNull(parts[0]!), out));
+      return this.call(
+        "C_Sign",
+        () => ({ dataLen: parts[0]!.length }),
+        () => this.lib.C_Sign(session, nonNull(parts[0]!), out),
+      );
     }
-    for (const part of parts) this.call("C_SignUpdate", () => ({ partLen: part.length }), () => this.lib.C_SignUpdate(session, nonNull(part)));
+    for (const part of parts)
+      this.call(
+        "C_SignUpdate",
+        () => ({ partLen: part.length }),
+        () => this.lib.C_SignUpdate(session, nonNull(part)),
+      );
     return this.call("C_SignFinal", undefined, () => this.lib.C_SignFinal(session, out));
   }
 
   /** True if valid; false on CKR_SIGNATURE_INVALID (pkcs11js throws it); other codes throw. */
   verify(session: Handle, mech: Mechanism, key: Handle, parts: Buffer[], signature: Buffer): boolean {
-    this.call("C_VerifyInit", () => ({ mechanism: describeMechanism(mech), key: hex(key) }), () =>
-      this.lib.C_VerifyInit(session, mech as pkcs11js.Mechanism, key),
+    this.call(
+      "C_VerifyInit",
+      () => ({ mechanism: describeMechanism(mech), key: hex(key) }),
+      () => this.lib.C_VerifyInit(session, mech as pkcs11js.Mechanism, key),
     );
     try {
       if (parts.length === 1) {
-        return this.call("C_Verify", () => ({ dataLen: parts[0]!.length, signatureLen: signature.length }), () =>
-          this.lib.C_Verify(session, nonNull(parts[0]!), signature),
+        return this.call(
+          "C_Verify",
+          () => ({ dataLen: parts[0]!.length, signatureLen: signature.length }),
+          () => this.lib.C_Verify(session, nonNull(parts[0]!), signature),
         );
       }
-      for (const part of parts) this.call("C_VerifyUpdate", () => ({ partLen: part.length }), () => this.lib.C_VerifyUpdate(session, nonNull(part)));
-      return this.call("C_VerifyFinal", () => ({ signatureLen: signature.length }), () => this.lib.C_VerifyFinal(session, signature));
+      for (const part of parts)
+        this.call(
+          "C_VerifyUpdate",
+          () => ({ partLen: part.length }),
+          () => this.lib.C_VerifyUpdate(session, nonNull(part)),
+        );
+      return this.call(
+        "C_VerifyFinal",
+        () => ({ signatureLen: signature.length }),
+        () => this.lib.C_VerifyFinal(session, signature),
+      );
     } catch (err) {
       if (err instanceof Pkcs11CallError && err.is("CKR_SIGNATURE_INVALID")) return false;
       throw err;
@@ -400,18 +497,34 @@ export class Pkcs11Token {
   }
 
   encrypt(session: Handle, mech: Mechanism, key: Handle, parts: Buffer[]): Buffer {
-    this.call("C_EncryptInit", () => ({ mechanism: describeMechanism(mech), key: hex(key) }), () =>
-      this.lib.C_EncryptInit(session, mech as pkcs11js.Mechanism, key),
+    this.call(
+      "C_EncryptInit",
+      () => ({ mechanism: describeMechanism(mech), key: hex(key) }),
+      () => this.lib.C_EncryptInit(session, mech as pkcs11js.Mechanism, key),
     );
-    return this.cipher("C_Encrypt", parts, (d, o) => this.lib.C_Encrypt(session, d, o), (d, o) => this.lib.C_EncryptUpdate(session, d, o), (o) => this.lib.C_EncryptFinal(session, o));
+    return this.cipher(
+      "C_Encrypt",
+      parts,
+      (d, o) => this.lib.C_Encrypt(session, d, o),
+      (d, o) => this.lib.C_EncryptUpdate(session, d, o),
+      (o) => this.lib.C_EncryptFinal(session, o),
+    );
   }
 
   decrypt(session: Handle, mech: Mechanism, key: Handle, parts: Buffer[]): Buffer {
-    this.call("C_DecryptInit", () => ({ mechanism: describeMechanism(mech), key: hex(key) }), () =>
-      this.lib.C_DecryptInit(session, mech as pkcs11js.Mechanism, key),
+    this.call(
+      "C_DecryptInit",
+      () => ({ mechanism: describeMechanism(mech), key: hex(key) }),
+      () => this.lib.C_DecryptInit(session, mech as pkcs11js.Mechanism, key),
     );
     this.afterInit?.(session, key);
-    return this.cipher("C_Decrypt", parts, (d, o) => this.lib.C_Decrypt(session, d, o), (d, o) => this.lib.C_DecryptUpdate(session, d, o), (o) => this.lib.C_DecryptFinal(session, o));
+    return this.cipher(
+      "C_Decrypt",
+      parts,
+      (d, o) => this.lib.C_Decrypt(session, d, o),
+      (d, o) => this.lib.C_DecryptUpdate(session, d, o),
+      (o) => this.lib.C_DecryptFinal(session, o),
+    );
   }
 
   private cipher(
@@ -423,20 +536,42 @@ export class Pkcs11Token {
   ): Buffer {
     const total = parts.reduce((n, p) => n + p.length, 0);
     if (parts.length === 1) {
-      return this.call(fn, () => ({ dataLen: total }), () => single(nonNull(parts[0]!), Buffer.alloc(total + OUT_SLACK)));
+      return this.call(
+        fn,
+        () => ({ dataLen: total }),
+        () => single(nonNull(parts[0]!), Buffer.alloc(total + OUT_SLACK)),
+      );
     }
     const chunks = parts.map((part) =>
-      this.call(`${fn}Update`, () => ({ partLen: part.length }), () => Buffer.from(update(nonNull(part), Buffer.alloc(part.length + OUT_SLACK)))),
+      this.call(
+        `${fn}Update`,
+        () => ({ partLen: part.length }),
+        () => Buffer.from(update(nonNull(part), Buffer.alloc(part.length + OUT_SLACK))),
+      ),
     );
     chunks.push(this.call(`${fn}Final`, undefined, () => Buffer.from(final(Buffer.alloc(OUT_SLACK)))));
     return Buffer.concat(chunks);
   }
 
   digest(session: Handle, mech: Mechanism, parts: Buffer[]): Buffer {
-    this.call("C_DigestInit", () => ({ mechanism: describeMechanism(mech) }), () => this.lib.C_DigestInit(session, mech as pkcs11js.Mechanism));
+    this.call(
+      "C_DigestInit",
+      () => ({ mechanism: describeMechanism(mech) }),
+      () => this.lib.C_DigestInit(session, mech as pkcs11js.Mechanism),
+    );
     const out = Buffer.alloc(128);
-    if (parts.length === 1) return this.call("C_Digest", () => ({ dataLen: parts[0]!.length }), () => this.lib.C_Digest(session, nonNull(parts[0]!), out));
-    for (const part of parts) this.call("C_DigestUpdate", () => ({ partLen: part.length }), () => this.lib.C_DigestUpdate(session, nonNull(part)));
+    if (parts.length === 1)
+      return this.call(
+        "C_Digest",
+        () => ({ dataLen: parts[0]!.length }),
+        () => this.lib.C_Digest(session, nonNull(parts[0]!), out),
+      );
+    for (const part of parts)
+      this.call(
+        "C_DigestUpdate",
+        () => ({ partLen: part.length }),
+        () => this.lib.C_DigestUpdate(session, nonNull(part)),
+      );
     return this.call("C_DigestFinal", undefined, () => this.lib.C_DigestFinal(session, out));
   }
 
@@ -452,8 +587,10 @@ export class Pkcs11Token {
   }
 
   wrapKey(session: Handle, mech: Mechanism, wrapping: Handle, key: Handle): Buffer {
-    return this.call("C_WrapKey", () => ({ mechanism: describeMechanism(mech), wrappingKey: hex(wrapping), key: hex(key) }), () =>
-      this.lib.C_WrapKey(session, mech as pkcs11js.Mechanism, wrapping, key, Buffer.alloc(4096)),
+    return this.call(
+      "C_WrapKey",
+      () => ({ mechanism: describeMechanism(mech), wrappingKey: hex(wrapping), key: hex(key) }),
+      () => this.lib.C_WrapKey(session, mech as pkcs11js.Mechanism, wrapping, key, Buffer.alloc(4096)),
     );
   }
 
@@ -462,14 +599,23 @@ export class Pkcs11Token {
       session,
       "C_UnwrapKey",
       [{ name: "template", attrs: template }],
-      ([t]) => ({ mechanism: describeMechanism(mech), unwrappingKey: hex(unwrapping), wrappedLen: wrapped.length, template: describeTemplate(t!) }),
+      ([t]) => ({
+        mechanism: describeMechanism(mech),
+        unwrappingKey: hex(unwrapping),
+        wrappedLen: wrapped.length,
+        template: describeTemplate(t!),
+      }),
       ([t]) => this.lib.C_UnwrapKey(session, mech as pkcs11js.Mechanism, unwrapping, wrapped, t!),
       (h) => [h],
     );
   }
 
   random(session: Handle, length: number): Buffer {
-    return this.call("C_GenerateRandom", () => ({ length }), () => this.lib.C_GenerateRandom(session, Buffer.alloc(length)));
+    return this.call(
+      "C_GenerateRandom",
+      () => ({ length }),
+      () => this.lib.C_GenerateRandom(session, Buffer.alloc(length)),
+    );
   }
 
   private requireSlot(): Handle {
@@ -478,7 +624,11 @@ export class Pkcs11Token {
   }
 }
 
-const hex = (h: Handle) => `0x${Buffer.from(h).reverse().toString("hex").replace(/^0+(?=.)/, "")}`;
+const hex = (h: Handle) =>
+  `0x${Buffer.from(h)
+    .reverse()
+    .toString("hex")
+    .replace(/^0+(?=.)/, "")}`;
 
 /** Mechanism parameters may hold key material only as public data; IVs and labels are fine to show. */
 function describeMechanism(mech: Mechanism): Record<string, unknown> {

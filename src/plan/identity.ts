@@ -7,7 +7,13 @@ import type { KeyStep, PlannedCase, Step } from "../suite/model.js";
 export function caseIdentity(planned: PlannedCase): CaseIdentity {
   const keyStep = planned.steps.find((s) => s.op === "key");
   const keyType = keyStep ? planned.keys[keyStep.spec]?.type : undefined;
-  return { id: planned.id, suite: planned.suite, title: planned.title, params: planned.params, ...(keyType ? { keyType } : {}) };
+  return {
+    id: planned.id,
+    suite: planned.suite,
+    title: planned.title,
+    params: planned.params,
+    ...(keyType ? { keyType } : {}),
+  };
 }
 
 /** Which key steps share one key: the planner's count of key generations and the worker's cache agree by using this. */

@@ -76,7 +76,15 @@ export function planKeys(cases: PlannedCase[], ids?: string[]): KeyPlan {
           if (!hit.cases.includes(c.id)) hit.cases.push(c.id);
           continue;
         }
-        const key: PlannedKey = { n: keys.length + 1, name: ks.spec, spec, source: ks.source, template: !!ks.template, fresh: !!ks.fresh, cases: [c.id] };
+        const key: PlannedKey = {
+          n: keys.length + 1,
+          name: ks.spec,
+          spec,
+          source: ks.source,
+          template: !!ks.template,
+          fresh: !!ks.fresh,
+          cases: [c.id],
+        };
         if (ids) {
           key.id = ids.find((id) => !live.has(id));
           if (key.id) live.add(key.id);
@@ -110,24 +118,40 @@ export function formatPlan(plan: KeyPlan, text: PlanText, ids?: string[]): strin
     for (const k of plan.keys) {
       const place = ids ? (k.id ? ` -> ${where(k.id)}` : " -> no slot left: its cases would be skipped") : "";
       const how = k.source === "generate" ? "generated on the token" : "imported from node:crypto";
-      out.push(`  ${String(k.n).padStart(3)}. ${k.name} (${describeSpec(k.spec)}), ${how}${k.template ? ", own template" : ""}${k.fresh ? ", fresh" : ""}${place}`);
+      out.push(
+        `  ${String(k.n).padStart(3)}. ${k.name} (${describeSpec(k.spec)}), ${how}${k.template ? ", own template" : ""}${k.fresh ? ", fresh" : ""}${place}`,
+      );
       const [first, ...rest] = k.cases;
-      out.push(`       made by ${first}${rest.length ? `; then used by ${rest.length <= 2 ? rest.join(", ") : `${rest.slice(0, 2).join(", ")} and ${rest.length - 2} more cases`}` : ""}`);
+      out.push(
+        `       made by ${first}${rest.length ? `; then used by ${rest.length <= 2 ? rest.join(", ") : `${rest.slice(0, 2).join(", ")} and ${rest.length - 2} more cases`}` : ""}`,
+      );
     }
   }
   if (ids) {
     const used = [...new Set(plan.keys.map((k) => k.id).filter((id): id is string => !!id))];
     out.push("");
-    out.push(used.length ? `Slots the run would write: ${used.map(where).join(", ")}${text.slotNote ? `; ${text.slotNote}` : ""}` : "Slots the run would write: none");
-    if (plan.unplaced.length) out.push(`Keys with no slot left (their cases would be skipped, nothing written): ${plan.unplaced.map((k) => k.name).join(", ")}`);
+    out.push(
+      used.length
+        ? `Slots the run would write: ${used.map(where).join(", ")}${text.slotNote ? `; ${text.slotNote}` : ""}`
+        : "Slots the run would write: none",
+    );
+    if (plan.unplaced.length)
+      out.push(
+        `Keys with no slot left (their cases would be skipped, nothing written): ${plan.unplaced.map((k) => k.name).join(", ")}`,
+      );
     if (text.untouched?.length) {
       out.push("Slots never written by this run:");
       for (const u of text.untouched) out.push(`  ${where(u.id)}: ${u.why}`);
     }
-    out.push("A key that fails to be made leaves its slot to the next key; keys are made again after a logout and take the first free slot.");
+    out.push(
+      "A key that fails to be made leaves its slot to the next key; keys are made again after a logout and take the first free slot.",
+    );
   }
   if (plan.objects.count) {
-    out.push("", `Objects made by create/copy steps: ${plan.objects.count} in ${plan.objects.cases.length} case(s), each destroyed when its case ends${ids ? " (a CKA_ID naming a slot is refused unless the run chose it)" : ""}.`);
+    out.push(
+      "",
+      `Objects made by create/copy steps: ${plan.objects.count} in ${plan.objects.cases.length} case(s), each destroyed when its case ends${ids ? " (a CKA_ID naming a slot is refused unless the run chose it)" : ""}.`,
+    );
   }
   out.push("", "Nothing was written: this was a plan (--plan).");
   return out.join("\n");

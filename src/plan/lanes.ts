@@ -16,7 +16,8 @@ export interface Lane {
 // 1024 bits, 2-3 s at 4096 and very variable); the rest is a few ms; a case alone about 2 ms.
 const CASE_COST = 2;
 function keyCost(spec: KeySpec, source: "generate" | "import"): number {
-  const cost = spec.type === "RSA" ? 50 * (spec.bits / 1024) ** 3 : spec.type === "EC" || spec.type === "EC_EDWARDS" ? 30 : 1;
+  const cost =
+    spec.type === "RSA" ? 50 * (spec.bits / 1024) ** 3 : spec.type === "EC" || spec.type === "EC_EDWARDS" ? 30 : 1;
   // Imported keys are made by node:crypto in the worker's background while other cases run.
   return source === "import" ? cost / 2 : cost;
 }

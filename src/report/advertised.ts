@@ -7,13 +7,19 @@ import type { AdvertisedVsActual, CaseResult, Finding, Report } from "../contrac
 function claimMask(op: string): { mask: number; name: string } | undefined {
   const flags = OP_FLAGS[op];
   if (!flags) return undefined;
-  return { mask: flags.reduce((m, f) => m | code(f), 0), name: flags.length > 1 ? "CKF_GENERATE(_KEY_PAIR)" : flags[0]! };
+  return {
+    mask: flags.reduce((m, f) => m | code(f), 0),
+    name: flags.length > 1 ? "CKF_GENERATE(_KEY_PAIR)" : flags[0]!,
+  };
 }
 
 export function compareAdvertised(report: Pick<Report, "mechanisms" | "cases">): AdvertisedVsActual {
   const advertised = new Map(report.mechanisms.map((m) => [m.name, m]));
   const findings: Finding[] = [];
-  const used = new Map<string, { passed: Set<string>; tried: Set<string>; passCases: CaseResult[]; failCases: CaseResult[] }>();
+  const used = new Map<
+    string,
+    { passed: Set<string>; tried: Set<string>; passCases: CaseResult[]; failCases: CaseResult[] }
+  >();
   const entry = (name: string) => {
     let e = used.get(name);
     if (!e) used.set(name, (e = { passed: new Set(), tried: new Set(), passCases: [], failCases: [] }));
@@ -35,10 +41,20 @@ export function compareAdvertised(report: Pick<Report, "mechanisms" | "cases">):
   for (const [name, e] of used) {
     const info = advertised.get(name);
     if (info && e.failCases.length && !e.passCases.length) {
-      findings.push({ mechanism: name, kind: "advertised-but-failing", detail: `advertised, but all ${e.failCases.length} case(s) using it failed: ${e.failCases[0]!.message}`, cases: ids(e.failCases) });
+      findings.push({
+        mechanism: name,
+        kind: "advertised-but-failing",
+        detail: `advertised, but all ${e.failCases.length} case(s) using it failed: ${e.failCases[0]!.message}`,
+        cases: ids(e.failCases),
+      });
     }
     if (!info && e.passCases.length) {
-      findings.push({ mechanism: name, kind: "working-not-advertised", detail: `not in C_GetMechanismList, yet ${e.passCases.length} case(s) using it passed`, cases: ids(e.passCases) });
+      findings.push({
+        mechanism: name,
+        kind: "working-not-advertised",
+        detail: `not in C_GetMechanismList, yet ${e.passCases.length} case(s) using it passed`,
+        cases: ids(e.passCases),
+      });
     }
     if (!info) continue;
     for (const op of e.tried) {
@@ -46,10 +62,20 @@ export function compareAdvertised(report: Pick<Report, "mechanisms" | "cases">):
       if (!flag) continue;
       const claimed = (info.flags & flag.mask) !== 0;
       if (claimed && !e.passed.has(op)) {
-        findings.push({ mechanism: name, kind: "flag-not-working", detail: `claims ${flag.name}, but no ${op} case with it passed`, cases: ids(e.failCases) });
+        findings.push({
+          mechanism: name,
+          kind: "flag-not-working",
+          detail: `claims ${flag.name}, but no ${op} case with it passed`,
+          cases: ids(e.failCases),
+        });
       }
       if (!claimed && e.passed.has(op)) {
-        findings.push({ mechanism: name, kind: "working-without-flag", detail: `${op} works, but ${flag.name} is not set`, cases: ids(e.passCases) });
+        findings.push({
+          mechanism: name,
+          kind: "working-without-flag",
+          detail: `${op} works, but ${flag.name} is not set`,
+          cases: ids(e.passCases),
+        });
       }
     }
   }
@@ -57,21 +83,34 @@ export function compareAdvertised(report: Pick<Report, "mechanisms" | "cases">):
   for (const c of report.cases) {
     for (const u of c.uses ?? []) {
       const info = advertised.get(u.mechanism);
-      if (u.op !== "generate" || u.keySize === undefined || !info || (info.minKeySize === 0 && info.maxKeySize === 0)) continue;
+      if (u.op !== "generate" || u.keySize === undefined || !info || (info.minKeySize === 0 && info.maxKeySize === 0))
+        continue;
       const inside = u.keySize >= info.minKeySize && u.keySize <= info.maxKeySize;
       const range = `${info.minKeySize}..${info.maxKeySize}`;
       if (c.outcome === "pass" && !inside) {
-        findings.push({ mechanism: u.mechanism, kind: "size-accepted-outside-range", detail: `key size ${u.keySize} works, outside the advertised ${range}`, cases: [c.id] });
+        findings.push({
+          mechanism: u.mechanism,
+          kind: "size-accepted-outside-range",
+          detail: `key size ${u.keySize} works, outside the advertised ${range}`,
+          cases: [c.id],
+        });
       }
       if (c.ckr?.name === "CKR_KEY_SIZE_RANGE" && c.mechanism === u.mechanism && inside) {
-        findings.push({ mechanism: u.mechanism, kind: "size-rejected-inside-range", detail: `key size ${u.keySize} rejected (CKR_KEY_SIZE_RANGE), inside the advertised ${range}`, cases: [c.id] });
+        findings.push({
+          mechanism: u.mechanism,
+          kind: "size-rejected-inside-range",
+          detail: `key size ${u.keySize} rejected (CKR_KEY_SIZE_RANGE), inside the advertised ${range}`,
+          cases: [c.id],
+        });
       }
     }
   }
 
   return {
     findings: dedupe(findings),
-    unstable: report.mechanisms.filter((m) => m.unstable?.length).map((m) => ({ mechanism: m.name, fields: m.unstable! })),
+    unstable: report.mechanisms
+      .filter((m) => m.unstable?.length)
+      .map((m) => ({ mechanism: m.name, fields: m.unstable! })),
     notExercised: report.mechanisms.filter((m) => !used.has(m.name)).map((m) => m.name),
   };
 }

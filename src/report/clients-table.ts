@@ -35,7 +35,10 @@ export function clientGrid(perReport: ClientVerdict[][]): ClientGrid {
 }
 
 /** Verdicts that differ from the expected ones (`p11compat clients --expect`), one line each. */
-export function verdictChanges(grid: ClientGrid, expected: { client: string; device: string; verdict: string }[]): string[] {
+export function verdictChanges(
+  grid: ClientGrid,
+  expected: { client: string; device: string; verdict: string }[],
+): string[] {
   const out: string[] = [];
   const now = new Map<string, string>();
   for (const [client, vs] of grid.rows) vs.forEach((v, t) => v && now.set(`${client}|${grid.tokens[t]}`, v.verdict));
@@ -45,18 +48,28 @@ export function verdictChanges(grid: ClientGrid, expected: { client: string; dev
     else if (got !== e.verdict) out.push(`${e.client} on ${e.device}: expected "${e.verdict}", now "${got}"`);
   }
   const known = new Set(expected.map((e) => `${e.client}|${e.device}`));
-  for (const [key, verdict] of now) if (!known.has(key)) out.push(`${key.replace("|", " on ")}: "${verdict}", not in the expected verdicts`);
+  for (const [key, verdict] of now)
+    if (!known.has(key)) out.push(`${key.replace("|", " on ")}: "${verdict}", not in the expected verdicts`);
   return out;
 }
 
-const SHORT: Record<Verdict, string> = { works: "works", "works with caveats": "caveats", "does not work": "DOES NOT WORK", "not run": "not run" };
+const SHORT: Record<Verdict, string> = {
+  works: "works",
+  "works with caveats": "caveats",
+  "does not work": "DOES NOT WORK",
+  "not run": "not run",
+};
 
 /** The table in plain text, then one paragraph per client and token that is not simply "works". */
 export function clientsText(grid: ClientGrid): string {
   const head = ["client", ...grid.tokens];
   const rows = [...grid.rows].map(([client, vs]) => [client, ...vs.map((v) => (v ? SHORT[v.verdict] : "-"))]);
   const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   const out = [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line), ""];
   for (const v of verdicts(grid)) {
     if (v.verdict === "works") continue;
@@ -64,7 +77,10 @@ export function clientsText(grid: ClientGrid): string {
     for (const l of details(v)) out.push(`  ${l.replace(/`/g, "")}`);
     out.push("");
   }
-  out.push("In full, with links to the evidence: --format markdown; one case's calls: p11compat explain REPORT CASE-ID", "");
+  out.push(
+    "In full, with links to the evidence: --format markdown; one case's calls: p11compat explain REPORT CASE-ID",
+    "",
+  );
   return out.join("\n");
 }
 
@@ -72,7 +88,12 @@ const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 /** The table in Markdown with a one-line reason per cell, then every verdict's evidence. */
 export function clientsMarkdown(grid: ClientGrid, link?: (v: ClientVerdict) => string | undefined): string {
-  const out = ["# Client x token", "", `| client | ${grid.tokens.join(" | ")} |`, `|---|${grid.tokens.map(() => "---").join("|")}|`];
+  const out = [
+    "# Client x token",
+    "",
+    `| client | ${grid.tokens.join(" | ")} |`,
+    `|---|${grid.tokens.map(() => "---").join("|")}|`,
+  ];
   for (const [client, vs] of grid.rows) {
     out.push(`| ${esc(client)} | ${vs.map((v) => (v ? esc(cell(v)) : "-")).join(" | ")} |`);
   }
@@ -80,7 +101,10 @@ export function clientsMarkdown(grid: ClientGrid, link?: (v: ClientVerdict) => s
   for (const v of verdicts(grid)) {
     const href = link?.(v);
     out.push(`## ${v.client} on ${v.device}: ${v.verdict}`, "");
-    out.push(`Token: ${v.token}${href ? ` ([report](${href}))` : v.reportFile ? ` (report \`${v.reportFile}\`)` : ""}. Client calls read from ${v.source}.`, "");
+    out.push(
+      `Token: ${v.token}${href ? ` ([report](${href}))` : v.reportFile ? ` (report \`${v.reportFile}\`)` : ""}. Client calls read from ${v.source}.`,
+      "",
+    );
     out.push(...details(v).map((l) => (l.startsWith("  ") ? l : `- ${l}`)), "");
   }
   return out.join("\n");
@@ -100,7 +124,9 @@ function verdicts(grid: ClientGrid): ClientVerdict[] {
 export function details(v: ClientVerdict): string[] {
   const out: string[] = [];
   const n = v.counts;
-  out.push(`Cases of the client's calls: ${n.pass} pass, ${n.fail} fail, ${n.unsupported} unsupported, ${n.skipped} skipped, ${n.error} error (experiments not counted).`);
+  out.push(
+    `Cases of the client's calls: ${n.pass} pass, ${n.fail} fail, ${n.unsupported} unsupported, ${n.skipped} skipped, ${n.error} error (experiments not counted).`,
+  );
   for (const u of v.unmet) {
     out.push(`Blocked: "${u.need}": no case passes.`);
     for (const c of u.cases) out.push(`  - \`${c.id}\` ${c.outcome}: ${c.reason}`);
@@ -111,7 +137,10 @@ export function details(v: ClientVerdict): string[] {
     out.push(v.unmet.length ? "Also not working:" : "Caveats:");
     for (const c of other) out.push(`  - \`${c.id}\` ${c.outcome}: ${c.reason}`);
   }
-  for (const f of v.fallbacks) out.push(`Falls back: \`${f.case.id}\` ${f.case.outcome} (${f.case.reason}); the client's fallback \`${f.fallback}\` passes.`);
+  for (const f of v.fallbacks)
+    out.push(
+      `Falls back: \`${f.case.id}\` ${f.case.outcome} (${f.case.reason}); the client's fallback \`${f.fallback}\` passes.`,
+    );
   if (v.attributes.length) {
     out.push("Blocking attributes (found by experiment):");
     for (const a of v.attributes) out.push(`  - ${attributeLine(a)} (${caseList(a.cases)})`);
@@ -121,7 +150,8 @@ export function details(v: ClientVerdict): string[] {
     for (const c of v.experiments) out.push(`  - \`${c.id}\` ${c.title}: ${c.reason}`);
   }
   const login = v.login.client === "NONE" ? "none" : `CKU_${v.login.client}`;
-  if (!v.login.findings.length) out.push(`Login: the client logs in as ${login}; no call was refused for its login type.`);
+  if (!v.login.findings.length)
+    out.push(`Login: the client logs in as ${login}; no call was refused for its login type.`);
   for (const f of v.login.findings) {
     out.push(
       `Login: the client logs in as ${login}; ${f.function} returned ${f.ckr} in that session` +
@@ -138,7 +168,10 @@ export function details(v: ClientVerdict): string[] {
 
 /** Case ids as evidence: the first few, then how many more. */
 function caseList(ids: string[], shown = 3): string {
-  const list = ids.slice(0, shown).map((c) => `\`${c}\``).join(", ");
+  const list = ids
+    .slice(0, shown)
+    .map((c) => `\`${c}\``)
+    .join(", ");
   return ids.length > shown ? `${list} and ${ids.length - shown} more` : list;
 }
 

@@ -76,16 +76,27 @@ function evidenceOf(c: CaseResult): CaseEvidence {
   const rv = c.ckr && c.ckr.code !== 0 ? formatCkr(c.ckr) : undefined;
   const call = [c.function, rv].filter(Boolean).join(": ");
   const reason =
-    c.outcome !== "fail" || !call ? c.message : rv ? `${call}${c.attribute ? ` [${c.attribute}]` : ""}` : `${c.function}: ${c.message}`;
+    c.outcome !== "fail" || !call
+      ? c.message
+      : rv
+        ? `${call}${c.attribute ? ` [${c.attribute}]` : ""}`
+        : `${c.function}: ${c.message}`;
   return { id: c.id, title: c.title, outcome: c.outcome, reason };
 }
 
 /** The verdict of every client profile found in `report`. */
 export function clientVerdicts(report: Report, reportFile?: string): ClientVerdict[] {
-  return Object.entries(report.run.clients ?? {}).map(([suite, client]) => clientVerdict(report, suite, client, reportFile));
+  return Object.entries(report.run.clients ?? {}).map(([suite, client]) =>
+    clientVerdict(report, suite, client, reportFile),
+  );
 }
 
-export function clientVerdict(report: Report, suite: string, client: ClientProfile, reportFile?: string): ClientVerdict {
+export function clientVerdict(
+  report: Report,
+  suite: string,
+  client: ClientProfile,
+  reportFile?: string,
+): ClientVerdict {
   const cases = report.cases.filter((c) => c.suite === suite);
   const isProbe = (c: CaseResult) => client.probes.some((p) => matchesGroup(p, groupOf(c)));
   const main = cases.filter((c) => !isProbe(c));
@@ -110,8 +121,16 @@ export function clientVerdict(report: Report, suite: string, client: ClientProfi
   const explained = new Set(attributes.flatMap((a) => a.cases));
   const findings = loginFindings(cases, report);
   const loginCases = new Set(findings.flatMap((f) => f.cases));
-  const experiments = cases.filter((c) => isProbe(c) && c.outcome === "fail" && !explained.has(c.id) && !loginCases.has(c.id)).map(evidenceOf);
-  const verdict: Verdict = !cases.length ? "not run" : unmet.length ? "does not work" : caveats.length ? "works with caveats" : "works";
+  const experiments = cases
+    .filter((c) => isProbe(c) && c.outcome === "fail" && !explained.has(c.id) && !loginCases.has(c.id))
+    .map(evidenceOf);
+  const verdict: Verdict = !cases.length
+    ? "not run"
+    : unmet.length
+      ? "does not work"
+      : caveats.length
+        ? "works with caveats"
+        : "works";
   return {
     suite,
     client: client.name,
@@ -134,7 +153,10 @@ export function clientVerdict(report: Report, suite: string, client: ClientProfi
 /** Every attribute the token objected to in the failed cases: from diagnosis, else the case's own attribute. */
 function blockingAttributes(failed: CaseResult[]): BlockingAttribute[] {
   const out = new Map<string, BlockingAttribute>();
-  const add = (b: Omit<BlockingAttribute, "cases" | "values" | "accepted"> & { value: string; accepted: string[] }, id: string) => {
+  const add = (
+    b: Omit<BlockingAttribute, "cases" | "values" | "accepted"> & { value: string; accepted: string[] },
+    id: string,
+  ) => {
     const key = `${b.attribute}|${b.template}|${b.kind}`;
     let entry = out.get(key);
     if (!entry) {
@@ -149,12 +171,29 @@ function blockingAttributes(failed: CaseResult[]): BlockingAttribute[] {
     const d = c.diagnosis;
     if (d && (d.culprits.length || d.missing.length)) {
       for (const k of d.culprits) {
-        add({ attribute: k.attribute, template: k.template, kind: k.kind, value: k.value, accepted: k.accepted, ...(k.conflictsWith ? { conflictsWith: k.conflictsWith } : {}), ...(k.resolvedBy ? { resolvedBy: k.resolvedBy } : {}) }, c.id);
+        add(
+          {
+            attribute: k.attribute,
+            template: k.template,
+            kind: k.kind,
+            value: k.value,
+            accepted: k.accepted,
+            ...(k.conflictsWith ? { conflictsWith: k.conflictsWith } : {}),
+            ...(k.resolvedBy ? { resolvedBy: k.resolvedBy } : {}),
+          },
+          c.id,
+        );
       }
-      for (const m of d.missing) add({ attribute: m.attribute, template: m.template, kind: "missing", value: m.value, accepted: [] }, c.id);
+      for (const m of d.missing)
+        add({ attribute: m.attribute, template: m.template, kind: "missing", value: m.value, accepted: [] }, c.id);
     } else if (c.attribute && c.ckr && c.ckr.name.startsWith("CKR_ATTRIBUTE_")) {
       // No diagnosis (turned off, or a one-attribute probe): the case names the attribute itself.
-      const kind: CulpritKind = c.ckr.name === "CKR_ATTRIBUTE_TYPE_INVALID" ? "not-accepted" : c.ckr.name === "CKR_ATTRIBUTE_READ_ONLY" ? "read-only" : "value-rejected";
+      const kind: CulpritKind =
+        c.ckr.name === "CKR_ATTRIBUTE_TYPE_INVALID"
+          ? "not-accepted"
+          : c.ckr.name === "CKR_ATTRIBUTE_READ_ONLY"
+            ? "read-only"
+            : "value-rejected";
       add({ attribute: c.attribute, template: "template", kind, value: formatCkr(c.ckr), accepted: [] }, c.id);
     }
   }
@@ -167,14 +206,23 @@ function loginFindings(cases: CaseResult[], report: Report): LoginFinding[] {
   for (const c of cases) {
     if (c.outcome !== "fail" || !c.function) continue;
     // The case's own code, or the one its diagnosis met once the template was put right.
-    const rv = c.ckr && LOGIN_CODES.has(c.ckr.name) ? c.ckr : c.diagnosis?.then && LOGIN_CODES.has(c.diagnosis.then.name) ? c.diagnosis.then : undefined;
+    const rv =
+      c.ckr && LOGIN_CODES.has(c.ckr.name)
+        ? c.ckr
+        : c.diagnosis?.then && LOGIN_CODES.has(c.diagnosis.then.name)
+          ? c.diagnosis.then
+          : undefined;
     if (!rv) continue;
     const key = `${c.function}|${rv.name}`;
     let f = out.get(key);
     if (!f) {
       // The run made keys as SO here (device profile keys.login: so), and some did get made: that login works.
-      const soWorked = report.run.keyLogin === "SO" && KEY_GENERATION.has(c.function) && cases.some((x) => x.keysGenerated > 0);
-      out.set(key, (f = { function: c.function, ckr: formatCkr(rv), cases: [], ...(soWorked ? { needs: "SO" as const } : {}) }));
+      const soWorked =
+        report.run.keyLogin === "SO" && KEY_GENERATION.has(c.function) && cases.some((x) => x.keysGenerated > 0);
+      out.set(
+        key,
+        (f = { function: c.function, ckr: formatCkr(rv), cases: [], ...(soWorked ? { needs: "SO" as const } : {}) }),
+      );
     }
     f.cases.push(c.id);
   }
@@ -183,7 +231,9 @@ function loginFindings(cases: CaseResult[], report: Report): LoginFinding[] {
 
 /** A few values in full, more as a count: the same attribute often fails with one value per case. */
 export function someValues(values: string[], shown = 2): string {
-  return values.length <= shown ? values.join("; ") : `${values.slice(0, shown).join("; ")} and ${values.length - shown} more`;
+  return values.length <= shown
+    ? values.join("; ")
+    : `${values.slice(0, shown).join("; ")} and ${values.length - shown} more`;
 }
 
 const inTemplate = (t: string) => (t === "template" ? "the template" : `the ${t} template`);
@@ -202,21 +252,33 @@ function changesFor(attributes: BlockingAttribute[], findings: LoginFinding[], c
         out.push(`add ${a.attribute} = ${a.values[0]} to ${where}`);
         break;
       case "value-rejected":
-        out.push(a.accepted.length ? `send ${a.attribute} = ${a.accepted[0]} in ${where} (not ${someValues(a.values, 1)})` : `${a.attribute} = ${someValues(a.values)} in ${where} is refused, and no other value tried was accepted`);
+        out.push(
+          a.accepted.length
+            ? `send ${a.attribute} = ${a.accepted[0]} in ${where} (not ${someValues(a.values, 1)})`
+            : `${a.attribute} = ${someValues(a.values)} in ${where} is refused, and no other value tried was accepted`,
+        );
         break;
       case "conflict": {
         // Both sides of a conflict show up (each case varies one): one change per pair.
         const pair = `${[a.attribute, (a.conflictsWith ?? "").replace(/ \(.*$/, "")].sort().join("|")}|${a.template}`;
         if (pairs.has(pair)) break;
         pairs.add(pair);
-        out.push(a.resolvedBy ? `send ${a.resolvedBy} with ${a.attribute} in ${where}` : `do not send ${a.attribute} together with ${a.conflictsWith ?? "its partner"} in ${where}`);
+        out.push(
+          a.resolvedBy
+            ? `send ${a.resolvedBy} with ${a.attribute} in ${where}`
+            : `do not send ${a.attribute} together with ${a.conflictsWith ?? "its partner"} in ${where}`,
+        );
         break;
       }
     }
   }
   for (const f of findings) {
     const as = client.login === "NONE" ? "without a login" : `as CKU_${client.login}`;
-    out.push(f.needs ? `log in as CKU_${f.needs} for ${f.function} (${as} the token answers ${f.ckr})` : `${f.function} is refused ${as} (${f.ckr}): another login is needed`);
+    out.push(
+      f.needs
+        ? `log in as CKU_${f.needs} for ${f.function} (${as} the token answers ${f.ckr})`
+        : `${f.function} is refused ${as} (${f.ckr}): another login is needed`,
+    );
   }
   return out;
 }
@@ -224,7 +286,8 @@ function changesFor(attributes: BlockingAttribute[], findings: LoginFinding[], c
 /** One line for a table cell. */
 export function verdictLine(v: ClientVerdict): string {
   if (v.verdict === "not run" || v.verdict === "works") return v.verdict;
-  if (v.verdict === "does not work") return `does not work: ${v.unmet.map((u) => `${u.need} (${u.cases.map((c) => c.reason).find((r) => r) ?? "no case"})`).join("; ")}`;
+  if (v.verdict === "does not work")
+    return `does not work: ${v.unmet.map((u) => `${u.need} (${u.cases.map((c) => c.reason).find((r) => r) ?? "no case"})`).join("; ")}`;
   const ids = v.caveats.map((c) => c.id.replace(`${v.suite}/`, ""));
   return `works with caveats: ${ids.length > 3 ? `${ids.slice(0, 3).join(", ")} and ${ids.length - 3} more` : ids.join(", ")}`;
 }

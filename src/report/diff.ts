@@ -39,7 +39,10 @@ function reportLabel(r: Report): string {
 
 function side(c: CaseResult): Side {
   const culprits = c.diagnosis
-    ? [...c.diagnosis.culprits.map((x) => `${x.attribute} ${x.kind}`), ...c.diagnosis.missing.map((m) => `${m.attribute} missing`)].sort()
+    ? [
+        ...c.diagnosis.culprits.map((x) => `${x.attribute} ${x.kind}`),
+        ...c.diagnosis.missing.map((m) => `${m.attribute} missing`),
+      ].sort()
     : undefined;
   return { outcome: c.outcome, function: c.function, ckr: c.ckr?.name, message: c.message, culprits };
 }
@@ -55,7 +58,13 @@ export function diffReports(a: Report, b: Report): ReportDiff {
     const sa = side(ca);
     const sb = side(cb);
     const kind =
-      sa.outcome !== sb.outcome ? "outcome" : sa.ckr !== sb.ckr ? "ckr" : JSON.stringify(sa.culprits) !== JSON.stringify(sb.culprits) ? "diagnosis" : undefined;
+      sa.outcome !== sb.outcome
+        ? "outcome"
+        : sa.ckr !== sb.ckr
+          ? "ckr"
+          : JSON.stringify(sa.culprits) !== JSON.stringify(sb.culprits)
+            ? "diagnosis"
+            : undefined;
     if (kind) changed.push({ id: ca.id, kind, a: sa, b: sb });
     else same++;
   }
@@ -80,14 +89,27 @@ function diffMechanisms(a: MechanismInfo[], b: MechanismInfo[]): ReportDiff["mec
     const mb = bm.get(ma.name);
     if (!mb) continue;
     const unstable = new Set([...(ma.unstable ?? []), ...(mb.unstable ?? [])]);
-    if (!unstable.has("minKeySize") && !unstable.has("maxKeySize") && (ma.minKeySize !== mb.minKeySize || ma.maxKeySize !== mb.maxKeySize)) {
-      changed.push({ name: ma.name, kind: "range", a: `${ma.minKeySize}..${ma.maxKeySize}`, b: `${mb.minKeySize}..${mb.maxKeySize}` });
+    if (
+      !unstable.has("minKeySize") &&
+      !unstable.has("maxKeySize") &&
+      (ma.minKeySize !== mb.minKeySize || ma.maxKeySize !== mb.maxKeySize)
+    ) {
+      changed.push({
+        name: ma.name,
+        kind: "range",
+        a: `${ma.minKeySize}..${ma.maxKeySize}`,
+        b: `${mb.minKeySize}..${mb.maxKeySize}`,
+      });
     }
     if (!unstable.has("flags") && ma.flags !== mb.flags) {
       changed.push({ name: ma.name, kind: "flags", a: `0x${ma.flags.toString(16)}`, b: `0x${mb.flags.toString(16)}` });
     }
   }
-  return { onlyInA: a.filter((m) => !bm.has(m.name)).map((m) => m.name), onlyInB: b.filter((m) => !an.has(m.name)).map((m) => m.name), changed };
+  return {
+    onlyInA: a.filter((m) => !bm.has(m.name)).map((m) => m.name),
+    onlyInB: b.filter((m) => !an.has(m.name)).map((m) => m.name),
+    changed,
+  };
 }
 
 export interface Regression {
@@ -112,28 +134,56 @@ export function diffText(d: ReportDiff, markdown = false): string {
   const out: string[] = [];
   const h = (t: string) => out.push(markdown ? `## ${t}` : `${t}:`);
   const code = (t: string) => (markdown ? `\`${t}\`` : t);
-  out.push(markdown ? `# p11compat diff` : "p11compat diff", "", `A: ${d.a.label}, ${d.a.started}`, `B: ${d.b.label}, ${d.b.started}`, "");
-  out.push(`${d.cases.same} cases alike, ${d.cases.changed.length} differ, ${d.cases.onlyInA.length} only in A, ${d.cases.onlyInB.length} only in B.`, "");
+  out.push(
+    markdown ? `# p11compat diff` : "p11compat diff",
+    "",
+    `A: ${d.a.label}, ${d.a.started}`,
+    `B: ${d.b.label}, ${d.b.started}`,
+    "",
+  );
+  out.push(
+    `${d.cases.same} cases alike, ${d.cases.changed.length} differ, ${d.cases.onlyInA.length} only in A, ${d.cases.onlyInB.length} only in B.`,
+    "",
+  );
   if (d.cases.changed.length) {
     h("Cases that differ");
     if (markdown) out.push("", "| case | A | B | what |", "|---|---|---|---|");
     for (const c of d.cases.changed) {
-      const what = c.kind === "diagnosis" ? `diagnosis: ${c.a.culprits?.join(", ") ?? "-"} -> ${c.b.culprits?.join(", ") ?? "-"}` : c.kind;
-      out.push(markdown ? `| ${code(c.id)} | ${sideText(c.a)} | ${sideText(c.b)} | ${what} |` : `  ${c.id}\n      A: ${sideText(c.a)}\n      B: ${sideText(c.b)}${c.kind === "diagnosis" ? `\n      ${what}` : ""}`);
+      const what =
+        c.kind === "diagnosis"
+          ? `diagnosis: ${c.a.culprits?.join(", ") ?? "-"} -> ${c.b.culprits?.join(", ") ?? "-"}`
+          : c.kind;
+      out.push(
+        markdown
+          ? `| ${code(c.id)} | ${sideText(c.a)} | ${sideText(c.b)} | ${what} |`
+          : `  ${c.id}\n      A: ${sideText(c.a)}\n      B: ${sideText(c.b)}${c.kind === "diagnosis" ? `\n      ${what}` : ""}`,
+      );
     }
     out.push("");
   }
-  for (const [title, ids] of [["Cases only in A", d.cases.onlyInA], ["Cases only in B", d.cases.onlyInB]] as const) {
+  for (const [title, ids] of [
+    ["Cases only in A", d.cases.onlyInA],
+    ["Cases only in B", d.cases.onlyInB],
+  ] as const) {
     if (!ids.length) continue;
     h(`${title} (${ids.length})`);
-    out.push(...ids.slice(0, 50).map((id) => `${markdown ? "- " : "  "}${code(id)}`), ...(ids.length > 50 ? [`  ... and ${ids.length - 50} more`] : []), "");
+    out.push(
+      ...ids.slice(0, 50).map((id) => `${markdown ? "- " : "  "}${code(id)}`),
+      ...(ids.length > 50 ? [`  ... and ${ids.length - 50} more`] : []),
+      "",
+    );
   }
   const m = d.mechanisms;
   if (m.onlyInA.length || m.onlyInB.length || m.changed.length) {
     h("Mechanisms");
-    if (m.onlyInA.length) out.push(`${markdown ? "- " : "  "}advertised only by A (${m.onlyInA.length}): ${m.onlyInA.join(", ")}`);
-    if (m.onlyInB.length) out.push(`${markdown ? "- " : "  "}advertised only by B (${m.onlyInB.length}): ${m.onlyInB.join(", ")}`);
-    for (const c of m.changed) out.push(`${markdown ? "- " : "  "}${c.name}: ${c.kind === "range" ? "key sizes" : "flags"} ${c.a} in A, ${c.b} in B`);
+    if (m.onlyInA.length)
+      out.push(`${markdown ? "- " : "  "}advertised only by A (${m.onlyInA.length}): ${m.onlyInA.join(", ")}`);
+    if (m.onlyInB.length)
+      out.push(`${markdown ? "- " : "  "}advertised only by B (${m.onlyInB.length}): ${m.onlyInB.join(", ")}`);
+    for (const c of m.changed)
+      out.push(
+        `${markdown ? "- " : "  "}${c.name}: ${c.kind === "range" ? "key sizes" : "flags"} ${c.a} in A, ${c.b} in B`,
+      );
     out.push("");
   }
   return out.join("\n");
@@ -141,6 +191,8 @@ export function diffText(d: ReportDiff, markdown = false): string {
 
 export function regressionText(list: Regression[]): string {
   if (!list.length) return "No regressions: every case that passed in the baseline passes now.\n";
-  const lines = list.map((r) => `  ${r.id}: ${r.now === "not run" ? "not run" : `${sideText(r.now)}: ${r.now.message}`}`);
+  const lines = list.map(
+    (r) => `  ${r.id}: ${r.now === "not run" ? "not run" : `${sideText(r.now)}: ${r.now.message}`}`,
+  );
   return `${list.length} regression(s): cases that passed in the baseline do not pass now:\n${lines.join("\n")}\n`;
 }

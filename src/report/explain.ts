@@ -11,8 +11,12 @@ export function explainCase(report: Report, c: CaseResult): string {
   const out: string[] = [];
   out.push(`${c.id}: ${c.outcome}`, `  ${c.title}`, "");
   out.push(`Token:    ${t.token.label} (${t.token.manufacturer} ${t.token.model}, firmware ${t.token.firmware})`);
-  out.push(`Library:  ${t.library.description} ${t.library.version} (${t.library.manufacturer}), Cryptoki ${t.library.cryptokiVersion}, ${t.library.path}`);
-  out.push(`Run:      ${report.tool.name} ${report.tool.version}, ${report.startedAt}, device profile ${report.device.profile}`);
+  out.push(
+    `Library:  ${t.library.description} ${t.library.version} (${t.library.manufacturer}), Cryptoki ${t.library.cryptokiVersion}, ${t.library.path}`,
+  );
+  out.push(
+    `Run:      ${report.tool.name} ${report.tool.version}, ${report.startedAt}, device profile ${report.device.profile}`,
+  );
   out.push(`Outcome:  ${evidence(c)}`);
   if (c.verified?.length) out.push(`Checked:  ${c.verified.join("; ")}`);
   out.push("");
@@ -20,17 +24,27 @@ export function explainCase(report: Report, c: CaseResult): string {
   if (d) {
     out.push(`Diagnosis (${d.calls} extra calls of a budget of ${d.budget}):`, `  ${d.summary}`);
     for (const x of d.culprits) {
-      const alt = x.accepted.length ? `; accepted instead: ${x.accepted.join(", ")}` : x.rejected.length ? `; also rejected: ${x.rejected.join(", ")}` : "";
+      const alt = x.accepted.length
+        ? `; accepted instead: ${x.accepted.join(", ")}`
+        : x.rejected.length
+          ? `; also rejected: ${x.rejected.join(", ")}`
+          : "";
       const rv = x.ckr ? ` ${formatCkr(x.ckr)}` : "";
-      const partner = x.conflictsWith ? ` with ${x.conflictsWith}${x.resolvedBy ? ` (accepted with ${x.resolvedBy})` : ""}` : "";
+      const partner = x.conflictsWith
+        ? ` with ${x.conflictsWith}${x.resolvedBy ? ` (accepted with ${x.resolvedBy})` : ""}`
+        : "";
       out.push(`  - ${x.attribute} = ${x.value} in the ${x.template}: ${x.kind}${partner}${rv ? `,${rv}` : ""}${alt}`);
     }
-    for (const m of d.missing) out.push(`  - missing ${m.attribute} in the ${m.template} (completes the template with ${m.value})`);
+    for (const m of d.missing)
+      out.push(`  - missing ${m.attribute} in the ${m.template} (completes the template with ${m.value})`);
     out.push("");
   }
   if (c.ckr && c.ckr.code !== 0) {
     const e = explain(c.ckr.code);
-    out.push(`What ${e.name} means (${e.spec.document}, section ${e.spec.section} "${e.spec.title}"):`, `  ${e.meaning}`);
+    out.push(
+      `What ${e.name} means (${e.spec.document}, section ${e.spec.section} "${e.spec.title}"):`,
+      `  ${e.meaning}`,
+    );
     if (e.causes.length) out.push("  Usual causes:", ...e.causes.map((x) => `  - ${x}`));
     out.push("");
   }
@@ -42,7 +56,11 @@ export function explainCase(report: Report, c: CaseResult): string {
 }
 
 function traceLine(e: TraceEntry): string {
-  const args = e.args ? Object.entries(e.args).map(([k, v]) => `${k}=${show(v)}`).join(", ") : "";
+  const args = e.args
+    ? Object.entries(e.args)
+        .map(([k, v]) => `${k}=${show(v)}`)
+        .join(", ")
+    : "";
   return `${e.fn}(${args}) -> ${e.rv}  [${e.ms} ms]`;
 }
 
@@ -50,6 +68,9 @@ function show(v: unknown): string {
   if (Array.isArray(v)) {
     return `[${v.map((a) => (a && typeof a === "object" && "name" in a && "value" in a ? `${(a as { name: string }).name}=${(a as { value: string }).value}` : show(a))).join(", ")}]`;
   }
-  if (v && typeof v === "object") return `{${Object.entries(v).map(([k, x]) => `${k}: ${show(x)}`).join(", ")}}`;
+  if (v && typeof v === "object")
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}: ${show(x)}`)
+      .join(", ")}}`;
   return String(v);
 }

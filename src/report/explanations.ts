@@ -76,7 +76,9 @@ const MECHANISM_CHAPTER =
 // Every CKR_ value of pkcs11t.h 3.1, then the six 3.2 additions, in numeric order.
 const ROWS: readonly Row[] = [
   {
-    name: "CKR_OK", code: 0x0, where: "universal",
+    name: "CKR_OK",
+    code: 0x0,
+    where: "universal",
     meaning: "The function succeeded.",
     causes: [
       "normal completion: the call did what was asked",
@@ -84,15 +86,20 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_CANCEL", code: 0x1, where: "callback",
-    meaning: "An application-supplied notification callback asked the library to stop; libraries are not supposed to return it from API calls.",
+    name: "CKR_CANCEL",
+    code: 0x1,
+    where: "callback",
+    meaning:
+      "An application-supplied notification callback asked the library to stop; libraries are not supposed to return it from API calls.",
     causes: [
       "the Notify callback given to C_OpenSession returned CKR_CANCEL to a CKN_SURRENDER notification (the function should then return CKR_FUNCTION_CANCELED)",
       "a library passing the callback's answer straight through instead of translating it to CKR_FUNCTION_CANCELED",
     ],
   },
   {
-    name: "CKR_HOST_MEMORY", code: 0x2, where: "universal",
+    name: "CKR_HOST_MEMORY",
+    code: 0x2,
+    where: "universal",
     meaning: "The computer running the PKCS #11 library ran out of memory for this call.",
     causes: [
       "a very large length in a template or buffer argument (e.g. an uninitialised ulValueLen) that the library tries to allocate",
@@ -101,7 +108,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SLOT_ID_INVALID", code: 0x3, where: "other",
+    name: "CKR_SLOT_ID_INVALID",
+    code: 0x3,
+    where: "other",
     meaning: "The slot ID does not name a slot this library currently has.",
     causes: [
       "a slot index (0, 1, …) used instead of an ID returned by C_GetSlotList: SoftHSM v2 reassigns an initialised token to a slot ID derived from its serial number",
@@ -110,7 +119,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_GENERAL_ERROR", code: 0x5, where: "universal",
+    name: "CKR_GENERAL_ERROR",
+    code: 0x5,
+    where: "universal",
     meaning: "The library hit an unrecoverable error; the token or library may now be in an inconsistent state.",
     causes: [
       "SoftHSM v2: C_Initialize cannot load its configuration (SOFTHSM2_CONF unset or unreadable) or its token directory",
@@ -120,7 +131,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_FUNCTION_FAILED", code: 0x6, where: "universal",
+    name: "CKR_FUNCTION_FAILED",
+    code: 0x6,
+    where: "universal",
     meaning: "The call failed and the library gave no more specific reason; trying again may work.",
     causes: [
       "a vendor-specific error mapped to this generic code — C_GetSessionInfo's ulDeviceError may hold the original (openCryptoki's EP11 token stores the IBM code there)",
@@ -129,8 +142,11 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_ARGUMENTS_BAD", code: 0x7, where: "other",
-    meaning: "An argument is unacceptable in a general way, typically a NULL pointer or a zero length where something is required.",
+    name: "CKR_ARGUMENTS_BAD",
+    code: 0x7,
+    where: "other",
+    meaning:
+      "An argument is unacceptable in a general way, typically a NULL pointer or a zero length where something is required.",
     causes: [
       "a NULL pointer for a required output such as pulCount, phSession or phObject",
       "C_Initialize with pReserved not NULL, or with only some of the four mutex callbacks supplied (SoftHSM checks both)",
@@ -138,7 +154,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_NO_EVENT", code: 0x8, where: "other",
+    name: "CKR_NO_EVENT",
+    code: 0x8,
+    where: "other",
     meaning: "C_WaitForSlotEvent was called with CKF_DONT_BLOCK and there is no slot event to report.",
     causes: [
       "the normal answer when polling: nothing was inserted or removed since the last call",
@@ -146,7 +164,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_NEED_TO_CREATE_THREADS", code: 0x9, where: "other",
+    name: "CKR_NEED_TO_CREATE_THREADS",
+    code: 0x9,
+    where: "other",
     meaning: "C_Initialize was told the library may not create threads, but the library cannot work without them.",
     causes: [
       "CKF_LIBRARY_CANT_CREATE_OS_THREADS set in CK_C_INITIALIZE_ARGS for a library that needs background threads (e.g. to keep a network HSM connection alive)",
@@ -154,15 +174,20 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_CANT_LOCK", code: 0xa, where: "other",
-    meaning: "The library cannot provide the kind of thread-safety (locking) the application asked for in C_Initialize.",
+    name: "CKR_CANT_LOCK",
+    code: 0xa,
+    where: "other",
+    meaning:
+      "The library cannot provide the kind of thread-safety (locking) the application asked for in C_Initialize.",
     causes: [
       "CKF_OS_LOCKING_OK requested from a library built without operating-system locking",
       "application mutex callbacks supplied to a library that only supports its own locking, or the reverse",
     ],
   },
   {
-    name: "CKR_ATTRIBUTE_READ_ONLY", code: 0x10, where: "other",
+    name: "CKR_ATTRIBUTE_READ_ONLY",
+    code: 0x10,
+    where: "other",
     meaning: "The template tries to set or change an attribute that the application may not set or change.",
     causes: [
       "C_SetAttributeValue on attributes fixed at creation, such as CKA_CLASS, CKA_KEY_TYPE, CKA_LOCAL or CKA_KEY_GEN_MECHANISM",
@@ -172,7 +197,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_ATTRIBUTE_SENSITIVE", code: 0x11, where: "other",
+    name: "CKR_ATTRIBUTE_SENSITIVE",
+    code: 0x11,
+    where: "other",
     meaning: "The token will not reveal this attribute because the object is sensitive or not extractable.",
     causes: [
       "reading CKA_VALUE, CKA_PRIVATE_EXPONENT, CKA_PRIME_1 … of a key with CKA_SENSITIVE true or CKA_EXTRACTABLE false",
@@ -181,7 +208,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_ATTRIBUTE_TYPE_INVALID", code: 0x12, where: "other",
+    name: "CKR_ATTRIBUTE_TYPE_INVALID",
+    code: 0x12,
+    where: "other",
     meaning: "The template names an attribute the token does not know or that does not apply to this kind of object.",
     causes: [
       "PKCS #11 3.x attributes such as CKA_UNIQUE_ID, CKA_PROFILE_ID or CKA_DESTROYABLE sent to a library written for 2.40",
@@ -191,7 +220,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_ATTRIBUTE_VALUE_INVALID", code: 0x13, where: "other",
+    name: "CKR_ATTRIBUTE_VALUE_INVALID",
+    code: 0x13,
+    where: "other",
     meaning: "An attribute in the template has a value the token does not accept for this object or operation.",
     causes: [
       "a CKA_ID the token cannot map or a CKA_CLASS it does not create: ykcs11 takes the first byte of CKA_ID as the PIV key or certificate slot and rejects bytes that are not a PIV object id, and its C_CreateObject takes only certificates and private keys (never a public or secret key)",
@@ -201,8 +232,11 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_ACTION_PROHIBITED", code: 0x1b, where: "other",
-    meaning: "Token policy, or the object's CKA_COPYABLE, CKA_MODIFIABLE or CKA_DESTROYABLE attribute, forbids copying, changing or deleting this object.",
+    name: "CKR_ACTION_PROHIBITED",
+    code: 0x1b,
+    where: "other",
+    meaning:
+      "Token policy, or the object's CKA_COPYABLE, CKA_MODIFIABLE or CKA_DESTROYABLE attribute, forbids copying, changing or deleting this object.",
     causes: [
       "C_DestroyObject on an object with CKA_DESTROYABLE false (SoftHSM checks this)",
       "C_CopyObject on an object with CKA_COPYABLE false",
@@ -211,7 +245,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_DATA_INVALID", code: 0x20, where: "other",
+    name: "CKR_DATA_INVALID",
+    code: 0x20,
+    where: "other",
     meaning: "The input data is not acceptable for this mechanism even though its length is.",
     causes: [
       "raw RSA (CKM_RSA_X_509) input whose numeric value is not smaller than the modulus",
@@ -220,8 +256,11 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_DATA_LEN_RANGE", code: 0x21, where: "other",
-    meaning: "The input data has a length the mechanism cannot handle: too long, too short, or not a multiple of the block size.",
+    name: "CKR_DATA_LEN_RANGE",
+    code: 0x21,
+    where: "other",
+    meaning:
+      "The input data has a length the mechanism cannot handle: too long, too short, or not a multiple of the block size.",
     causes: [
       "CKM_RSA_PKCS with more than modulus length − 11 bytes of input, or CKM_RSA_PKCS_OAEP with more than modulus length − 2·hash length − 2",
       "CKM_AES_ECB or CKM_AES_CBC (no padding) with input that is not a multiple of 16 bytes",
@@ -229,7 +268,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_DEVICE_ERROR", code: 0x30, where: "token",
+    name: "CKR_DEVICE_ERROR",
+    code: 0x30,
+    where: "token",
     meaning: "Something went wrong with the token or its slot: hardware, firmware, or the link to it.",
     causes: [
       "smart card or USB token communication failure: card pulled or reset in the middle of a command, or reader problems",
@@ -238,7 +279,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_DEVICE_MEMORY", code: 0x31, where: "token",
+    name: "CKR_DEVICE_MEMORY",
+    code: 0x31,
+    where: "token",
     meaning: "The token has no room left for what was asked: objects, sessions or working memory.",
     causes: [
       "a full token: smart cards (YubiKey PIV included) have little object storage, HSM partitions have object quotas",
@@ -247,7 +290,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_DEVICE_REMOVED", code: 0x32, where: "session",
+    name: "CKR_DEVICE_REMOVED",
+    code: 0x32,
+    where: "session",
     note: "Also listed in 5.1.3.",
     meaning: "The token was removed from its slot while the function was running.",
     causes: [
@@ -257,8 +302,11 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_ENCRYPTED_DATA_INVALID", code: 0x40, where: "other",
-    meaning: "The ciphertext given to decrypt is not valid for this key and mechanism, e.g. its padding or tag does not check out.",
+    name: "CKR_ENCRYPTED_DATA_INVALID",
+    code: 0x40,
+    where: "other",
+    meaning:
+      "The ciphertext given to decrypt is not valid for this key and mechanism, e.g. its padding or tag does not check out.",
     causes: [
       "wrong key or IV, so the CBC-PAD padding check or the GCM tag check fails (SoftHSM reports any failed symmetric decryption this way)",
       "RSA PKCS #1 v1.5 or OAEP decryption with the wrong private key, or OAEP hash/MGF/label different from those used to encrypt",
@@ -266,7 +314,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_ENCRYPTED_DATA_LEN_RANGE", code: 0x41, where: "other",
+    name: "CKR_ENCRYPTED_DATA_LEN_RANGE",
+    code: 0x41,
+    where: "other",
     meaning: "The ciphertext has a length that cannot be right for this mechanism.",
     causes: [
       "CBC or ECB ciphertext that is not a multiple of the block size (16 bytes for AES)",
@@ -275,7 +325,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_AEAD_DECRYPT_FAILED", code: 0x42, where: "messageDecrypt",
+    name: "CKR_AEAD_DECRYPT_FAILED",
+    code: 0x42,
+    where: "messageDecrypt",
     note: "Not described in 5.1; defined in the text of C_DecryptMessage and C_DecryptMessageNext.",
     meaning: "Authenticated decryption failed: the tag does not match the ciphertext, associated data, nonce and key.",
     causes: [
@@ -285,8 +337,11 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_FUNCTION_CANCELED", code: 0x50, where: "other",
-    meaning: "The function was cancelled part-way, by a CKN_SURRENDER callback or during PIN entry on a protected path.",
+    name: "CKR_FUNCTION_CANCELED",
+    code: 0x50,
+    where: "other",
+    meaning:
+      "The function was cancelled part-way, by a CKN_SURRENDER callback or during PIN entry on a protected path.",
     causes: [
       "the user cancelled PIN entry on a PIN pad or in a PIN dialog (protected authentication path)",
       "the application's notification callback returned CKR_CANCEL",
@@ -294,15 +349,20 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_FUNCTION_NOT_PARALLEL", code: 0x51, where: "other",
-    meaning: "No function is running in parallel in this session; only the legacy C_GetFunctionStatus and C_CancelFunction return it.",
+    name: "CKR_FUNCTION_NOT_PARALLEL",
+    code: 0x51,
+    where: "other",
+    meaning:
+      "No function is running in parallel in this session; only the legacy C_GetFunctionStatus and C_CancelFunction return it.",
     causes: [
       "calling C_GetFunctionStatus or C_CancelFunction at all: parallel execution was dropped from PKCS #11 long ago, and libraries answer this by design (SoftHSM does)",
       "harnesses that probe every function in the function list",
     ],
   },
   {
-    name: "CKR_FUNCTION_NOT_SUPPORTED", code: 0x54, where: "other",
+    name: "CKR_FUNCTION_NOT_SUPPORTED",
+    code: 0x54,
+    where: "other",
     meaning: "The library does not implement this function; it only has a stub.",
     causes: [
       "PKCS #11 3.0 functions (C_LoginUser, C_SessionCancel, message-based encrypt and sign) on a library that only implements the 2.x function list",
@@ -311,7 +371,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_KEY_HANDLE_INVALID", code: 0x60, where: "other",
+    name: "CKR_KEY_HANDLE_INVALID",
+    code: 0x60,
+    where: "other",
     meaning: "The key handle is not a valid key object for this session.",
     causes: [
       "a handle of a session object whose session has closed, or of a destroyed object",
@@ -320,7 +382,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_KEY_SIZE_RANGE", code: 0x62, where: "other",
+    name: "CKR_KEY_SIZE_RANGE",
+    code: 0x62,
+    where: "other",
     meaning: "The key's size is outside what the token can use for this operation.",
     causes: [
       "RSA keys below the token's minimum (HSMs in FIPS mode commonly refuse 1024-bit keys) or above its maximum",
@@ -329,7 +393,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_KEY_TYPE_INCONSISTENT", code: 0x63, where: "other",
+    name: "CKR_KEY_TYPE_INCONSISTENT",
+    code: 0x63,
+    where: "other",
     meaning: "The key is the wrong type for this mechanism, e.g. an EC key with an RSA mechanism.",
     causes: [
       "CKM_RSA_PKCS or CKM_SHA256_RSA_PKCS_PSS with an EC or AES key, or CKM_ECDSA with an RSA key",
@@ -339,7 +405,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_KEY_NOT_NEEDED", code: 0x64, where: "other",
+    name: "CKR_KEY_NOT_NEEDED",
+    code: 0x64,
+    where: "other",
     meaning: "C_SetOperationState was given a key that the saved state does not need.",
     causes: [
       "passing hEncryptionKey or hAuthenticationKey when restoring a state without a keyed operation, such as a digest",
@@ -347,7 +415,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_KEY_CHANGED", code: 0x65, where: "other",
+    name: "CKR_KEY_CHANGED",
+    code: 0x65,
+    where: "other",
     meaning: "C_SetOperationState was given a different key from the one in use when the state was saved.",
     causes: [
       "the wrong key handle passed when restoring the state",
@@ -355,7 +425,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_KEY_NEEDED", code: 0x66, where: "other",
+    name: "CKR_KEY_NEEDED",
+    code: 0x66,
+    where: "other",
     meaning: "C_SetOperationState needs the key or keys that were in use when the state was saved.",
     causes: [
       "restoring an encryption or signing state with hEncryptionKey or hAuthenticationKey set to 0",
@@ -363,7 +435,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_KEY_INDIGESTIBLE", code: 0x67, where: "other",
+    name: "CKR_KEY_INDIGESTIBLE",
+    code: 0x67,
+    where: "other",
     meaning: "C_DigestKey cannot feed this key's value into the digest.",
     causes: [
       "C_DigestKey with a private or public key instead of a secret key",
@@ -371,7 +445,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_KEY_FUNCTION_NOT_PERMITTED", code: 0x68, where: "other",
+    name: "CKR_KEY_FUNCTION_NOT_PERMITTED",
+    code: 0x68,
+    where: "other",
     meaning: "The key's attributes forbid this use, e.g. CKA_SIGN is false and the key was asked to sign.",
     causes: [
       "CKA_SIGN, CKA_DECRYPT, CKA_UNWRAP or CKA_DERIVE not set to true when the key was generated or imported (defaults for omitted attributes are token-specific)",
@@ -380,7 +456,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_KEY_NOT_WRAPPABLE", code: 0x69, where: "other",
+    name: "CKR_KEY_NOT_WRAPPABLE",
+    code: 0x69,
+    where: "other",
     meaning: "The key may be extracted in principle, but not with this wrapping key or mechanism.",
     causes: [
       "the key has CKA_WRAP_WITH_TRUSTED true and the wrapping key is not CKA_TRUSTED (SoftHSM checks this)",
@@ -389,7 +467,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_KEY_UNEXTRACTABLE", code: 0x6a, where: "other",
+    name: "CKR_KEY_UNEXTRACTABLE",
+    code: 0x6a,
+    where: "other",
     meaning: "The key cannot be wrapped because its CKA_EXTRACTABLE attribute is false.",
     causes: [
       "keys generated with CKA_EXTRACTABLE false, or without it on tokens whose default is false",
@@ -398,7 +478,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_MECHANISM_INVALID", code: 0x70, where: "other",
+    name: "CKR_MECHANISM_INVALID",
+    code: 0x70,
+    where: "other",
     meaning: "The token does not support this mechanism, or not for this function.",
     causes: [
       "a mechanism missing from C_GetMechanismList, e.g. CKM_EDDSA, CKM_SHA3_* or CKM_AES_GCM on older tokens",
@@ -408,7 +490,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_MECHANISM_PARAM_INVALID", code: 0x71, where: "other",
+    name: "CKR_MECHANISM_PARAM_INVALID",
+    code: 0x71,
+    where: "other",
     meaning: "The mechanism parameter is wrong: missing, of the wrong size, or with values the token does not support.",
     causes: [
       "CK_RSA_PKCS_PSS_PARAMS whose hashAlg or mgf do not match the mechanism (e.g. CKM_SHA256_RSA_PKCS_PSS with MGF1-SHA1), or a salt length the token refuses",
@@ -418,7 +502,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_OBJECT_HANDLE_INVALID", code: 0x82, where: "other",
+    name: "CKR_OBJECT_HANDLE_INVALID",
+    code: 0x82,
+    where: "other",
     meaning: "The object handle is not valid: the object was destroyed, its session closed, or it never existed.",
     causes: [
       "a handle used after C_DestroyObject",
@@ -427,7 +513,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_OPERATION_ACTIVE", code: 0x90, where: "other",
+    name: "CKR_OPERATION_ACTIVE",
+    code: 0x90,
+    where: "other",
     meaning: "Another operation is already active in this session and prevents starting this one.",
     causes: [
       "an Init call (C_SignInit, C_EncryptInit …) while the previous operation of that kind was not finished with its final call",
@@ -437,7 +525,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_OPERATION_NOT_INITIALIZED", code: 0x91, where: "other",
+    name: "CKR_OPERATION_NOT_INITIALIZED",
+    code: 0x91,
+    where: "other",
     meaning: "No operation of this kind is active in the session, e.g. C_Sign without C_SignInit.",
     causes: [
       "C_Sign, C_Encrypt or C_FindObjects without the matching Init call",
@@ -446,7 +536,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_PIN_INCORRECT", code: 0xa0, where: "other",
+    name: "CKR_PIN_INCORRECT",
+    code: 0xa0,
+    where: "other",
     meaning: "The PIN (or other credential) does not match what the token holds.",
     causes: [
       "a wrong PIN, or the SO PIN used for a user login and vice versa; each failure counts down the retry counter (see CKF_USER_PIN_COUNT_LOW and CKF_USER_PIN_FINAL_TRY)",
@@ -455,7 +547,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_PIN_INVALID", code: 0xa1, where: "other",
+    name: "CKR_PIN_INVALID",
+    code: 0xa1,
+    where: "other",
     meaning: "The new PIN contains characters the token does not accept; only returned when setting a PIN.",
     causes: [
       "letters or symbols in a PIN for a token that accepts only digits, or non-ASCII characters",
@@ -463,7 +557,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_PIN_LEN_RANGE", code: 0xa2, where: "other",
+    name: "CKR_PIN_LEN_RANGE",
+    code: 0xa2,
+    where: "other",
     meaning: "The new PIN is too short or too long for this token; only returned when setting a PIN.",
     causes: [
       "shorter than ulMinPinLen or longer than ulMaxPinLen from C_GetTokenInfo",
@@ -472,7 +568,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_PIN_EXPIRED", code: 0xa3, where: "other",
+    name: "CKR_PIN_EXPIRED",
+    code: 0xa3,
+    where: "other",
     meaning: "The PIN has expired; it must be changed with C_SetPIN before this can go ahead.",
     causes: [
       "a policy forcing the initial or default PIN to be changed (CKF_USER_PIN_TO_BE_CHANGED or CKF_SO_PIN_TO_BE_CHANGED in C_GetTokenInfo)",
@@ -480,7 +578,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_PIN_LOCKED", code: 0xa4, where: "other",
+    name: "CKR_PIN_LOCKED",
+    code: 0xa4,
+    where: "other",
     meaning: "Too many failed attempts: the PIN is blocked and the token refuses further tries.",
     causes: [
       "repeated wrong PINs; on YubiKey PIV the PIN is unblocked with the PUK, e.g. with ykman or yubico-piv-tool",
@@ -489,7 +589,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SESSION_CLOSED", code: 0xb0, where: "session",
+    name: "CKR_SESSION_CLOSED",
+    code: 0xb0,
+    where: "session",
     meaning: "The session was closed while the function was running.",
     causes: [
       "another thread called C_CloseSession or C_CloseAllSessions on the same session",
@@ -497,7 +599,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SESSION_COUNT", code: 0xb1, where: "other",
+    name: "CKR_SESSION_COUNT",
+    code: 0xb1,
+    where: "other",
     meaning: "C_OpenSession failed because the token already has as many (read/write) sessions open as it allows.",
     causes: [
       "sessions leaked by code that never calls C_CloseSession",
@@ -506,7 +610,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SESSION_HANDLE_INVALID", code: 0xb3, where: "session",
+    name: "CKR_SESSION_HANDLE_INVALID",
+    code: 0xb3,
+    where: "session",
     meaning: "The session handle is not, or no longer, valid.",
     causes: [
       "a session used after C_CloseSession, C_CloseAllSessions or C_Finalize",
@@ -515,7 +621,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SESSION_PARALLEL_NOT_SUPPORTED", code: 0xb4, where: "other",
+    name: "CKR_SESSION_PARALLEL_NOT_SUPPORTED",
+    code: 0xb4,
+    where: "other",
     meaning: "Parallel sessions are not supported: C_OpenSession was called without CKF_SERIAL_SESSION.",
     causes: [
       "C_OpenSession flags without CKF_SERIAL_SESSION, which must always be set",
@@ -523,7 +631,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SESSION_READ_ONLY", code: 0xb5, where: "other",
+    name: "CKR_SESSION_READ_ONLY",
+    code: 0xb5,
+    where: "other",
     meaning: "The session is read-only, so it cannot create, change or delete token objects.",
     causes: [
       "C_OpenSession without CKF_RW_SESSION, then C_GenerateKey or C_CreateObject with CKA_TOKEN true",
@@ -532,7 +642,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SESSION_EXISTS", code: 0xb6, where: "other",
+    name: "CKR_SESSION_EXISTS",
+    code: 0xb6,
+    where: "other",
     meaning: "C_InitToken cannot run while a session with the token is open.",
     causes: [
       "sessions still open in the same application (SoftHSM and ykcs11 check this)",
@@ -540,7 +652,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SESSION_READ_ONLY_EXISTS", code: 0xb7, where: "other",
+    name: "CKR_SESSION_READ_ONLY_EXISTS",
+    code: 0xb7,
+    where: "other",
     meaning: "The SO cannot log in while a read-only session with the token exists.",
     causes: [
       "C_Login(CKU_SO) while the application still has a read-only session open (SoftHSM checks this)",
@@ -548,7 +662,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SESSION_READ_WRITE_SO_EXISTS", code: 0xb8, where: "other",
+    name: "CKR_SESSION_READ_WRITE_SO_EXISTS",
+    code: 0xb8,
+    where: "other",
     meaning: "A read-only session cannot be opened while the SO is logged in with a read/write session.",
     causes: [
       "C_OpenSession without CKF_RW_SESSION while another session is logged in as SO",
@@ -556,7 +672,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SIGNATURE_INVALID", code: 0xc0, where: "other",
+    name: "CKR_SIGNATURE_INVALID",
+    code: 0xc0,
+    where: "other",
     meaning: "The signature or MAC does not verify.",
     causes: [
       "the wrong public key, or data or digest different from what was signed",
@@ -566,7 +684,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SIGNATURE_LEN_RANGE", code: 0xc1, where: "other",
+    name: "CKR_SIGNATURE_LEN_RANGE",
+    code: 0xc1,
+    where: "other",
     meaning: "The signature has a length that cannot be right, so it was rejected without checking it.",
     causes: [
       "an ECDSA signature DER-encoded (70–72 bytes for P-256) instead of raw r‖s (64 bytes)",
@@ -575,7 +695,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_TEMPLATE_INCOMPLETE", code: 0xd0, where: "other",
+    name: "CKR_TEMPLATE_INCOMPLETE",
+    code: 0xd0,
+    where: "other",
     meaning: "The template lacks an attribute the token needs to create the object.",
     causes: [
       "C_GenerateKeyPair without CKA_MODULUS_BITS (RSA) or CKA_EC_PARAMS (EC) in the public-key template (SoftHSM checks both)",
@@ -584,7 +706,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_TEMPLATE_INCONSISTENT", code: 0xd1, where: "other",
+    name: "CKR_TEMPLATE_INCONSISTENT",
+    code: 0xd1,
+    where: "other",
     meaning: "Attributes in the template contradict each other or the operation.",
     causes: [
       "CKA_CLASS or CKA_KEY_TYPE that does not fit the mechanism, e.g. CKK_RSA in a CKM_EC_KEY_PAIR_GEN template",
@@ -593,7 +717,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_TOKEN_NOT_PRESENT", code: 0xe0, where: "token",
+    name: "CKR_TOKEN_NOT_PRESENT",
+    code: 0xe0,
+    where: "token",
     meaning: "There is no token in the slot.",
     causes: [
       "a reader with no card or YubiKey in it",
@@ -602,7 +728,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_TOKEN_NOT_RECOGNIZED", code: 0xe1, where: "other",
+    name: "CKR_TOKEN_NOT_RECOGNIZED",
+    code: 0xe1,
+    where: "other",
     meaning: "The library or slot does not recognise the token in the slot.",
     causes: [
       "SoftHSM v2: opening a session on a slot whose token was never initialised (run softhsm2-util --init-token first)",
@@ -610,7 +738,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_TOKEN_WRITE_PROTECTED", code: 0xe2, where: "other",
+    name: "CKR_TOKEN_WRITE_PROTECTED",
+    code: 0xe2,
+    where: "other",
     meaning: "The token is write-protected, so the change cannot be made.",
     causes: [
       "CKF_WRITE_PROTECTED set in C_GetTokenInfo: the token or partition is read-only by configuration or by design",
@@ -619,7 +749,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_UNWRAPPING_KEY_HANDLE_INVALID", code: 0xf0, where: "other",
+    name: "CKR_UNWRAPPING_KEY_HANDLE_INVALID",
+    code: 0xf0,
+    where: "other",
     meaning: "C_UnwrapKey was given an invalid handle for the unwrapping key.",
     causes: [
       "a handle of a closed session's object or of a destroyed key",
@@ -627,7 +759,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_UNWRAPPING_KEY_SIZE_RANGE", code: 0xf1, where: "other",
+    name: "CKR_UNWRAPPING_KEY_SIZE_RANGE",
+    code: 0xf1,
+    where: "other",
     meaning: "The unwrapping key's size is outside what the token can use for this unwrap.",
     causes: [
       "RSA unwrapping keys below or above the token's limits for the mechanism",
@@ -635,7 +769,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT", code: 0xf2, where: "other",
+    name: "CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT",
+    code: 0xf2,
+    where: "other",
     meaning: "The unwrapping key's type does not fit the unwrap mechanism.",
     causes: [
       "CKM_RSA_PKCS_OAEP unwrap with an AES key, or CKM_AES_KEY_WRAP with an RSA key",
@@ -643,8 +779,11 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_USER_ALREADY_LOGGED_IN", code: 0x100, where: "other",
-    meaning: "That user is already logged in; login state is shared by all of an application's sessions with the token.",
+    name: "CKR_USER_ALREADY_LOGGED_IN",
+    code: 0x100,
+    where: "other",
+    meaning:
+      "That user is already logged in; login state is shared by all of an application's sessions with the token.",
     causes: [
       "C_Login in every new session: one login covers all sessions of the application with that token",
       "a framework or connection pool logging in again when it reuses a session",
@@ -652,7 +791,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_USER_NOT_LOGGED_IN", code: 0x101, where: "other",
+    name: "CKR_USER_NOT_LOGGED_IN",
+    code: 0x101,
+    where: "other",
     meaning: "The action needs a logged-in user, or a different one, and none is logged in.",
     causes: [
       "creating private objects (CKA_PRIVATE true) or using private keys without C_Login(CKU_USER)",
@@ -662,7 +803,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_USER_PIN_NOT_INITIALIZED", code: 0x102, where: "other",
+    name: "CKR_USER_PIN_NOT_INITIALIZED",
+    code: 0x102,
+    where: "other",
     meaning: "The normal user's PIN has never been set, so a user login is impossible.",
     causes: [
       "C_InitToken run but C_InitPIN never called (softhsm2-util --init-token sets both PINs; a bare C_InitToken does not)",
@@ -670,7 +813,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_USER_TYPE_INVALID", code: 0x103, where: "other",
+    name: "CKR_USER_TYPE_INVALID",
+    code: 0x103,
+    where: "other",
     meaning: "The user type passed to C_Login is not CKU_SO, CKU_USER or CKU_CONTEXT_SPECIFIC.",
     causes: [
       "a vendor-defined role (e.g. crypto officer or auditor on an HSM) sent to a library that does not know it",
@@ -678,7 +823,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_USER_ANOTHER_ALREADY_LOGGED_IN", code: 0x104, where: "other",
+    name: "CKR_USER_ANOTHER_ALREADY_LOGGED_IN",
+    code: 0x104,
+    where: "other",
     meaning: "A different user is already logged in, so this user cannot log in.",
     causes: [
       "C_Login(CKU_USER) while the SO is logged in, or the reverse: log out first",
@@ -686,7 +833,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_USER_TOO_MANY_TYPES", code: 0x105, where: "other",
+    name: "CKR_USER_TOO_MANY_TYPES",
+    code: 0x105,
+    where: "other",
     meaning: "The token cannot have this many different users logged in at the same time.",
     causes: [
       "one application holding an SO session while another logs in as the normal user, on a token that cannot support both",
@@ -694,7 +843,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_WRAPPED_KEY_INVALID", code: 0x110, where: "other",
+    name: "CKR_WRAPPED_KEY_INVALID",
+    code: 0x110,
+    where: "other",
     meaning: "The wrapped key given to C_UnwrapKey is not a valid wrapped key of the expected kind.",
     causes: [
       "the wrong unwrapping key or IV, so the integrity check of AES key wrap fails",
@@ -703,7 +854,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_WRAPPED_KEY_LEN_RANGE", code: 0x112, where: "other",
+    name: "CKR_WRAPPED_KEY_LEN_RANGE",
+    code: 0x112,
+    where: "other",
     meaning: "The wrapped key has a length that cannot be right for the unwrap mechanism.",
     causes: [
       "AES key wrap (RFC 3394) input that is not a multiple of 8 bytes or shorter than 24 bytes",
@@ -712,7 +865,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_WRAPPING_KEY_HANDLE_INVALID", code: 0x113, where: "other",
+    name: "CKR_WRAPPING_KEY_HANDLE_INVALID",
+    code: 0x113,
+    where: "other",
     meaning: "C_WrapKey was given an invalid handle for the wrapping key.",
     causes: [
       "a handle of a closed session's object or of a destroyed key",
@@ -720,7 +875,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_WRAPPING_KEY_SIZE_RANGE", code: 0x114, where: "other",
+    name: "CKR_WRAPPING_KEY_SIZE_RANGE",
+    code: 0x114,
+    where: "other",
     meaning: "The wrapping key's size is outside what the token can use for this wrap.",
     causes: [
       "an RSA wrapping key too small for the key being wrapped plus padding, or beyond the token's limits",
@@ -728,7 +885,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_WRAPPING_KEY_TYPE_INCONSISTENT", code: 0x115, where: "other",
+    name: "CKR_WRAPPING_KEY_TYPE_INCONSISTENT",
+    code: 0x115,
+    where: "other",
     meaning: "The wrapping key's type does not fit the wrap mechanism.",
     causes: [
       "CKM_RSA_PKCS_OAEP wrap with an AES key, or CKM_AES_KEY_WRAP with an RSA key",
@@ -736,7 +895,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_RANDOM_SEED_NOT_SUPPORTED", code: 0x120, where: "other",
+    name: "CKR_RANDOM_SEED_NOT_SUPPORTED",
+    code: 0x120,
+    where: "other",
     meaning: "The token's random number generator does not accept seed material from the application.",
     causes: [
       "C_SeedRandom on hardware tokens and HSMs that only use their own entropy source",
@@ -744,7 +905,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_RANDOM_NO_RNG", code: 0x121, where: "other",
+    name: "CKR_RANDOM_NO_RNG",
+    code: 0x121,
+    where: "other",
     meaning: "The token has no random number generator.",
     causes: [
       "C_GenerateRandom or C_SeedRandom on a token whose CKF_RNG flag is clear in C_GetTokenInfo",
@@ -752,7 +915,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_DOMAIN_PARAMS_INVALID", code: 0x130, where: "other",
+    name: "CKR_DOMAIN_PARAMS_INVALID",
+    code: 0x130,
+    where: "other",
     meaning: "The domain parameters (DH or DSA primes, elliptic-curve parameters) are invalid or not supported.",
     causes: [
       "DSA or DH generation with p, q, g sizes the token does not accept",
@@ -760,7 +925,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_CURVE_NOT_SUPPORTED", code: 0x140, where: "other",
+    name: "CKR_CURVE_NOT_SUPPORTED",
+    code: 0x140,
+    where: "other",
     meaning: "The token does not support the elliptic curve that was asked for.",
     causes: [
       "a curve outside the token's list, e.g. brainpool or secp256k1 on tokens that only do NIST curves",
@@ -768,8 +935,11 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_BUFFER_TOO_SMALL", code: 0x150, where: "other",
-    meaning: "The output buffer is too small; the needed length was returned and the operation stays active for a retry.",
+    name: "CKR_BUFFER_TOO_SMALL",
+    code: 0x150,
+    where: "other",
+    meaning:
+      "The output buffer is too small; the needed length was returned and the operation stays active for a retry.",
     causes: [
       "pkcs11js's C_Sign, C_Encrypt, C_Decrypt and C_WrapKey write into a Buffer the caller allocates: 256 bytes cannot hold a 4096-bit RSA signature (512 bytes)",
       "a length asked for with a NULL buffer, then a longer input passed in the real call",
@@ -777,7 +947,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SAVED_STATE_INVALID", code: 0x160, where: "other",
+    name: "CKR_SAVED_STATE_INVALID",
+    code: 0x160,
+    where: "other",
     meaning: "C_SetOperationState was given a saved state that the token rejects.",
     causes: [
       "a state saved by another token, library version or kind of operation",
@@ -785,7 +957,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_INFORMATION_SENSITIVE", code: 0x170, where: "other",
+    name: "CKR_INFORMATION_SENSITIVE",
+    code: 0x170,
+    where: "other",
     meaning: "The token will not reveal the requested information because it considers it sensitive.",
     causes: [
       "C_GetObjectSize on an object whose size the token treats as secret",
@@ -793,7 +967,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_STATE_UNSAVEABLE", code: 0x180, where: "other",
+    name: "CKR_STATE_UNSAVEABLE",
+    code: 0x180,
+    where: "other",
     meaning: "The token cannot save the state of the current operation.",
     causes: [
       "C_GetOperationState during a keyed or hardware operation the token cannot serialise",
@@ -801,7 +977,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_CRYPTOKI_NOT_INITIALIZED", code: 0x190, where: "other",
+    name: "CKR_CRYPTOKI_NOT_INITIALIZED",
+    code: 0x190,
+    where: "other",
     meaning: "C_Initialize has not been called for this library in this process, or C_Finalize has been.",
     causes: [
       "calls made before C_Initialize or after C_Finalize",
@@ -811,7 +989,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_CRYPTOKI_ALREADY_INITIALIZED", code: 0x191, where: "other",
+    name: "CKR_CRYPTOKI_ALREADY_INITIALIZED",
+    code: 0x191,
+    where: "other",
     meaning: "C_Initialize was called again without a C_Finalize in between.",
     causes: [
       "two components of one process (two bindings, or a proxy and a direct load) each initialising the same module",
@@ -819,7 +999,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_MUTEX_BAD", code: 0x1a0, where: "mutex",
+    name: "CKR_MUTEX_BAD",
+    code: 0x1a0,
+    where: "mutex",
     meaning: "An application-supplied mutex function was handed an invalid mutex object.",
     causes: [
       "a bug in the CreateMutex, DestroyMutex, LockMutex or UnlockMutex callbacks passed to C_Initialize",
@@ -827,7 +1009,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_MUTEX_NOT_LOCKED", code: 0x1a1, where: "mutex",
+    name: "CKR_MUTEX_NOT_LOCKED",
+    code: 0x1a1,
+    where: "mutex",
     meaning: "An application-supplied unlock function was asked to unlock a mutex that was not locked.",
     causes: [
       "unbalanced lock and unlock calls in the library or in the callbacks",
@@ -835,33 +1019,44 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_NEW_PIN_MODE", code: 0x1b0, where: "mechanisms",
+    name: "CKR_NEW_PIN_MODE",
+    code: 0x1b0,
+    where: "mechanisms",
     note: `RSA SecurID › Return values; ${MECHANISM_CHAPTER}.`,
-    meaning: "The one-time password was not accepted and the library wants a new one computed with a new PIN (RSA SecurID).",
+    meaning:
+      "The one-time password was not accepted and the library wants a new one computed with a new PIN (RSA SecurID).",
     causes: [
       "a SecurID token in new-PIN mode; the new PIN is set by means outside PKCS #11",
       "only returned by C_Verify with CKM_SECURID",
     ],
   },
   {
-    name: "CKR_NEXT_OTP", code: 0x1b1, where: "mechanisms",
+    name: "CKR_NEXT_OTP",
+    code: 0x1b1,
+    where: "mechanisms",
     note: `RSA SecurID › Return values; ${MECHANISM_CHAPTER}.`,
-    meaning: "The one-time password was right but the token's clock or counter drifted more than usual; the next OTP is needed to confirm.",
+    meaning:
+      "The one-time password was right but the token's clock or counter drifted more than usual; the next OTP is needed to confirm.",
     causes: [
       "OTP token clock drift, or many unused codes generated (counter drift)",
       "send the next one-time password to C_Verify to resynchronise",
     ],
   },
   {
-    name: "CKR_EXCEEDED_MAX_ITERATIONS", code: 0x1b5, where: "other",
-    meaning: "An iterative algorithm (key-pair or domain-parameter generation, DSA signing) gave up after its maximum number of iterations.",
+    name: "CKR_EXCEEDED_MAX_ITERATIONS",
+    code: 0x1b5,
+    where: "other",
+    meaning:
+      "An iterative algorithm (key-pair or domain-parameter generation, DSA signing) gave up after its maximum number of iterations.",
     causes: [
       "DSA or DH parameter generation that found no suitable primes within the limit",
       "retrying usually works; a persistent failure points at unusual parameter sizes",
     ],
   },
   {
-    name: "CKR_FIPS_SELF_TEST_FAILED", code: 0x1b6, where: "other",
+    name: "CKR_FIPS_SELF_TEST_FAILED",
+    code: 0x1b6,
+    where: "other",
     meaning: "A FIPS power-up or conditional self-test failed and the token is now in an error state.",
     causes: [
       "a power-up self-test failure in C_Initialize (SoftHSM v2 built with FIPS support returns this when its self test fails)",
@@ -870,7 +1065,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_LIBRARY_LOAD_FAILED", code: 0x1b7, where: "other",
+    name: "CKR_LIBRARY_LOAD_FAILED",
+    code: 0x1b7,
+    where: "other",
     meaning: "The PKCS #11 library could not load a shared library it depends on.",
     causes: [
       "a vendor runtime or crypto library missing or not on the library path",
@@ -878,7 +1075,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_PIN_TOO_WEAK", code: 0x1b8, where: "other",
+    name: "CKR_PIN_TOO_WEAK",
+    code: 0x1b8,
+    where: "other",
     meaning: "The new PIN is refused as too easy to guess, although its length is fine.",
     causes: [
       "PIN policies that forbid repeated or sequential digits such as 111111 or 123456",
@@ -887,7 +1086,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_PUBLIC_KEY_INVALID", code: 0x1b9, where: "other",
+    name: "CKR_PUBLIC_KEY_INVALID",
+    code: 0x1b9,
+    where: "other",
     meaning: "A public key failed validation, e.g. an elliptic-curve point that is not on the curve.",
     causes: [
       "C_CreateObject with a CKA_EC_POINT that is not on the curve, or encoded the other way (raw point against DER OCTET STRING)",
@@ -896,7 +1097,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_FUNCTION_REJECTED", code: 0x200, where: "other",
+    name: "CKR_FUNCTION_REJECTED",
+    code: 0x200,
+    where: "other",
     meaning: "The user, or the token's confirmation step, rejected the signature request.",
     causes: [
       "the user declined, or did not confirm, on a token with a display or button",
@@ -904,9 +1107,12 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_TOKEN_RESOURCE_EXCEEDED", code: 0x201, where: "signing",
+    name: "CKR_TOKEN_RESOURCE_EXCEEDED",
+    code: 0x201,
+    where: "signing",
     note: "Not described in 5.1; listed among the return values of the signing and verification functions and used in the EdDSA mechanism text (checked in the 3.2 text).",
-    meaning: "The token ran out of an internal resource for this operation, typically buffer space for multi-part data.",
+    meaning:
+      "The token ran out of an internal resource for this operation, typically buffer space for multi-part data.",
     causes: [
       "multi-part EdDSA (C_SignUpdate, C_VerifyUpdate): Ed25519 and Ed448 need all the data twice, and tokens that cannot buffer it may return this",
       "very large inputs to multi-part operations on devices with little memory",
@@ -914,7 +1120,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_OPERATION_CANCEL_FAILED", code: 0x202, where: "other",
+    name: "CKR_OPERATION_CANCEL_FAILED",
+    code: 0x202,
+    where: "other",
     meaning: "C_SessionCancel, or an Init call with a NULL mechanism, could not cancel one or more active operations.",
     causes: [
       "operations already running on the device that cannot be interrupted",
@@ -922,7 +1130,9 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_KEY_EXHAUSTED", code: 0x203, where: "mechanisms",
+    name: "CKR_KEY_EXHAUSTED",
+    code: 0x203,
+    where: "mechanisms",
     note: `HSS › HSS signature; ${MECHANISM_CHAPTER}.`,
     meaning: "A stateful hash-based signing key (HSS/LMS) has used up all the signatures it can make.",
     causes: [
@@ -931,7 +1141,10 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_PENDING", code: 0x204, where: "other", since32: true,
+    name: "CKR_PENDING",
+    code: 0x204,
+    where: "other",
+    since32: true,
     meaning: "The operation is running asynchronously and has not finished yet (PKCS #11 3.2).",
     causes: [
       "a session opened with CKF_ASYNC_SESSION on a token that decided the operation takes long; collect the result with C_AsyncComplete",
@@ -939,7 +1152,10 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SESSION_ASYNC_NOT_SUPPORTED", code: 0x205, where: "other", since32: true,
+    name: "CKR_SESSION_ASYNC_NOT_SUPPORTED",
+    code: 0x205,
+    where: "other",
+    since32: true,
     meaning: "The token does not support asynchronous sessions (PKCS #11 3.2).",
     causes: [
       "C_OpenSession with CKF_ASYNC_SESSION on a token without CKF_ASYNC_SESSION_SUPPORTED in C_GetTokenInfo",
@@ -947,41 +1163,60 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: "CKR_SEED_RANDOM_REQUIRED", code: 0x206, where: "other", since32: true,
-    meaning: "The token's random number generator must be seeded with C_SeedRandom before C_GenerateRandom can be used (PKCS #11 3.2).",
+    name: "CKR_SEED_RANDOM_REQUIRED",
+    code: 0x206,
+    where: "other",
+    since32: true,
+    meaning:
+      "The token's random number generator must be seeded with C_SeedRandom before C_GenerateRandom can be used (PKCS #11 3.2).",
     causes: [
       "a token with CKF_SEED_RANDOM_REQUIRED set in C_GetTokenInfo that has not been seeded yet",
       "a token that needs re-seeding after a while",
     ],
   },
   {
-    name: "CKR_OPERATION_NOT_VALIDATED", code: 0x207, where: "universal", since32: true,
-    meaning: "The operation violates one of the token's validation policies, e.g. a FIPS-validated mode (PKCS #11 3.2).",
+    name: "CKR_OPERATION_NOT_VALIDATED",
+    code: 0x207,
+    where: "universal",
+    since32: true,
+    meaning:
+      "The operation violates one of the token's validation policies, e.g. a FIPS-validated mode (PKCS #11 3.2).",
     causes: [
       "an algorithm, mechanism or key size that is not approved in the token's validated mode",
       "tokens may return a more specific code instead, such as CKR_ATTRIBUTE_VALUE_INVALID or CKR_DATA_LEN_RANGE",
     ],
   },
   {
-    name: "CKR_TOKEN_NOT_INITIALIZED", code: 0x208, where: "token", since32: true,
-    meaning: "The token is in its factory state; C_InitToken or the vendor's initialisation tool must be run first (PKCS #11 3.2).",
+    name: "CKR_TOKEN_NOT_INITIALIZED",
+    code: 0x208,
+    where: "token",
+    since32: true,
+    meaning:
+      "The token is in its factory state; C_InitToken or the vendor's initialisation tool must be run first (PKCS #11 3.2).",
     causes: [
       "a new or reset token, or a software token slot never initialised",
       "libraries older than 3.2 report this situation with other codes (SoftHSM v2: CKR_TOKEN_NOT_RECOGNIZED)",
     ],
   },
   {
-    name: "CKR_PARAMETER_SET_NOT_SUPPORTED", code: 0x209, where: "other", since32: true,
-    meaning: "The token does not support the requested parameter set of XMSS, XMSS^MT, ML-KEM, ML-DSA or SLH-DSA (PKCS #11 3.2).",
+    name: "CKR_PARAMETER_SET_NOT_SUPPORTED",
+    code: 0x209,
+    where: "other",
+    since32: true,
+    meaning:
+      "The token does not support the requested parameter set of XMSS, XMSS^MT, ML-KEM, ML-DSA or SLH-DSA (PKCS #11 3.2).",
     causes: [
       "a CKA_PARAMETER_SET value the token does not implement, e.g. one of the three ML-DSA sizes",
       "a key imported from another system with a parameter set this token lacks",
     ],
   },
   {
-    name: "CKR_VENDOR_DEFINED", code: CKR_VENDOR_DEFINED, where: "functionTypes",
+    name: "CKR_VENDOR_DEFINED",
+    code: CKR_VENDOR_DEFINED,
+    where: "functionTypes",
     note: "CK_RV: return values CKR_VENDOR_DEFINED and above are permanently reserved for token vendors.",
-    meaning: "The first value of the vendor-defined range; returned as is, it says only 'a vendor-specific error' with no detail.",
+    meaning:
+      "The first value of the vendor-defined range; returned as is, it says only 'a vendor-specific error' with no detail.",
     causes: [
       "a library that returns the bare base value for internal errors",
       "look in the vendor's documentation, and at ulDeviceError from C_GetSessionInfo",
@@ -998,13 +1233,24 @@ interface VendorRow {
 }
 
 function vendorRow(vendor: string) {
-  return (name: string, code: number, meaning: string, cause: string): VendorRow => ({ name, code, vendor, meaning, causes: [cause] });
+  return (name: string, code: number, meaning: string, cause: string): VendorRow => ({
+    name,
+    code,
+    vendor,
+    meaning,
+    causes: [cause],
+  });
 }
 const luna = vendorRow("Thales (SafeNet) Luna");
 const ep11 = vendorRow("IBM EP11 (via openCryptoki)");
 const kryoptic = vendorRow("Kryoptic");
 const nss = (name: string, code: number, meaning: string): VendorRow =>
-  vendorRow("Mozilla NSS softoken")(name, code, meaning, "opening the database in the configured NSS directory failed: missing, unreadable, or not writable when opened read/write");
+  vendorRow("Mozilla NSS softoken")(
+    name,
+    code,
+    meaning,
+    "opening the database in the configured NSS directory failed: missing, unreadable, or not writable when opened read/write",
+  );
 
 // Well-known vendor-defined values, only those found in public source. Vendor numbers are not unique across
 // vendors: each entry applies only when the module in use is that vendor's.
@@ -1012,51 +1258,123 @@ const VENDOR_ROWS: readonly VendorRow[] = [
   // Thales (SafeNet) Luna HSM client. Source: chevah/safenet-p11sample, include/cryptoki_v2.h (an older public
   // copy of the Luna SDK header; defines as CKR_VENDOR_DEFINED + n). The header gives names only, so meanings
   // are read from the names and causes stay general.
-  luna("CKR_USER_NOT_AUTHORIZED", 0x8000001a, "The logged-in user or role is not authorised for this operation on the Luna partition.",
-    "an operation that needs a different role than the one logged in"),
-  luna("CKR_MAX_OBJECT_COUNT_EXCEEDED", 0x8000001b, "The Luna partition already holds the maximum number of objects it allows.",
-    "keys and objects left behind by earlier runs, or a partition sized for fewer objects than the workload creates"),
-  luna("CKR_UNABLE_TO_CONNECT", 0x8000001f, "The Luna client could not connect to the HSM.",
-    "network trouble, or the client not yet registered with the appliance"),
-  luna("CKR_PARTITION_DISABLED", 0x80000020, "The Luna partition is disabled.",
-    "the partition was disabled administratively or by its policy"),
-  luna("CKR_TIMEOUT", 0x80000024, "A Luna operation or request timed out.",
-    "a slow or overloaded appliance, network latency, or a long operation such as large RSA key generation"),
-  luna("CKR_HSM_STORAGE_FULL", 0x8000002a, "The Luna HSM has no storage left.",
-    "too many objects on the HSM, often left behind by earlier runs"),
-  luna("CKR_PED_CLIENT_NOT_RUNNING", 0x8000002d, "A PED-authenticated operation needs the PED client, and it is not running.",
-    "the PED client (remote PED) service not started on this host"),
-  luna("CKR_ECC_POINT_INVALID", 0x8000002f, "An elliptic-curve point given to the Luna HSM is invalid.",
-    "a CKA_EC_POINT or ECDH peer point that is not on the curve or is encoded the other way (raw against DER OCTET STRING)"),
-  luna("CKR_OPERATION_NOT_ALLOWED", 0x80000030, "The Luna HSM's configuration or policy does not allow this operation.",
-    "HSM or partition policy settings, or FIPS-mode restrictions on the mechanism or key size"),
-  luna("CKR_KEY_NOT_ACTIVE", 0x80000136, "The key is not active, so the Luna HSM will not use it.",
-    "a key deactivated, or not yet activated, by key-management policy"),
+  luna(
+    "CKR_USER_NOT_AUTHORIZED",
+    0x8000001a,
+    "The logged-in user or role is not authorised for this operation on the Luna partition.",
+    "an operation that needs a different role than the one logged in",
+  ),
+  luna(
+    "CKR_MAX_OBJECT_COUNT_EXCEEDED",
+    0x8000001b,
+    "The Luna partition already holds the maximum number of objects it allows.",
+    "keys and objects left behind by earlier runs, or a partition sized for fewer objects than the workload creates",
+  ),
+  luna(
+    "CKR_UNABLE_TO_CONNECT",
+    0x8000001f,
+    "The Luna client could not connect to the HSM.",
+    "network trouble, or the client not yet registered with the appliance",
+  ),
+  luna(
+    "CKR_PARTITION_DISABLED",
+    0x80000020,
+    "The Luna partition is disabled.",
+    "the partition was disabled administratively or by its policy",
+  ),
+  luna(
+    "CKR_TIMEOUT",
+    0x80000024,
+    "A Luna operation or request timed out.",
+    "a slow or overloaded appliance, network latency, or a long operation such as large RSA key generation",
+  ),
+  luna(
+    "CKR_HSM_STORAGE_FULL",
+    0x8000002a,
+    "The Luna HSM has no storage left.",
+    "too many objects on the HSM, often left behind by earlier runs",
+  ),
+  luna(
+    "CKR_PED_CLIENT_NOT_RUNNING",
+    0x8000002d,
+    "A PED-authenticated operation needs the PED client, and it is not running.",
+    "the PED client (remote PED) service not started on this host",
+  ),
+  luna(
+    "CKR_ECC_POINT_INVALID",
+    0x8000002f,
+    "An elliptic-curve point given to the Luna HSM is invalid.",
+    "a CKA_EC_POINT or ECDH peer point that is not on the curve or is encoded the other way (raw against DER OCTET STRING)",
+  ),
+  luna(
+    "CKR_OPERATION_NOT_ALLOWED",
+    0x80000030,
+    "The Luna HSM's configuration or policy does not allow this operation.",
+    "HSM or partition policy settings, or FIPS-mode restrictions on the mechanism or key size",
+  ),
+  luna(
+    "CKR_KEY_NOT_ACTIVE",
+    0x80000136,
+    "The key is not active, so the Luna HSM will not use it.",
+    "a key deactivated, or not yet activated, by key-management policy",
+  ),
   // IBM EP11 (Crypto Express adapters in EP11 mode). Source: opencryptoki/opencryptoki, usr/lib/ep11_stdll/ep11.h
   // (meanings from its comments); usr/lib/ep11_stdll/ep11_specific.c (ep11_error_to_pkcs11_error) maps them to
   // standard codes and keeps the raw value in the session's ulDeviceError, so applications mostly see them there.
-  ep11("CKR_IBM_WKID_MISMATCH", 0x80010001, "The key blob was made under a different EP11 wrapping (master) key than the one in the adapter domain.",
-    "a master-key change not yet completed, or key blobs from another domain; openCryptoki returns CKR_DEVICE_ERROR to the application"),
-  ep11("CKR_IBM_TRANSPORT_ERROR", 0x80010003, "An error occurred on the path between the EP11 host library and the adapter.",
-    "an unavailable adapter or domain; openCryptoki returns CKR_FUNCTION_FAILED to the application"),
-  ep11("CKR_IBM_WK_NOT_INITIALIZED", 0x80010009, "The EP11 adapter domain has no wrapping (master) key set.",
-    "a new or zeroised domain; openCryptoki returns CKR_DEVICE_ERROR to the application"),
-  ep11("CKR_IBM_READONLY", 0x8001000c, "The EP11 backend is read-only and refuses operations that change state.",
-    "an adapter put in a read-only state; openCryptoki returns CKR_ARGUMENTS_BAD to the application"),
-  ep11("CKR_IBM_STATIC_POLICY", 0x8001000d, "The EP11 backend's policy is set not to accept this request (the permanent form of a policy refusal).",
-    "domain control points forbidding the mechanism or key size; openCryptoki returns CKR_KEY_SIZE_RANGE to the application"),
+  ep11(
+    "CKR_IBM_WKID_MISMATCH",
+    0x80010001,
+    "The key blob was made under a different EP11 wrapping (master) key than the one in the adapter domain.",
+    "a master-key change not yet completed, or key blobs from another domain; openCryptoki returns CKR_DEVICE_ERROR to the application",
+  ),
+  ep11(
+    "CKR_IBM_TRANSPORT_ERROR",
+    0x80010003,
+    "An error occurred on the path between the EP11 host library and the adapter.",
+    "an unavailable adapter or domain; openCryptoki returns CKR_FUNCTION_FAILED to the application",
+  ),
+  ep11(
+    "CKR_IBM_WK_NOT_INITIALIZED",
+    0x80010009,
+    "The EP11 adapter domain has no wrapping (master) key set.",
+    "a new or zeroised domain; openCryptoki returns CKR_DEVICE_ERROR to the application",
+  ),
+  ep11(
+    "CKR_IBM_READONLY",
+    0x8001000c,
+    "The EP11 backend is read-only and refuses operations that change state.",
+    "an adapter put in a read-only state; openCryptoki returns CKR_ARGUMENTS_BAD to the application",
+  ),
+  ep11(
+    "CKR_IBM_STATIC_POLICY",
+    0x8001000d,
+    "The EP11 backend's policy is set not to accept this request (the permanent form of a policy refusal).",
+    "domain control points forbidding the mechanism or key size; openCryptoki returns CKR_KEY_SIZE_RANGE to the application",
+  ),
   // NSS softoken. Source: nss-dev/nss, lib/util/pkcs11n.h (CKR_NSS = CKM_VENDOR_DEFINED | NSSCK_VENDOR_NSS with
   // NSSCK_VENDOR_NSS = 0x4E534350; the same numbers appear in p11-glue/p11-kit, common/pkcs11x.h).
   nss("CKR_NSS_CERTDB_FAILED", 0xce534351, "NSS's soft token could not use its certificate database."),
   nss("CKR_NSS_KEYDB_FAILED", 0xce534352, "NSS's soft token could not use its key database."),
   // Kryoptic software token. Source: latchset/kryoptic, src/pkcs11/vendor.rs (KRY_VENDOR_OFFSET =
   // CKA_VENDOR_DEFINED + 485259). Meanings are read from the names.
-  kryoptic("KRR_TOKEN_NOT_INITIALIZED", 0x8007678c, "The Kryoptic token has not been initialised yet.",
-    "a new token store used before C_InitToken"),
-  kryoptic("KRR_SLOT_CONFIG", 0x8007678d, "Kryoptic found a problem with a slot's configuration.",
-    "a slot missing from, or misconfigured in, Kryoptic's configuration"),
-  kryoptic("KRR_CONFIG_ERROR", 0x8007678e, "Kryoptic could not use its configuration.",
-    "a missing or unparsable configuration file"),
+  kryoptic(
+    "KRR_TOKEN_NOT_INITIALIZED",
+    0x8007678c,
+    "The Kryoptic token has not been initialised yet.",
+    "a new token store used before C_InitToken",
+  ),
+  kryoptic(
+    "KRR_SLOT_CONFIG",
+    0x8007678d,
+    "Kryoptic found a problem with a slot's configuration.",
+    "a slot missing from, or misconfigured in, Kryoptic's configuration",
+  ),
+  kryoptic(
+    "KRR_CONFIG_ERROR",
+    0x8007678e,
+    "Kryoptic could not use its configuration.",
+    "a missing or unparsable configuration file",
+  ),
 ];
 
 function hex(code: number): string {
@@ -1108,7 +1426,10 @@ export const VENDOR_EXPLANATIONS: ReadonlyMap<number, Explanation> = new Map(
 );
 
 /** Every explained CK_RV, standard and vendor-defined, keyed by number. */
-export const EXPLANATIONS: ReadonlyMap<number, Explanation> = new Map([...STANDARD_EXPLANATIONS, ...VENDOR_EXPLANATIONS]);
+export const EXPLANATIONS: ReadonlyMap<number, Explanation> = new Map([
+  ...STANDARD_EXPLANATIONS,
+  ...VENDOR_EXPLANATIONS,
+]);
 
 function vendorFallback(code: number): Explanation {
   const causes = [
@@ -1117,7 +1438,9 @@ function vendorFallback(code: number): Explanation {
     "check C_GetInfo's manufacturerID: a different module than expected may be loaded",
   ];
   if (code >= 0xffffffff) {
-    causes.push("a library returning -1 or another negative C integer instead of a CK_RV; such values show up as 0xFFFFFFFF or larger");
+    causes.push(
+      "a library returning -1 or another negative C integer instead of a CK_RV; such values show up as 0xFFFFFFFF or larger",
+    );
   }
   return freeze({
     name: nameOf("CKR", code),

@@ -7,7 +7,14 @@
 import type { Report } from "../contract/report.js";
 import { clientVerdicts } from "./clients.js";
 import { clientGrid } from "./clients-table.js";
-import { buildMatrix, CELL_OUTCOMES, MECH_STATUS_LABEL, OUTCOME_LABEL, OUTCOME_MEANING, type MechanismStatus } from "./matrix.js";
+import {
+  buildMatrix,
+  CELL_OUTCOMES,
+  MECH_STATUS_LABEL,
+  OUTCOME_LABEL,
+  OUTCOME_MEANING,
+  type MechanismStatus,
+} from "./matrix.js";
 import { pageAssets } from "./html/assets.js";
 import { escapeHtml, jsonForScript } from "./html/escape.js";
 import { pageData } from "./html/page-data.js";
@@ -31,17 +38,29 @@ export function renderHtml(reports: Report[], opts: HtmlOptions = {}): string {
   const assets = pageAssets();
   const generated = opts.generatedAt ?? new Date().toISOString();
   const suites = [...new Set(m.cases.map((c) => c.suite))];
-  const keyTypes = [...new Set([...m.cases.map((c) => c.keyType), ...m.mechanisms.map((x) => x.keyType)].filter((k): k is string => !!k))].sort();
+  const keyTypes = [
+    ...new Set(
+      [...m.cases.map((c) => c.keyType), ...m.mechanisms.map((x) => x.keyType)].filter((k): k is string => !!k),
+    ),
+  ].sort();
   const mechNames = m.mechanisms.map((x) => x.name);
-  const perReport = (opts.clientReports ?? reports.map((report, i) => ({ report, source: opts.sources?.[i] }))).map((c) => clientVerdicts(c.report, c.source));
+  const perReport = (opts.clientReports ?? reports.map((report, i) => ({ report, source: opts.sources?.[i] }))).map(
+    (c) => clientVerdicts(c.report, c.source),
+  );
   const clients = perReport.some((vs) => vs.length) ? clientGrid(perReport) : undefined;
   const title = `p11compat matrix: ${m.tokens.map((t) => `${t.profile} ${t.label}`).join(", ")}`;
   const outcomeFilter = CELL_OUTCOMES.map(
-    (o) => `<label class="chip o-${o}" title="${escapeHtml(OUTCOME_MEANING[o])}"><input type="checkbox" name="outcome" value="${o}" checked> ${OUTCOME_LABEL[o]}</label>`,
+    (o) =>
+      `<label class="chip o-${o}" title="${escapeHtml(OUTCOME_MEANING[o])}"><input type="checkbox" name="outcome" value="${o}" checked> ${OUTCOME_LABEL[o]}</label>`,
   ).join("");
-  const legendCases = CELL_OUTCOMES.map((o) => `<span class="lg"><i class="sw o-${o}"></i><b>${OUTCOME_LABEL[o]}</b> ${escapeHtml(OUTCOME_MEANING[o])}</span>`).join("");
+  const legendCases = CELL_OUTCOMES.map(
+    (o) =>
+      `<span class="lg"><i class="sw o-${o}"></i><b>${OUTCOME_LABEL[o]}</b> ${escapeHtml(OUTCOME_MEANING[o])}</span>`,
+  ).join("");
   const legendMechs =
-    (["pass", "mixed", "fail", "unsupported", "idle", "none"] as MechanismStatus[]).map((s) => `<span class="lg"><i class="sw s-${s}"></i>${escapeHtml(MECH_STATUS_LABEL[s])}</span>`).join("") +
+    (["pass", "mixed", "fail", "unsupported", "idle", "none"] as MechanismStatus[])
+      .map((s) => `<span class="lg"><i class="sw s-${s}"></i>${escapeHtml(MECH_STATUS_LABEL[s])}</span>`)
+      .join("") +
     `<span class="lg">per operation: <b class="k-ok">n</b> worked <b class="k-bad">n</b> failed <b class="k-uns">n</b> unsupported <b class="k-skip">n</b> skipped (cases); key sizes as advertised (bits, or bytes for block ciphers); ⚠ advertised versus actual</span>`;
 
   return `<!doctype html>

@@ -7,13 +7,18 @@ import { evidence } from "./summary.js";
 // eslint-disable-next-line no-control-regex
 const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
 const xml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!).replace(XML_INVALID, "");
+  s
+    .replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!)
+    .replace(XML_INVALID, "");
 
 export function renderJunit(report: Report): string {
   const bySuite = new Map<string, CaseResult[]>();
   for (const c of report.cases) bySuite.set(c.suite, [...(bySuite.get(c.suite) ?? []), c]);
   const name = `${report.device.profile}`;
-  const out = [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites name="p11compat ${xml(name)}" tests="${report.cases.length}" failures="${report.summary.fail}" errors="${report.summary.error}" skipped="${report.summary.skipped + report.summary.unsupported}">`];
+  const out = [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="p11compat ${xml(name)}" tests="${report.cases.length}" failures="${report.summary.fail}" errors="${report.summary.error}" skipped="${report.summary.skipped + report.summary.unsupported}">`,
+  ];
   for (const [suite, cases] of bySuite) {
     const count = (o: string) => cases.filter((c) => c.outcome === o).length;
     const time = cases.reduce((n, c) => n + c.durationMs, 0) / 1000;
@@ -28,7 +33,11 @@ export function renderJunit(report: Report): string {
           out.push(`${open}/>`);
           break;
         case "fail":
-          out.push(`${open}>`, `      <failure message="${why}" type="${xml(c.ckr?.name ?? "verification")}">${why}</failure>`, "    </testcase>");
+          out.push(
+            `${open}>`,
+            `      <failure message="${why}" type="${xml(c.ckr?.name ?? "verification")}">${why}</failure>`,
+            "    </testcase>",
+          );
           break;
         case "error":
           out.push(`${open}>`, `      <error message="${why}" type="harness">${why}</error>`, "    </testcase>");

@@ -16,9 +16,14 @@ const HEADING = "# p11compat report: ";
  */
 export function writeMarkdown(report: Report, reportPath: string): string {
   const target = markdownPathFor(reportPath);
-  if (sameFile(target, reportPath)) throw new ReportFileError(`${reportPath}: its Markdown would go to ${target}, which is the report itself; nothing written`);
+  if (sameFile(target, reportPath))
+    throw new ReportFileError(
+      `${reportPath}: its Markdown would go to ${target}, which is the report itself; nothing written`,
+    );
   if (existsSync(target) && !startsWithHeading(target)) {
-    throw new ReportFileError(`${target} exists and is not a p11compat summary; not overwritten (move it, or the report, elsewhere)`);
+    throw new ReportFileError(
+      `${target} exists and is not a p11compat summary; not overwritten (move it, or the report, elsewhere)`,
+    );
   }
   writeFileSync(target, renderMarkdown(report));
   return target;
@@ -40,7 +45,8 @@ export function renderMarkdown(report: Report): string {
   const t = report.token;
   const out: string[] = [];
   out.push(`${HEADING}${report.device.profile}`, "");
-  if (report.status !== "complete") out.push(`> **Run ${report.status}**: ${report.cases.length} of ${report.run.caseCount} cases finished.`, "");
+  if (report.status !== "complete")
+    out.push(`> **Run ${report.status}**: ${report.cases.length} of ${report.run.caseCount} cases finished.`, "");
   out.push(
     "| | |",
     "|---|---|",
@@ -56,15 +62,36 @@ export function renderMarkdown(report: Report): string {
     `| suite | ${OUTCOMES.join(" | ")} | total |`,
     `|---|${OUTCOMES.map(() => "---:").join("|")}|---:|`,
   );
-  for (const [suite, s] of bySuite(report.cases)) out.push(`| ${suite} | ${OUTCOMES.map((o) => s[o]).join(" | ")} | ${total(s)} |`);
-  out.push(`| **total** | ${OUTCOMES.map((o) => `**${report.summary[o]}**`).join(" | ")} | **${total(report.summary)}** |`, "");
+  for (const [suite, s] of bySuite(report.cases))
+    out.push(`| ${suite} | ${OUTCOMES.map((o) => s[o]).join(" | ")} | ${total(s)} |`);
+  out.push(
+    `| **total** | ${OUTCOMES.map((o) => `**${report.summary[o]}**`).join(" | ")} | **${total(report.summary)}** |`,
+    "",
+  );
 
-  section(out, "Failures", report.cases.filter((c) => c.outcome === "fail" || c.outcome === "error"));
-  grouped(out, "Unsupported", report.cases.filter((c) => c.outcome === "unsupported"));
-  grouped(out, "Skipped", report.cases.filter((c) => c.outcome === "skipped"));
+  section(
+    out,
+    "Failures",
+    report.cases.filter((c) => c.outcome === "fail" || c.outcome === "error"),
+  );
+  grouped(
+    out,
+    "Unsupported",
+    report.cases.filter((c) => c.outcome === "unsupported"),
+  );
+  grouped(
+    out,
+    "Skipped",
+    report.cases.filter((c) => c.outcome === "skipped"),
+  );
   advertisedSection(out, report.advertised ?? compareAdvertised(report));
   if (report.run.notes.length) out.push("## Notes", "", ...report.run.notes.map((n) => `- ${n}`), "");
-  out.push(`## Mechanisms advertised (${report.mechanisms.length})`, "", report.mechanisms.map((m) => `\`${m.name}\``).join(", "), "");
+  out.push(
+    `## Mechanisms advertised (${report.mechanisms.length})`,
+    "",
+    report.mechanisms.map((m) => `\`${m.name}\``).join(", "),
+    "",
+  );
   return out.join("\n");
 }
 
@@ -73,7 +100,10 @@ function grouped(out: string[], title: string, cases: CaseResult[]): void {
   if (!cases.length) return;
   out.push(`## ${title} (${cases.length})`, "", "| reason | cases |", "|---|---|");
   for (const g of groupByReason(cases)) {
-    const shown = g.cases.slice(0, 3).map((c) => `\`${c.id}\``).join("<br>");
+    const shown = g.cases
+      .slice(0, 3)
+      .map((c) => `\`${c.id}\``)
+      .join("<br>");
     out.push(`| ${esc(g.reason)} | ${g.cases.length}: ${shown}${g.cases.length > 3 ? "<br>..." : ""} |`);
   }
   out.push("");
@@ -91,9 +121,18 @@ function advertisedSection(out: string[], a: AdvertisedVsActual): void {
   if (!a.findings.length) out.push("Every mechanism the cases used behaved as advertised.", "");
   else {
     out.push("| mechanism | finding | detail | cases |", "|---|---|---|---|");
-    for (const f of a.findings) out.push(`| ${f.mechanism} | ${f.kind} | ${esc(f.detail)} | ${f.cases.map((c) => `\`${c}\``).join("<br>")} |`);
+    for (const f of a.findings)
+      out.push(`| ${f.mechanism} | ${f.kind} | ${esc(f.detail)} | ${f.cases.map((c) => `\`${c}\``).join("<br>")} |`);
     out.push("");
   }
-  if (a.unstable.length) out.push(`Unstable between two queries (not findings): ${a.unstable.map((u) => `${u.mechanism} (${u.fields.join(", ")})`).join(", ")}.`, "");
-  if (a.notExercised.length) out.push(`Advertised but not exercised by these suites (${a.notExercised.length}): ${a.notExercised.join(", ")}.`, "");
+  if (a.unstable.length)
+    out.push(
+      `Unstable between two queries (not findings): ${a.unstable.map((u) => `${u.mechanism} (${u.fields.join(", ")})`).join(", ")}.`,
+      "",
+    );
+  if (a.notExercised.length)
+    out.push(
+      `Advertised but not exercised by these suites (${a.notExercised.length}): ${a.notExercised.join(", ")}.`,
+      "",
+    );
 }

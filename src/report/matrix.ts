@@ -132,18 +132,35 @@ export function buildMatrix(reports: Report[], sources: string[] = []): Matrix {
       for (const u of c?.uses ?? []) mechanisms.add(u.mechanism);
       if (c?.mechanism) mechanisms.add(c.mechanism);
     }
-    return { id, suite: first.suite, title: first.title, params: first.params, keyType: results.find((c) => c?.keyType)?.keyType, mechanisms: [...mechanisms], results };
+    return {
+      id,
+      suite: first.suite,
+      title: first.title,
+      params: first.params,
+      keyType: results.find((c) => c?.keyType)?.keyType,
+      mechanisms: [...mechanisms],
+      results,
+    };
   });
 
   const names = new Set<string>();
   for (const r of reports) for (const m of r.mechanisms) names.add(m.name);
   for (const c of cases) for (const m of c.mechanisms) names.add(m);
-  const mechanisms: MatrixMechanism[] = [...names].sort().map((name) => ({ name, keyType: mechanismKeyType(name), cells: [] }));
+  const mechanisms: MatrixMechanism[] = [...names]
+    .sort()
+    .map((name) => ({ name, keyType: mechanismKeyType(name), cells: [] }));
   const index = new Map(mechanisms.map((m) => [m.name, m]));
   reports.forEach((r, t) => {
     const advertised = new Map(r.mechanisms.map((m) => [m.name, m]));
     const findings = (r.advertised ?? compareAdvertised(r)).findings;
-    for (const m of mechanisms) m.cells[t] = { advertised: advertised.get(m.name), ops: {}, keySizes: [], findings: findings.filter((f) => f.mechanism === m.name), status: "none" };
+    for (const m of mechanisms)
+      m.cells[t] = {
+        advertised: advertised.get(m.name),
+        ops: {},
+        keySizes: [],
+        findings: findings.filter((f) => f.mechanism === m.name),
+        status: "none",
+      };
     cases.forEach((mc, ci) => {
       const c = mc.results[t];
       if (!c) return;
@@ -174,7 +191,13 @@ function matrixToken(r: Report, i: number, source: string | undefined): MatrixTo
     model: t.token.model,
     serial: t.token.serial,
     firmware: t.token.firmware,
-    library: { description: t.library.description, manufacturer: t.library.manufacturer, version: t.library.version, cryptoki: t.library.cryptokiVersion, path: t.library.path },
+    library: {
+      description: t.library.description,
+      manufacturer: t.library.manufacturer,
+      version: t.library.version,
+      cryptoki: t.library.cryptokiVersion,
+      path: t.library.path,
+    },
     status: r.status,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
@@ -204,7 +227,8 @@ export function attributeUses(c: CaseResult): { mechanism: string; op: string; s
     const status: Outcome = i === failAt ? c.outcome : "pass";
     const key = `${u.mechanism}\u0000${u.op}`;
     const prev = out.get(key);
-    if (!prev || (prev.status === "pass" && status !== "pass")) out.set(key, { mechanism: u.mechanism, op: u.op, status, keySize: u.keySize ?? prev?.keySize });
+    if (!prev || (prev.status === "pass" && status !== "pass"))
+      out.set(key, { mechanism: u.mechanism, op: u.op, status, keySize: u.keySize ?? prev?.keySize });
   });
   return [...out.values()];
 }
@@ -260,7 +284,10 @@ const MECHANISM_FLAGS: readonly [number, string, string][] = [
 ];
 
 export function mechanismFlags(flags: number): { name: string; short: string }[] {
-  const out = MECHANISM_FLAGS.filter(([bit]) => Math.floor(flags / bit) % 2 === 1).map(([, name, short]) => ({ name, short }));
+  const out = MECHANISM_FLAGS.filter(([bit]) => Math.floor(flags / bit) % 2 === 1).map(([, name, short]) => ({
+    name,
+    short,
+  }));
   const rest = MECHANISM_FLAGS.reduce((left, [bit]) => (Math.floor(left / bit) % 2 === 1 ? left - bit : left), flags);
   if (rest) out.push({ name: `0x${rest.toString(16)}`, short: `0x${rest.toString(16)}` });
   return out;

@@ -16,7 +16,9 @@ export function readReport(file: string): Report {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new ReportFileError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ReportFileError(
+      `${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   let data: unknown;
   try {
@@ -30,17 +32,24 @@ export function readReport(file: string): Report {
 /** `data` as a Report, or a ReportFileError naming `source`, each bad field's JSON pointer and what it allows. */
 export function checkReport(data: unknown, source: string): Report {
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new ReportFileError(`${source} is not a p11compat report: a JSON object with schemaVersion 1 was expected, got ${Array.isArray(data) ? "an array" : describeValue(data)}`);
+    throw new ReportFileError(
+      `${source} is not a p11compat report: a JSON object with schemaVersion 1 was expected, got ${Array.isArray(data) ? "an array" : describeValue(data)}`,
+    );
   }
   const version = (data as { schemaVersion?: unknown }).schemaVersion;
   if (version === undefined) throw new ReportFileError(`${source} is not a p11compat report (it has no schemaVersion)`);
   if (version !== 1) {
-    throw new ReportFileError(`${source}: schemaVersion ${JSON.stringify(version)} is not one this p11compat reads (only schemaVersion 1); was it written by another version?`);
+    throw new ReportFileError(
+      `${source}: schemaVersion ${JSON.stringify(version)} is not one this p11compat reads (only schemaVersion 1); was it written by another version?`,
+    );
   }
   const issues = validateData(reportSchema(), data);
   if (issues.length) {
     const lines = issues.slice(0, SHOWN).map((i) => `${source}: ${pointer(i.path)}: ${i.message}`);
-    if (issues.length > SHOWN) lines.push(`${source}: and ${issues.length - SHOWN} more problem(s) (schema/report.schema.json says what a report holds)`);
+    if (issues.length > SHOWN)
+      lines.push(
+        `${source}: and ${issues.length - SHOWN} more problem(s) (schema/report.schema.json says what a report holds)`,
+      );
     throw new ReportFileError(lines.join("\n"));
   }
   return data as Report;

@@ -23,11 +23,20 @@ export async function generateReportSchema(): Promise<string> {
   try {
     generator = await import("ts-json-schema-generator");
   } catch {
-    throw new Error("generating schema/report.schema.json needs the dev dependencies (ts-json-schema-generator): run npm ci in a checkout");
+    throw new Error(
+      "generating schema/report.schema.json needs the dev dependencies (ts-json-schema-generator): run npm ci in a checkout",
+    );
   }
   // skipTypeCheck: tsc --noEmit checks the types; the generator only needs their shapes (and is 5x faster).
   const schema = generator
-    .createGenerator({ path: CONTRACT, tsconfig: TSCONFIG, type: "Report", skipTypeCheck: true, additionalProperties: false, topRef: false })
+    .createGenerator({
+      path: CONTRACT,
+      tsconfig: TSCONFIG,
+      type: "Report",
+      skipTypeCheck: true,
+      additionalProperties: false,
+      topRef: false,
+    })
     .createSchema("Report") as Record<string, unknown>;
   const { $schema, ...rest } = schema;
   const head = {

@@ -15,10 +15,12 @@ export function bySuite(cases: CaseResult[]): Map<string, Summary> {
 /** A plain text table: suite rows, outcome columns, a total row. */
 export function summaryTable(report: Pick<Report, "cases" | "summary">): string {
   const rows: string[][] = [["suite", ...OUTCOMES, "total"]];
-  for (const [suite, s] of bySuite(report.cases)) rows.push([suite, ...OUTCOMES.map((o) => String(s[o])), String(total(s))]);
+  for (const [suite, s] of bySuite(report.cases))
+    rows.push([suite, ...OUTCOMES.map((o) => String(s[o])), String(total(s))]);
   rows.push(["total", ...OUTCOMES.map((o) => String(report.summary[o])), String(total(report.summary))]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
+  const line = (r: string[]) =>
+    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
   const rule = widths.map((w) => "-".repeat(w)).join("  ");
   return [line(rows[0]!), rule, ...rows.slice(1, -1).map(line), rule, line(rows.at(-1)!)].join("\n");
 }
@@ -30,7 +32,10 @@ export function total(s: Summary): number {
 /** The message, prefixed with the function and CK_RV when the message does not already name them. */
 export function evidence(c: CaseResult): string {
   const rv = c.ckr && c.ckr.code !== 0 ? formatCkr(c.ckr) : undefined;
-  const prefix = [c.function && !c.message.includes(c.function) ? c.function : undefined, rv && !c.message.includes(c.ckr!.name) ? rv : undefined];
+  const prefix = [
+    c.function && !c.message.includes(c.function) ? c.function : undefined,
+    rv && !c.message.includes(c.ckr!.name) ? rv : undefined,
+  ];
   const attribute = c.attribute && !c.message.includes(c.attribute) ? ` [${c.attribute}]` : "";
   const head = prefix.filter(Boolean).join(" ");
   const diagnosis = c.diagnosis ? `. Diagnosis: ${c.diagnosis.summary}` : "";

@@ -15,12 +15,19 @@ export type { SelectionOptions } from "../device/hooks.js";
 
 /** The tokens the module shows, read-only, in a worker of their own (no login, nothing written). */
 async function inventory(profile: DeviceProfile, prov: Provisioned): Promise<TokenListing[]> {
-  const inspector = new Supervisor({ device: prov.device, env: prov.env, caseTimeoutMs: profile.timeouts.caseSeconds * 1000, initTimeoutMs: profile.timeouts.startSeconds * 1000 });
+  const inspector = new Supervisor({
+    device: prov.device,
+    env: prov.env,
+    caseTimeoutMs: profile.timeouts.caseSeconds * 1000,
+    initTimeoutMs: profile.timeouts.startSeconds * 1000,
+  });
   try {
     return await inspector.inspect(true);
   } catch (err) {
     const hint = hooksFor(profile).unreachable;
-    throw new DeviceError(`could not list the tokens through ${prov.modulePath}: ${(err as Error).message}${hint ? `; ${hint}` : ""}`);
+    throw new DeviceError(
+      `could not list the tokens through ${prov.modulePath}: ${(err as Error).message}${hint ? `; ${hint}` : ""}`,
+    );
   }
 }
 
@@ -29,12 +36,19 @@ function context(profile: DeviceProfile, prov: Provisioned, selection: Selection
 }
 
 /** Settles which token (and slots) the run uses through the device's hooks; points the worker's device at them. Reads only. */
-export function prepareDevice(profile: DeviceProfile, prov: Provisioned, selection: SelectionOptions): Promise<PreparedDevice> {
+export function prepareDevice(
+  profile: DeviceProfile,
+  prov: Provisioned,
+  selection: SelectionOptions,
+): Promise<PreparedDevice> {
   return hooksFor(profile).prepare(context(profile, prov, selection));
 }
 
 /** The device's own listing (what `p11compat yubikey` prints); undefined for a device that has none. */
-export async function describeDevice(profile: DeviceProfile, opts: { modulePath?: string; serial?: string }): Promise<string | undefined> {
+export async function describeDevice(
+  profile: DeviceProfile,
+  opts: { modulePath?: string; serial?: string },
+): Promise<string | undefined> {
   const hooks = hooksFor(profile);
   if (!hooks.describe) return undefined;
   const prov = await provision(profile, { modulePath: opts.modulePath, runTag: "inspect" });

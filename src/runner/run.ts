@@ -59,7 +59,10 @@ export interface RunOutcome {
 
 /** <device>-<UTC time>.json, with -2, -3 ... when a run of the same second already wrote one (never overwritten). */
 function reportPathFor(outDir: string, device: string, startedAt: Date): string {
-  const stamp = startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   let file = path.join(outDir, `${device}-${stamp}.json`);
   for (let n = 2; existsSync(file); n++) file = path.join(outDir, `${device}-${stamp}-${n}.json`);
   return file;
@@ -145,7 +148,9 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
     const problems = (await Promise.all(supervisors.map((s) => s.stop()))).flat();
     const lost = supervisors.reduce((n, s) => n + s.lost, 0);
     if (lost && opts.profile.objects === "token") {
-      problems.push(`${lost} worker(s) died or were killed during a case; token objects they created (CKA_LABEL starting with ${prov.device.labelPrefix}) may remain`);
+      problems.push(
+        `${lost} worker(s) died or were killed during a case; token objects they created (CKA_LABEL starting with ${prov.device.labelPrefix}) may remain`,
+      );
     }
     problems.push(...(await device.afterRun(supervisors.flatMap((s) => [...s.written]))));
     w.update({ workerRestarts: supervisors.reduce((n, s) => n + s.restarts, 0), notes: [...notes, ...problems] });

@@ -14,7 +14,9 @@ import type { FromWorker, ToWorker } from "../worker/protocol.js";
 
 // Compiled, the worker is the file beside this one's folder; run from the sources (under jest), it is
 // the build's copy in dist/ (the tests' global set-up rebuilds it when src/ changed): no loader either way.
-const WORKER = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../../dist/worker/main.js" : "../worker/main.js", import.meta.url));
+const WORKER = fileURLToPath(
+  new URL(import.meta.url.endsWith(".ts") ? "../../dist/worker/main.js" : "../worker/main.js", import.meta.url),
+);
 
 export interface SupervisorOptions {
   device: WorkerDevice;
@@ -103,7 +105,10 @@ export class Supervisor {
   async inspect(objects: boolean): Promise<TokenListing[]> {
     this.spawn();
     try {
-      const reply = await this.request({ type: "inspect", device: this.opts.device, env: this.opts.env, objects }, this.opts.initTimeoutMs).catch((err: Error) => {
+      const reply = await this.request(
+        { type: "inspect", device: this.opts.device, env: this.opts.env, objects },
+        this.opts.initTimeoutMs,
+      ).catch((err: Error) => {
         throw new WorkerStartError(`the PKCS#11 worker could not list the tokens: ${err.message}`);
       });
       if (reply.type === "fatal") throw new WorkerStartError(reply.message);
@@ -118,12 +123,21 @@ export class Supervisor {
   async start(): Promise<{ identity: TokenIdentity; mechanisms: MechanismInfo[] }> {
     const child = this.spawn();
     // A fresh worker may take again the slots earlier workers of this run wrote to (its own keys).
-    const device = this.written.size && this.opts.device.keys
-      ? { ...this.opts.device, keys: { ...this.opts.device.keys, own: [...new Set([...(this.opts.device.keys.own ?? []), ...this.written])] } }
-      : this.opts.device;
-    const reply = await this.request({ type: "init", device, env: this.opts.env }, this.opts.initTimeoutMs).catch((err: Error) => {
-      throw new WorkerStartError(`the PKCS#11 worker did not start: ${err.message}`);
-    });
+    const device =
+      this.written.size && this.opts.device.keys
+        ? {
+            ...this.opts.device,
+            keys: {
+              ...this.opts.device.keys,
+              own: [...new Set([...(this.opts.device.keys.own ?? []), ...this.written])],
+            },
+          }
+        : this.opts.device;
+    const reply = await this.request({ type: "init", device, env: this.opts.env }, this.opts.initTimeoutMs).catch(
+      (err: Error) => {
+        throw new WorkerStartError(`the PKCS#11 worker did not start: ${err.message}`);
+      },
+    );
     if (reply.type === "fatal") {
       this.kill();
       throw new WorkerStartError(reply.message);
@@ -180,7 +194,11 @@ export class Supervisor {
     try {
       const reply = await this.request({ type: "case", case: planned, options }, this.opts.caseTimeoutMs);
       if (reply.type === "result") return reply.result;
-      return errorResult(planned, reply.type === "fatal" ? `worker failed: ${reply.message}` : `unexpected worker reply ${reply.type}`, t0);
+      return errorResult(
+        planned,
+        reply.type === "fatal" ? `worker failed: ${reply.message}` : `unexpected worker reply ${reply.type}`,
+        t0,
+      );
     } catch (err) {
       this.kill();
       if (err instanceof Aborted) return undefined;

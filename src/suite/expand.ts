@@ -90,7 +90,10 @@ function shortHash(value: Value): string {
 function canonicalJson(value: Value): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k]!)}`).join(",")}}`;
+  return `{${Object.keys(value)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k]!)}`)
+    .join(",")}}`;
 }
 
 /** Whether a matrix value matches an exclude value: equal, or a mapping whose label (or name) is the given text. */
@@ -109,12 +112,16 @@ export function combinations(group: Pick<CaseGroup, "matrix" | "exclude" | "incl
   for (const name of names) {
     const values = group.matrix[name] ?? [];
     product = product.flatMap((c) =>
-      values.map((v, i) => ({ params: { ...c.params, [name]: v }, origin: { ...c.origin, [name]: ["matrix", name, i] } })),
+      values.map((v, i) => ({
+        params: { ...c.params, [name]: v },
+        origin: { ...c.origin, [name]: ["matrix", name, i] },
+      })),
     );
   }
   if (names.length === 0 && group.include.length > 0) product = [];
   const kept = product.filter(
-    (c) => !group.exclude.some((ex) => Object.entries(ex).every(([k, v]) => k in c.params && matchesValue(c.params[k]!, v))),
+    (c) =>
+      !group.exclude.some((ex) => Object.entries(ex).every(([k, v]) => k in c.params && matchesValue(c.params[k]!, v))),
   );
   const seen = new Set(kept.map((c) => paramsKey(c.params)));
   group.include.forEach((entry, k) => {
@@ -170,7 +177,10 @@ export function expandSuite(suite: Suite): PlannedCase[] {
   for (const group of suite.groups) {
     for (const c of expandGroup(suite, group)) {
       if (ids.has(c.id)) {
-        issues.push({ ...group.pos, message: `case id '${c.id}' is produced more than once; give the matrix values distinct labels` });
+        issues.push({
+          ...group.pos,
+          message: `case id '${c.id}' is produced more than once; give the matrix values distinct labels`,
+        });
         continue;
       }
       ids.set(c.id, group);
@@ -261,6 +271,11 @@ export function isObject(v: unknown): v is { [key: string]: Value } {
 
 /** A client block's group pattern: the group id, `*` matching any text. */
 export function matchesGroup(pattern: string, group: string): boolean {
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
   return re.test(group);
 }

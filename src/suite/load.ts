@@ -7,14 +7,32 @@ import { parseDocument } from "yaml";
 import { codeOf, type ConstKind } from "../pkcs11/constants.js";
 import { checkTemplate } from "../template/encode.js";
 import {
-  InputError, issueAt, positionOf, readYaml, schemaIssueAt, validateData, validateYaml, parseYaml,
-  type InputIssue, type YamlSource,
+  InputError,
+  issueAt,
+  positionOf,
+  readYaml,
+  schemaIssueAt,
+  validateData,
+  validateYaml,
+  parseYaml,
+  type InputIssue,
+  type YamlSource,
 } from "../input/yamlSchema.js";
 import { closest, didYouMean, didYouMeanOf, suggestConstant as suggest } from "../input/suggest.js";
 import { stepSchema, suiteSchema } from "./schema.js";
 import {
-  caseId, combinations, isObject, matchesGroup, matchesValue, refsIn, renderParam, stringsIn, substitute, wholeRef,
-  type Combination, type Path,
+  caseId,
+  combinations,
+  isObject,
+  matchesGroup,
+  matchesValue,
+  refsIn,
+  renderParam,
+  stringsIn,
+  substitute,
+  wholeRef,
+  type Combination,
+  type Path,
 } from "./expand.js";
 import type { CaseGroup, Suite } from "./model.js";
 import type { KeySpec } from "../catalogue/keys.js";
@@ -71,7 +89,10 @@ function checkSuite(src: YamlSource): Suite {
     issues.push(...checkGroup(src, { id: suiteId, keys }, group, ["cases", gi], badPaths(gi)));
     groups.push(group);
   });
-  const client = isObject(data.client) && !issues.some((i) => i.path?.[0] === "client") ? (data.client as unknown as ClientProfile) : undefined;
+  const client =
+    isObject(data.client) && !issues.some((i) => i.path?.[0] === "client")
+      ? (data.client as unknown as ClientProfile)
+      : undefined;
   if (client) issues.push(...checkClient(src, client, groups));
   if (issues.length > 0) throw new InputError(issues);
   return {
@@ -92,7 +113,14 @@ function checkClient(src: YamlSource, client: ClientProfile, groups: CaseGroup[]
   const issues: InputIssue[] = [];
   const check = (pattern: string, p: Path, where: "key" | "value" = "value") => {
     if (ids.some((id) => matchesGroup(pattern, id))) return;
-    issues.push(issueAt(src, ["client", ...p], `'${pattern}' names no case group of this suite${didYouMean(pattern, ids)} (groups: ${ids.join(", ")})`, where));
+    issues.push(
+      issueAt(
+        src,
+        ["client", ...p],
+        `'${pattern}' names no case group of this suite${didYouMean(pattern, ids)} (groups: ${ids.join(", ")})`,
+        where,
+      ),
+    );
   };
   client.needs.forEach((n, i) => n.cases.forEach((c, j) => check(c, ["needs", i, "cases", j])));
   (client.probes ?? []).forEach((c, j) => check(c, ["probes", j]));
@@ -108,7 +136,8 @@ function usableGroup(g: Record<string, Value>): boolean {
   const objects = (v: Value | undefined) => v === undefined || (Array.isArray(v) && v.every(isObject));
   return (
     Array.isArray(g.steps) &&
-    (g.matrix === undefined || (isObject(g.matrix) && Object.values(g.matrix).every((v) => Array.isArray(v) && v.length > 0))) &&
+    (g.matrix === undefined ||
+      (isObject(g.matrix) && Object.values(g.matrix).every((v) => Array.isArray(v) && v.length > 0))) &&
     objects(g.include) &&
     objects(g.exclude)
   );
@@ -119,9 +148,16 @@ interface SuiteContext {
   keys: Record<string, KeySpec>;
 }
 
-function checkGroup(src: YamlSource, suite: SuiteContext, group: CaseGroup, gp: Path, bad: Map<number, Path[]>): InputIssue[] {
+function checkGroup(
+  src: YamlSource,
+  suite: SuiteContext,
+  group: CaseGroup,
+  gp: Path,
+  bad: Map<number, Path[]>,
+): InputIssue[] {
   const issues: InputIssue[] = [];
-  const at = (p: Path, message: string, where: "key" | "value" = "value") => issues.push(issueAt(src, [...gp, ...p], message, where));
+  const at = (p: Path, message: string, where: "key" | "value" = "value") =>
+    issues.push(issueAt(src, [...gp, ...p], message, where));
   const params = Object.keys(group.matrix);
   const paramList = params.length > 0 ? `parameters: ${params.join(", ")}` : "the group has no matrix";
 
@@ -129,9 +165,16 @@ function checkGroup(src: YamlSource, suite: SuiteContext, group: CaseGroup, gp: 
     for (const [name, value] of Object.entries(entry)) {
       const values = group.matrix[name];
       if (!values) {
-        at(["exclude", k, name], `exclude: '${name}' is not a matrix parameter (${paramList})${didYouMean(name, params)}`, "key");
+        at(
+          ["exclude", k, name],
+          `exclude: '${name}' is not a matrix parameter (${paramList})${didYouMean(name, params)}`,
+          "key",
+        );
       } else if (!values.some((v) => matchesValue(v, value))) {
-        at(["exclude", k, name], `exclude: ${renderParam(value)} is not a value of '${name}' (values: ${values.map(renderParam).join(", ")})`);
+        at(
+          ["exclude", k, name],
+          `exclude: ${renderParam(value)} is not a value of '${name}' (values: ${values.map(renderParam).join(", ")})`,
+        );
       }
     }
   });
@@ -139,7 +182,11 @@ function checkGroup(src: YamlSource, suite: SuiteContext, group: CaseGroup, gp: 
     group.include.forEach((entry, k) => {
       for (const name of Object.keys(entry)) {
         if (!params.includes(name)) {
-          at(["include", k, name], `include: '${name}' is not a matrix parameter (${paramList})${didYouMean(name, params)}`, "key");
+          at(
+            ["include", k, name],
+            `include: '${name}' is not a matrix parameter (${paramList})${didYouMean(name, params)}`,
+            "key",
+          );
         }
       }
     });
@@ -155,9 +202,13 @@ function checkGroup(src: YamlSource, suite: SuiteContext, group: CaseGroup, gp: 
       if (defined.has(name)) continue;
       // Checks of the substituted value would only repeat the problem.
       if (p[0] === "steps" && typeof p[1] === "number") known.set(p[1], [...(known.get(p[1]) ?? []), p.slice(2)]);
-      const list = defined.size > 0 ? `defined: ${[...defined].map((d) => `$${d}`).join(", ")}` : "the group has no matrix";
+      const list =
+        defined.size > 0 ? `defined: ${[...defined].map((d) => `$${d}`).join(", ")}` : "the group has no matrix";
       const hint = closest(name, defined, 1);
-      at(p, `undefined parameter '$${name}' (${list})${hint.length > 0 ? didYouMeanOf(hint.map((h) => `$${h}`)) : "; write $$ for a literal $"}`);
+      at(
+        p,
+        `undefined parameter '$${name}' (${list})${hint.length > 0 ? didYouMeanOf(hint.map((h) => `$${h}`)) : "; write $$ for a literal $"}`,
+      );
     }
   };
   for (const s of stringsIn(group.steps)) checkRefs(s.text, ["steps", ...s.path]);
@@ -189,7 +240,14 @@ function checkGroup(src: YamlSource, suite: SuiteContext, group: CaseGroup, gp: 
 
 /** Checks one step of one combination, after substitution. */
 function checkStepInCase(
-  src: YamlSource, suite: SuiteContext, raw: Value, stepPath: Path, gp: Path, combo: Combination, bad: Path[], issues: InputIssue[],
+  src: YamlSource,
+  suite: SuiteContext,
+  raw: Value,
+  stepPath: Path,
+  gp: Path,
+  combo: Combination,
+  bad: Path[],
+  issues: InputIssue[],
 ): void {
   const hasRefs = stringsIn(raw).some((s) => refsIn(s.text).length > 0);
   const step = substitute(raw, combo.params);
@@ -218,7 +276,11 @@ function checkStepInCase(
 }
 
 /** Semantic checks of a concrete step: names of mechanisms, constants, key specs, attributes. */
-function checkStep(step: Record<string, Value>, suite: SuiteContext, at: (rel: Path, message: string, where?: "key" | "value") => void): void {
+function checkStep(
+  step: Record<string, Value>,
+  suite: SuiteContext,
+  at: (rel: Path, message: string, where?: "key" | "value") => void,
+): void {
   const constant = (kind: ConstKind, what: string, value: Value | undefined, rel: Path) => {
     if (typeof value !== "string" && typeof value !== "number") return;
     if (codeOf(kind, value) !== undefined) return;
@@ -284,7 +346,13 @@ function startsWith(path: Path, prefix: Path): boolean {
  * substituted whole — in the matrix/include entry the value came from. Values interpolated into
  * text are located at the step, with the parameters named in `context`.
  */
-function originOf(raw: Value, stepPath: Path, rel: Path, combo: Combination, gp: Path): { path: Path; context?: string } {
+function originOf(
+  raw: Value,
+  stepPath: Path,
+  rel: Path,
+  combo: Combination,
+  gp: Path,
+): { path: Path; context?: string } {
   let cur: Value | undefined = raw;
   const out = [...stepPath];
   for (let i = 0; i <= rel.length; i++) {
@@ -293,7 +361,8 @@ function originOf(raw: Value, stepPath: Path, rel: Path, combo: Combination, gp:
       const origin = whole !== undefined ? combo.origin[whole] : undefined;
       if (origin) return { path: [...gp, ...origin, ...rel.slice(i)] };
       const names = refsIn(cur).filter((n) => n in combo.params);
-      if (names.length > 0) return { path: out, context: `with ${names.map((n) => `${n}=${renderParam(combo.params[n]!)}`).join(", ")}` };
+      if (names.length > 0)
+        return { path: out, context: `with ${names.map((n) => `${n}=${renderParam(combo.params[n]!)}`).join(", ")}` };
       return { path: out };
     }
     if (i === rel.length) break;
@@ -335,7 +404,12 @@ export async function loadSuites(selectors: string[], suitesDir: string): Promis
       }
       const available = [...byId.keys()].sort();
       const list = available.length > 0 ? `available: ${available.join(", ")}` : `no suites in ${suitesDir}`;
-      issues.push({ file: suitesDir, line: 0, col: 0, message: `unknown suite '${sel}' (${list})${didYouMean(sel, available)}` });
+      issues.push({
+        file: suitesDir,
+        line: 0,
+        col: 0,
+        message: `unknown suite '${sel}' (${list})${didYouMean(sel, available)}`,
+      });
     }
   }
   const suites: Suite[] = [];
@@ -350,7 +424,8 @@ export async function loadSuites(selectors: string[], suitesDir: string): Promis
   const seen = new Map<string, Suite>();
   for (const s of suites) {
     const first = seen.get(s.id);
-    if (first) issues.push({ file: s.file, line: 1, col: 1, message: `suite id '${s.id}' is also used by ${first.file}` });
+    if (first)
+      issues.push({ file: s.file, line: 1, col: 1, message: `suite id '${s.id}' is also used by ${first.file}` });
     else seen.set(s.id, s);
   }
   if (issues.length > 0) throw new InputError(issues);

@@ -14,8 +14,24 @@ export interface SourcePos {
 
 /** Every step op, in the order the schema lists them; the Step union below must name exactly these. */
 export const STEP_OPS = [
-  "key", "sign", "verify", "encrypt", "decrypt", "digest", "derive", "wrap", "unwrap", "random",
-  "login", "logout", "create", "find", "get", "set", "copy", "destroy",
+  "key",
+  "sign",
+  "verify",
+  "encrypt",
+  "decrypt",
+  "digest",
+  "derive",
+  "wrap",
+  "unwrap",
+  "random",
+  "login",
+  "logout",
+  "create",
+  "find",
+  "get",
+  "set",
+  "copy",
+  "destroy",
 ] as const;
 
 interface StepBase {
@@ -44,10 +60,18 @@ interface CryptoStep extends StepBase {
   parts?: number;
 }
 
-export interface SignStep extends CryptoStep { op: "sign" }
-export interface VerifyStep extends CryptoStep { op: "verify" }
-export interface EncryptStep extends CryptoStep { op: "encrypt" }
-export interface DecryptStep extends CryptoStep { op: "decrypt" }
+export interface SignStep extends CryptoStep {
+  op: "sign";
+}
+export interface VerifyStep extends CryptoStep {
+  op: "verify";
+}
+export interface EncryptStep extends CryptoStep {
+  op: "encrypt";
+}
+export interface DecryptStep extends CryptoStep {
+  op: "decrypt";
+}
 export interface DigestStep extends StepBase {
   op: "digest";
   mechanism: MechanismSpec;
@@ -73,10 +97,22 @@ export interface UnwrapStep extends StepBase {
   target: string; // key spec of the key node:crypto makes and wraps
   template?: TemplateSpec;
 }
-export interface RandomStep extends StepBase { op: "random"; length: number }
-export interface LoginStep extends StepBase { op: "login"; user?: "USER" | "SO" }
-export interface LogoutStep extends StepBase { op: "logout" }
-export interface CreateStep extends StepBase { op: "create"; as: string; template: TemplateSpec }
+export interface RandomStep extends StepBase {
+  op: "random";
+  length: number;
+}
+export interface LoginStep extends StepBase {
+  op: "login";
+  user?: "USER" | "SO";
+}
+export interface LogoutStep extends StepBase {
+  op: "logout";
+}
+export interface CreateStep extends StepBase {
+  op: "create";
+  as: string;
+  template: TemplateSpec;
+}
 export interface FindStep extends StepBase {
   op: "find";
   template: TemplateSpec;
@@ -91,14 +127,41 @@ export interface GetStep extends StepBase {
   /** Attribute -> expected value; `null` means "read it, any value". */
   attributes: TemplateSpec;
 }
-export interface SetStep extends StepBase { op: "set"; object: string; attributes: TemplateSpec }
-export interface CopyStep extends StepBase { op: "copy"; object: string; as: string; template?: TemplateSpec }
-export interface DestroyStep extends StepBase { op: "destroy"; object: string }
+export interface SetStep extends StepBase {
+  op: "set";
+  object: string;
+  attributes: TemplateSpec;
+}
+export interface CopyStep extends StepBase {
+  op: "copy";
+  object: string;
+  as: string;
+  template?: TemplateSpec;
+}
+export interface DestroyStep extends StepBase {
+  op: "destroy";
+  object: string;
+}
 
 export type Step =
-  | KeyStep | SignStep | VerifyStep | EncryptStep | DecryptStep | DigestStep | DeriveStep
-  | WrapStep | UnwrapStep | RandomStep | LoginStep | LogoutStep
-  | CreateStep | FindStep | GetStep | SetStep | CopyStep | DestroyStep;
+  | KeyStep
+  | SignStep
+  | VerifyStep
+  | EncryptStep
+  | DecryptStep
+  | DigestStep
+  | DeriveStep
+  | WrapStep
+  | UnwrapStep
+  | RandomStep
+  | LoginStep
+  | LogoutStep
+  | CreateStep
+  | FindStep
+  | GetStep
+  | SetStep
+  | CopyStep
+  | DestroyStep;
 
 // Compile-time: STEP_OPS and the Step union name the same ops (an op added to one only fails here).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;

@@ -16,7 +16,6 @@ const PARAM_REF_PATTERN = `^\\$(?:${NAME}|\\{${NAME}\\})$`;
 const PARAM_TEXT_PATTERN = `\\$(?:${NAME}|\\{${NAME}\\})`;
 const HEX_PATTERN = "^(?:0x)?(?:[0-9A-Fa-f]{2})*$";
 
-
 type Mode = "file" | "concrete";
 
 function build(mode: Mode) {
@@ -27,7 +26,9 @@ function build(mode: Mode) {
   const prop = (description: string, ...alternatives: S[]): S => {
     const alts = [...alternatives];
     if (refs) {
-      const plainString = alts.some((a) => a.type === "string" && a.pattern === undefined && a.enum === undefined && a.$ref === undefined);
+      const plainString = alts.some(
+        (a) => a.type === "string" && a.pattern === undefined && a.enum === undefined && a.$ref === undefined,
+      );
       const constrainedString = alts.some((a) => a.type === "string" || a.$ref === "#/definitions/hex");
       if (!plainString) alts.push(ref(constrainedString ? "paramText" : "paramRef"));
     }
@@ -40,7 +41,10 @@ function build(mode: Mode) {
   const data = () =>
     prop("The message: a byte count (random bytes of that size) or the bytes themselves in hex.", int(0), ref("hex"));
   const parts = () =>
-    prop("1 = one single-part call (C_Sign ...); n > 1 = the data in n pieces through Update calls, then Final. Default 1.", int(1));
+    prop(
+      "1 = one single-part call (C_Sign ...); n > 1 = the data in n pieces through Update calls, then Final. Default 1.",
+      int(1),
+    );
   const template = (description: string) => prop(description, ref("template"));
   const expectError = prop(
     "The step must fail with this return value (CKR_ name, prefix optional, or number) for the case to pass; without it the step must succeed.",
@@ -80,23 +84,23 @@ function build(mode: Mode) {
       "Obtain a key: generate it on the token or import one made by node:crypto. Keys are cached per spec and source.",
       {
         spec: objectName("Name of a key spec in the suite's `keys`."),
-        source: prop("generate: C_GenerateKey(Pair) on the token; import: made by node:crypto and created with C_CreateObject.", {
-          type: "string",
-          enum: ["generate", "import"],
-        }),
-        as: objectName('Name later steps use for this key. Default "key".'),
-        template: prop(
-          "Attributes added to (or, with null, removed from) the default templates.",
+        source: prop(
+          "generate: C_GenerateKey(Pair) on the token; import: made by node:crypto and created with C_CreateObject.",
           {
-            type: "object",
-            properties: {
-              public: template("Public key template (key pairs)."),
-              private: template("Private key template (key pairs)."),
-              secret: template("Secret key template (AES, GENERIC_SECRET)."),
-            },
-            additionalProperties: false,
+            type: "string",
+            enum: ["generate", "import"],
           },
         ),
+        as: objectName('Name later steps use for this key. Default "key".'),
+        template: prop("Attributes added to (or, with null, removed from) the default templates.", {
+          type: "object",
+          properties: {
+            public: template("Public key template (key pairs)."),
+            private: template("Private key template (key pairs)."),
+            secret: template("Secret key template (AES, GENERIC_SECRET)."),
+          },
+          additionalProperties: false,
+        }),
         fresh: prop("Make a new key instead of reusing a cached one.", { type: "boolean" }),
         login: prop(
           "Who is logged in for the call that makes the key, as a client would be: USER or SO. Default: the device profile's keys.login (user unless it says so).",
@@ -105,7 +109,10 @@ function build(mode: Mode) {
       },
       ["spec", "source"],
     ),
-    signStep: cryptoStep("sign", "Sign data (C_Sign or C_SignUpdate/Final); the signature is checked with node:crypto."),
+    signStep: cryptoStep(
+      "sign",
+      "Sign data (C_Sign or C_SignUpdate/Final); the signature is checked with node:crypto.",
+    ),
     verifyStep: cryptoStep("verify", "Verify a signature made by node:crypto (C_Verify or C_VerifyUpdate/Final)."),
     encryptStep: cryptoStep("encrypt", "Encrypt data on the token; node:crypto decrypts it to check."),
     decryptStep: cryptoStep("decrypt", "Decrypt data that node:crypto encrypted."),
@@ -146,7 +153,9 @@ function build(mode: Mode) {
       },
       ["mechanism", "target"],
     ),
-    randomStep: step("random", "Get random bytes (C_GenerateRandom).", { length: prop("Number of bytes.", int(0)) }, ["length"]),
+    randomStep: step("random", "Get random bytes (C_GenerateRandom).", { length: prop("Number of bytes.", int(0)) }, [
+      "length",
+    ]),
     loginStep: step("login", "Log in (C_Login) with the device profile's PIN.", {
       user: prop("Which user. Default USER.", { type: "string", enum: ["USER", "SO"] }),
     }),
@@ -162,8 +171,14 @@ function build(mode: Mode) {
       "Search objects (C_FindObjectsInit/FindObjects/Final).",
       {
         template: template("Search template."),
-        expectFound: prop("Objects (by `as` name) that must be found.", { type: "array", items: str({ minLength: 1 }) }),
-        expectNotFound: prop("Objects (by `as` name) that must not be found.", { type: "array", items: str({ minLength: 1 }) }),
+        expectFound: prop("Objects (by `as` name) that must be found.", {
+          type: "array",
+          items: str({ minLength: 1 }),
+        }),
+        expectNotFound: prop("Objects (by `as` name) that must not be found.", {
+          type: "array",
+          items: str({ minLength: 1 }),
+        }),
         expectCount: prop("Exact number of objects the search must return.", int(0)),
       },
       ["template"],
@@ -193,9 +208,12 @@ function build(mode: Mode) {
       },
       ["object", "as"],
     ),
-    destroyStep: step("destroy", "Destroy an object (C_DestroyObject).", { object: objectName("Object or key name (from `as`).") }, [
-      "object",
-    ]),
+    destroyStep: step(
+      "destroy",
+      "Destroy an object (C_DestroyObject).",
+      { object: objectName("Object or key name (from `as`).") },
+      ["object"],
+    ),
   };
 
   const definitions: Record<string, S> = {
@@ -215,8 +233,13 @@ function build(mode: Mode) {
         {
           type: "object",
           properties: {
-            name: { description: "Mechanism name (CKM_ prefix optional) or number.", anyOf: [str({ minLength: 1 }), int(0)] },
-            params: refs ? { description: "Mechanism parameters.", anyOf: [ref("mechanismParams"), ref("paramRef")] } : ref("mechanismParams"),
+            name: {
+              description: "Mechanism name (CKM_ prefix optional) or number.",
+              anyOf: [str({ minLength: 1 }), int(0)],
+            },
+            params: refs
+              ? { description: "Mechanism parameters.", anyOf: [ref("mechanismParams"), ref("paramRef")] }
+              : ref("mechanismParams"),
           },
           required: ["name"],
           additionalProperties: false,
@@ -237,7 +260,11 @@ function build(mode: Mode) {
         tagBits: prop("AES GCM: tag length in bits.", int(0)),
         counterBits: prop("AES CTR: counter bits.", int(1, { maximum: 128 })),
         // `kdf: NULL` is YAML's null; it means CKD_NULL, so accept it.
-        kdf: prop("ECDH1_DERIVE: key derivation function (NULL, SHA256_KDF ... ; CKD_ prefix optional).", str({ minLength: 1 }), { type: "null" }),
+        kdf: prop(
+          "ECDH1_DERIVE: key derivation function (NULL, SHA256_KDF ... ; CKD_ prefix optional).",
+          str({ minLength: 1 }),
+          { type: "null" },
+        ),
       },
       additionalProperties: false,
     },
@@ -261,22 +288,47 @@ function build(mode: Mode) {
       discriminator: { propertyName: "type" },
       oneOf: ["rsaKey", "ecKey", "edwardsKey", "aesKey", "genericSecretKey"].map(ref),
     },
-    rsaKey: keySpec("RSA", "RSA key pair.", {
-      bits: { type: "integer", minimum: 512, maximum: 16384, description: "Modulus size in bits." },
-      publicExponent: { type: "integer", minimum: 3, description: "Public exponent. Default 65537." },
-    }, ["bits"]),
-    ecKey: keySpec("EC", "Elliptic curve (Weierstrass) key pair.", {
-      curve: { type: "string", enum: ["P-256", "P-384", "P-521", "secp256k1"], description: "Named curve." },
-    }, ["curve"]),
-    edwardsKey: keySpec("EC_EDWARDS", "Edwards curve key pair (EdDSA).", {
-      curve: { type: "string", enum: ["Ed25519", "Ed448"], description: "Named curve." },
-    }, ["curve"]),
-    aesKey: keySpec("AES", "AES secret key.", {
-      bits: { type: "integer", enum: [128, 192, 256], description: "Key size in bits." },
-    }, ["bits"]),
-    genericSecretKey: keySpec("GENERIC_SECRET", "Generic secret (HMAC) key.", {
-      bits: { type: "integer", minimum: 8, multipleOf: 8, description: "Key size in bits (a multiple of 8)." },
-    }, ["bits"]),
+    rsaKey: keySpec(
+      "RSA",
+      "RSA key pair.",
+      {
+        bits: { type: "integer", minimum: 512, maximum: 16384, description: "Modulus size in bits." },
+        publicExponent: { type: "integer", minimum: 3, description: "Public exponent. Default 65537." },
+      },
+      ["bits"],
+    ),
+    ecKey: keySpec(
+      "EC",
+      "Elliptic curve (Weierstrass) key pair.",
+      {
+        curve: { type: "string", enum: ["P-256", "P-384", "P-521", "secp256k1"], description: "Named curve." },
+      },
+      ["curve"],
+    ),
+    edwardsKey: keySpec(
+      "EC_EDWARDS",
+      "Edwards curve key pair (EdDSA).",
+      {
+        curve: { type: "string", enum: ["Ed25519", "Ed448"], description: "Named curve." },
+      },
+      ["curve"],
+    ),
+    aesKey: keySpec(
+      "AES",
+      "AES secret key.",
+      {
+        bits: { type: "integer", enum: [128, 192, 256], description: "Key size in bits." },
+      },
+      ["bits"],
+    ),
+    genericSecretKey: keySpec(
+      "GENERIC_SECRET",
+      "Generic secret (HMAC) key.",
+      {
+        bits: { type: "integer", minimum: 8, multipleOf: 8, description: "Key size in bits (a multiple of 8)." },
+      },
+      ["bits"],
+    ),
   };
   if (refs) {
     definitions.paramRef = {
@@ -306,7 +358,10 @@ function keySpec(type: string, description: string, props: S, required: string[]
 }
 
 const fileDefs = build("file");
-const paramName = { pattern: PARAM_NAME_PATTERN, patternErrorMessage: "a parameter name (letters, digits and _, not starting with a digit)" };
+const paramName = {
+  pattern: PARAM_NAME_PATTERN,
+  patternErrorMessage: "a parameter name (letters, digits and _, not starting with a digit)",
+};
 const combination = (description: string): S => ({
   type: "array",
   description,
@@ -338,7 +393,8 @@ export const suiteSchema: S = {
     description: { type: "string", description: "What the suite checks, for reports." },
     order: {
       type: "integer",
-      description: "Where the suite runs when all suites run: lower first, then by id (default 50). Key generation runs early; suites that log out run late.",
+      description:
+        "Where the suite runs when all suites run: lower first, then by id (default 50). Key generation runs early; suites that log out run late.",
     },
     client: {
       type: "object",
@@ -346,18 +402,36 @@ export const suiteSchema: S = {
         "Makes the suite a client profile: the calls of one client (Parsec, ssh ...) whose results `p11compat clients` turns into a verdict per token. " +
         "Case patterns are group ids, `*` matching any text.",
       properties: {
-        name: { type: "string", minLength: 1, description: "The client as people name it (\"Parsec\", \"OpenSSH\")." },
-        source: { type: "string", minLength: 1, description: "Where the calls were read: repository, version, commit." },
-        login: { type: "string", enum: ["USER", "SO", "NONE"], description: "The login the client performs (CKU_USER for almost every client)." },
+        name: { type: "string", minLength: 1, description: 'The client as people name it ("Parsec", "OpenSSH").' },
+        source: {
+          type: "string",
+          minLength: 1,
+          description: "Where the calls were read: repository, version, commit.",
+        },
+        login: {
+          type: "string",
+          enum: ["USER", "SO", "NONE"],
+          description: "The login the client performs (CKU_USER for almost every client).",
+        },
         needs: {
           type: "array",
           minItems: 1,
-          description: "What the client cannot do without: each need is met when one of its cases passes; an unmet need means the client does not work.",
+          description:
+            "What the client cannot do without: each need is met when one of its cases passes; an unmet need means the client does not work.",
           items: {
             type: "object",
             properties: {
-              name: { type: "string", minLength: 1, description: "The capability in the client's words (\"generate a key\")." },
-              cases: { type: "array", minItems: 1, items: { type: "string", minLength: 1 }, description: "Group id patterns." },
+              name: {
+                type: "string",
+                minLength: 1,
+                description: 'The capability in the client\'s words ("generate a key").',
+              },
+              cases: {
+                type: "array",
+                minItems: 1,
+                items: { type: "string", minLength: 1 },
+                description: "Group id patterns.",
+              },
             },
             required: ["name", "cases"],
             additionalProperties: false,
@@ -366,11 +440,13 @@ export const suiteSchema: S = {
         probes: {
           type: "array",
           items: { type: "string", minLength: 1 },
-          description: "Group id patterns of experiments (one attribute, one login at a time): evidence for the verdict, never a caveat themselves.",
+          description:
+            "Group id patterns of experiments (one attribute, one login at a time): evidence for the verdict, never a caveat themselves.",
         },
         fallbacks: {
           type: "object",
-          description: "Group id -> the group the client falls back to when the first does not pass (pkcs11-provider: combined mechanism -> hash in OpenSSL + raw mechanism).",
+          description:
+            "Group id -> the group the client falls back to when the first does not pass (pkcs11-provider: combined mechanism -> hash in OpenSSL + raw mechanism).",
           additionalProperties: { type: "string", minLength: 1 },
         },
       },
@@ -397,10 +473,14 @@ export const suiteSchema: S = {
             patternErrorMessage: "a case id: lowercase letters, digits, ., _ and -, starting with a letter or digit",
             description: "Group id, unique in the suite; case ids are suite/group[param=value,...].",
           },
-          title: { type: "string", description: "Title; $name and ${name} are replaced by parameter values. Default: the id." },
+          title: {
+            type: "string",
+            description: "Title; $name and ${name} are replaced by parameter values. Default: the id.",
+          },
           matrix: {
             type: "object",
-            description: "Parameter -> list of values. Cases are the cartesian product, in declaration order. " +
+            description:
+              "Parameter -> list of values. Cases are the cartesian product, in declaration order. " +
               "A mapping value may carry `label`, used in ids and titles and removed before substitution.",
             propertyNames: paramName,
             additionalProperties: {
@@ -410,7 +490,9 @@ export const suiteSchema: S = {
               items: { description: "A value: scalar, list or mapping (a mapping may have `label`)." },
             },
           },
-          exclude: combination("Combinations to drop: each entry drops the matrix combinations matching all the parameters it gives."),
+          exclude: combination(
+            "Combinations to drop: each entry drops the matrix combinations matching all the parameters it gives.",
+          ),
           include: combination("Extra combinations to run (duplicates of matrix combinations are ignored)."),
           steps: {
             type: "array",
@@ -439,4 +521,3 @@ export const stepSchema: S = {
 export function schemaJson(): string {
   return `${JSON.stringify(suiteSchema, null, 2)}\n`;
 }
-

@@ -2,7 +2,15 @@
 // JS type (numbers become uint32), so encoding only ever produces boolean (CK_BBOOL), number <=
 // 0xffffffff (CK_ULONG) or Buffer, and rejects anything it cannot encode exactly.
 import { codeOf, type ConstKind } from "../pkcs11/constants.js";
-import { NAMED_CURVES, ULONG_SIZE, attributeKind, attributeName, encodeUlong, isStandard, type Attr } from "../pkcs11/attributes.js";
+import {
+  NAMED_CURVES,
+  ULONG_SIZE,
+  attributeKind,
+  attributeName,
+  encodeUlong,
+  isStandard,
+  type Attr,
+} from "../pkcs11/attributes.js";
 import type { Value } from "../contract/report.js";
 import { suggestConstant as suggest } from "../input/suggest.js";
 
@@ -10,7 +18,6 @@ type Fail = (allowed: string, extra?: string) => never;
 
 /** Attribute name (CKA_ prefix optional, or a number / 0x... for vendor attributes) -> value. */
 export type TemplateSpec = Record<string, Value>;
-
 
 /** A template problem: which attribute, what was given, what is allowed. */
 export class TemplateError extends Error {
@@ -39,7 +46,12 @@ export function resolveAttribute(name: string | number): number {
   const text = String(name);
   const hint = suggest("CKA", text, 1);
   const mean = hint.length > 0 ? `; did you mean ${orList(hint)}?` : "";
-  throw new TemplateError(text, "name", `unknown attribute '${text}'${mean}`, "a CKA_ name (prefix optional), a number, 0x... or VENDOR_DEFINED+n");
+  throw new TemplateError(
+    text,
+    "name",
+    `unknown attribute '${text}'${mean}`,
+    "a CKA_ name (prefix optional), a number, 0x... or VENDOR_DEFINED+n",
+  );
 }
 
 /** Encodes one attribute value (not null). Throws TemplateError. */
@@ -49,7 +61,13 @@ export function encodeAttribute(name: string | number, value: Value): Attr {
   const label = String(name);
   const display = attributeName(type);
   const fail = (allowed: string, extra = ""): never => {
-    throw new TemplateError(label, "value", `${display} must be ${allowed}, got ${show(value)}${extra}`, allowed, value);
+    throw new TemplateError(
+      label,
+      "value",
+      `${display} must be ${allowed}, got ${show(value)}${extra}`,
+      allowed,
+      value,
+    );
   };
   if (known.kind === "bytes") {
     // Standard attributes without a special kind are byte strings; unknown and vendor ones take any form.
@@ -74,7 +92,13 @@ export function encodeAttribute(name: string | number, value: Value): Attr {
     case "ecParams":
       return { type, value: encodeEcParams(value, fail) };
     case "attributes":
-      throw new TemplateError(label, "value", `${display} is an attribute array (nested template), which p11compat cannot encode`, "nothing", value);
+      throw new TemplateError(
+        label,
+        "value",
+        `${display} is an attribute array (nested template), which p11compat cannot encode`,
+        "nothing",
+        value,
+      );
   }
 }
 
@@ -96,7 +120,14 @@ export function checkTemplate(spec: TemplateSpec): TemplateError[] {
       const type = resolveAttribute(name);
       const first = seen.get(type);
       if (first !== undefined) {
-        problems.push(new TemplateError(name, "name", `${attributeName(type)} is given twice (as '${first}' and '${name}')`, "each attribute once"));
+        problems.push(
+          new TemplateError(
+            name,
+            "name",
+            `${attributeName(type)} is given twice (as '${first}' and '${name}')`,
+            "each attribute once",
+          ),
+        );
         continue;
       }
       seen.set(type, name);
@@ -111,7 +142,9 @@ export function checkTemplate(spec: TemplateSpec): TemplateError[] {
 
 /** Attribute types a template removes (`ATTR: null`). */
 export function templateRemovals(spec: TemplateSpec): number[] {
-  return Object.entries(spec).filter(([, v]) => v === null).map(([k]) => resolveAttribute(k));
+  return Object.entries(spec)
+    .filter(([, v]) => v === null)
+    .map(([k]) => resolveAttribute(k));
 }
 
 /** `defaults` with the template applied: values replace (in place) or append, nulls remove. */
@@ -130,7 +163,6 @@ export function mergeTemplates(defaults: Attr[], spec: TemplateSpec): Attr[] {
   for (const a of attrs) if (!used.has(a.type)) out.push(a);
   return out;
 }
-
 
 const BYTES_FORMS = "hex:0a0b, 0x0a0b, base64:..., utf8:text or text";
 const MAX_ULONG = ULONG_SIZE === 8 ? 2n ** 64n - 1n : 2n ** 32n - 1n;
@@ -200,7 +232,10 @@ function encodeBigint(value: Value, fail: Fail): Buffer {
   const allowed = "a non-negative integer, decimal digits in quotes, or bytes (hex:..., 0x..., base64:...)";
   if (typeof value === "number") {
     if (!Number.isSafeInteger(value) || value < 0) {
-      return fail(allowed, Number.isInteger(value) && value > 0 ? " (too large to be exact; write it in quotes or as hex)" : "");
+      return fail(
+        allowed,
+        Number.isInteger(value) && value > 0 ? " (too large to be exact; write it in quotes or as hex)" : "",
+      );
     }
     return bigintBytes(BigInt(value));
   }
@@ -223,20 +258,28 @@ function encodeDate(value: Value, fail: Fail): Buffer {
   if (!m) return fail(allowed);
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const date = new Date(Date.UTC(y, mo - 1, d));
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return fail(allowed, " (no such date)");
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d)
+    return fail(allowed, " (no such date)");
   return Buffer.from(`${m[1]}${m[2]}${m[3]}`, "ascii");
 }
 
 function encodeMechanisms(label: string, display: string, value: Value): Buffer {
   const allowed = "a list of mechanism names (CKM_ prefix optional) or numbers";
-  if (!Array.isArray(value)) throw new TemplateError(label, "value", `${display} must be ${allowed}, got ${show(value)}`, allowed, value);
+  if (!Array.isArray(value))
+    throw new TemplateError(label, "value", `${display} must be ${allowed}, got ${show(value)}`, allowed, value);
   const out = Buffer.alloc(value.length * ULONG_SIZE);
   value.forEach((m, i) => {
     const code = typeof m === "string" || typeof m === "number" ? codeOf("CKM", m) : undefined;
     if (code === undefined || BigInt(code) > MAX_ULONG) {
       const hint = typeof m === "string" ? suggest("CKM", m, 1) : [];
       const mean = hint.length > 0 ? `; did you mean ${orList(hint)}?` : "";
-      throw new TemplateError(label, "value", `${display}: unknown mechanism ${show(m)} (item ${i + 1})${mean}`, allowed, value);
+      throw new TemplateError(
+        label,
+        "value",
+        `${display}: unknown mechanism ${show(m)} (item ${i + 1})${mean}`,
+        allowed,
+        value,
+      );
     }
     encodeUlong(code).copy(out, i * ULONG_SIZE);
   });
@@ -244,7 +287,6 @@ function encodeMechanisms(label: string, display: string, value: Value): Buffer 
 }
 
 // DER OIDs of named curves, for `EC_PARAMS: P-256`.
-
 
 function encodeEcParams(value: Value, fail: Fail): Buffer {
   const names = NAMED_CURVES.map(([n]) => n[0]!);

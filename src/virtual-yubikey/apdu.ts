@@ -2,7 +2,10 @@
 // short APDUs without Le and with a zero Lc (`00 FD 00 00 00`), ykman sends extended ones.
 
 export class ApduError extends Error {
-  constructor(readonly sw: number, message: string) {
+  constructor(
+    readonly sw: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -57,7 +60,8 @@ export function parseCommand(raw: Buffer): Command {
   // Extended: 00 then two length bytes.
   if (raw.length === 7) return { ...base, data: Buffer.alloc(0), le: raw.readUInt16BE(5), extended: true };
   const lc = raw.readUInt16BE(5);
-  if (raw.length < 7 + lc) throw new ApduError(SW.WRONG_LENGTH, `extended Lc says ${lc} bytes, ${raw.length - 7} follow`);
+  if (raw.length < 7 + lc)
+    throw new ApduError(SW.WRONG_LENGTH, `extended Lc says ${lc} bytes, ${raw.length - 7} follow`);
   const rest = raw.length - 7 - lc;
   const le = rest >= 2 ? raw.readUInt16BE(7 + lc) : undefined;
   return { ...base, data: Buffer.from(raw.subarray(7, 7 + lc)), le, extended: true };
@@ -67,12 +71,24 @@ export function response(data: Buffer, sw: number): Buffer {
   return Buffer.concat([data, Buffer.from([sw >> 8, sw & 0xff])]);
 }
 
-export function encodeCommand(c: { cla?: number; ins: number; p1?: number; p2?: number; data?: Buffer; le?: number }): Buffer {
+export function encodeCommand(c: {
+  cla?: number;
+  ins: number;
+  p1?: number;
+  p2?: number;
+  data?: Buffer;
+  le?: number;
+}): Buffer {
   const head = Buffer.from([c.cla ?? 0, c.ins, c.p1 ?? 0, c.p2 ?? 0]);
   const data = c.data ?? Buffer.alloc(0);
   if (data.length > 255) {
     const lc = Buffer.from([0, data.length >> 8, data.length & 0xff]);
-    return Buffer.concat([head, lc, data, c.le !== undefined ? Buffer.from([c.le >> 8, c.le & 0xff]) : Buffer.alloc(0)]);
+    return Buffer.concat([
+      head,
+      lc,
+      data,
+      c.le !== undefined ? Buffer.from([c.le >> 8, c.le & 0xff]) : Buffer.alloc(0),
+    ]);
   }
   const parts: Buffer[] = [head];
   if (data.length) parts.push(Buffer.from([data.length]), data);

@@ -89,9 +89,15 @@ export function certificate(spec: CertificateSpec): Buffer {
   return tlv(SEQ, tbs, alg.id, tlv(0x03, Buffer.from([0]), signature));
 }
 
-const ATTESTATION_VALIDITY = { notBefore: new Date("2016-03-14T00:00:00Z"), notAfter: new Date("2052-04-17T00:00:00Z") };
+const ATTESTATION_VALIDITY = {
+  notBefore: new Date("2016-03-14T00:00:00Z"),
+  notAfter: new Date("2052-04-17T00:00:00Z"),
+};
 
-export function attestationRootCertificate(key: { privateKey: KeyObject; publicKey: KeyObject }, serial: number): Buffer {
+export function attestationRootCertificate(
+  key: { privateKey: KeyObject; publicKey: KeyObject },
+  serial: number,
+): Buffer {
   const subject = `Virtual YubiKey PIV Attestation #${serial}`;
   return certificate({
     subject,

@@ -87,7 +87,8 @@ export class VirtualYubiKey implements SmartCard {
     }
     this.pending = Buffer.alloc(0);
     if (cmd.cla & 0x10) {
-      if (this.chain && (this.chain.ins !== cmd.ins || this.chain.p1 !== cmd.p1 || this.chain.p2 !== cmd.p2)) this.chain = undefined;
+      if (this.chain && (this.chain.ins !== cmd.ins || this.chain.p1 !== cmd.p1 || this.chain.p2 !== cmd.p2))
+        this.chain = undefined;
       this.chain ??= { ins: cmd.ins, p1: cmd.p1, p2: cmd.p2, parts: [] };
       this.chain.parts.push(cmd.data);
       // No PIV command carries more than a few KiB; an endless chain must not eat the process.
@@ -100,7 +101,8 @@ export class VirtualYubiKey implements SmartCard {
     if (this.chain) {
       const chain = this.chain;
       this.chain = undefined;
-      if (chain.ins === cmd.ins && chain.p1 === cmd.p1 && chain.p2 === cmd.p2) cmd = { ...cmd, data: Buffer.concat([...chain.parts, cmd.data]) };
+      if (chain.ins === cmd.ins && chain.p1 === cmd.p1 && chain.p2 === cmd.p2)
+        cmd = { ...cmd, data: Buffer.concat([...chain.parts, cmd.data]) };
     }
     if (cmd.cla & ~0x10 & 0xfc) throw new ApduError(SW.CLA_NOT_SUPPORTED, `CLA 0x${cmd.cla.toString(16)}`);
     const out = cmd.ins === 0xa4 ? this.select(cmd) : this.dispatch(cmd);

@@ -27,7 +27,8 @@ const KEY_ALGORITHMS: Record<string, { alg: number; bytes: number }> = {
 function parseManagementKey(v: string): { algorithm: number; key: Buffer } {
   const m = /^(tdes|aes128|aes192|aes256):([0-9a-fA-F]+)$/.exec(v);
   const spec = m ? KEY_ALGORITHMS[m[1]!] : undefined;
-  if (!m || !spec || m[2]!.length !== spec.bytes * 2) throw new Error(`--management-key takes ALG:HEX with ALG tdes (24 bytes), aes128, aes192 or aes256`);
+  if (!m || !spec || m[2]!.length !== spec.bytes * 2)
+    throw new Error(`--management-key takes ALG:HEX with ALG tdes (24 bytes), aes128, aes192 or aes256`);
   return { algorithm: spec.alg, key: Buffer.from(m[2]!, "hex") };
 }
 
@@ -69,28 +70,45 @@ program
   .addOption(new Option("--firmware <version>", firmwareHelp).default(defaultFirmware).argParser(checkFirmware))
   .option("--serial <n>", "serial number (default: random)", (v) => Number(v))
   .option("--pin-file <file>", "start with the PIN in this file instead of 123456")
-  .option("--management-key <alg:hex>", "start with this management key, e.g. tdes:0102...08 (ykcs11 2.2.0 logs in as SO with 3DES only; 5.7's factory key is AES-192)")
-  .option("--auto-exit", "let pcscd quit after 60 s without clients (the card follows), so nothing outlives a killed run")
+  .option(
+    "--management-key <alg:hex>",
+    "start with this management key, e.g. tdes:0102...08 (ykcs11 2.2.0 logs in as SO with 3DES only; 5.7's factory key is AES-192)",
+  )
+  .option(
+    "--auto-exit",
+    "let pcscd quit after 60 s without clients (the card follows), so nothing outlives a killed run",
+  )
   .option("--no-nodelay", "do not compile the TCP_NODELAY preload library (every APDU then takes ~40 ms)")
   .option("--trace", "log every APDU's INS and status word to DIR/card.log")
-  .action(async (o: { dir: string; firmware: string; serial?: number; pinFile?: string; managementKey?: string; autoExit?: boolean; nodelay: boolean; trace?: boolean }) => {
-    if (o.managementKey) parseManagementKey(o.managementKey);
-    const s = await startStack({
-      dir: o.dir,
-      firmware: o.firmware,
-      serial: o.serial,
-      pinFile: o.pinFile,
-      managementKey: o.managementKey,
-      autoExit: o.autoExit,
-      noNodelay: !o.nodelay,
-      trace: o.trace,
-    });
-    process.stdout.write(`PCSCLITE_CSOCK_NAME=${s.socket}\n`);
-    process.stderr.write(
-      `virtual YubiKey ${s.firmware} serial ${s.serial} on ${s.host}:${s.port}, pcscd pid ${s.pcscdPid}, card pid ${s.cardPid}, ` +
-        `ready in ${s.startMs} ms${s.nodelay ? "" : " (no TCP_NODELAY: slow)"}\n`,
-    );
-  });
+  .action(
+    async (o: {
+      dir: string;
+      firmware: string;
+      serial?: number;
+      pinFile?: string;
+      managementKey?: string;
+      autoExit?: boolean;
+      nodelay: boolean;
+      trace?: boolean;
+    }) => {
+      if (o.managementKey) parseManagementKey(o.managementKey);
+      const s = await startStack({
+        dir: o.dir,
+        firmware: o.firmware,
+        serial: o.serial,
+        pinFile: o.pinFile,
+        managementKey: o.managementKey,
+        autoExit: o.autoExit,
+        noNodelay: !o.nodelay,
+        trace: o.trace,
+      });
+      process.stdout.write(`PCSCLITE_CSOCK_NAME=${s.socket}\n`);
+      process.stderr.write(
+        `virtual YubiKey ${s.firmware} serial ${s.serial} on ${s.host}:${s.port}, pcscd pid ${s.pcscdPid}, card pid ${s.cardPid}, ` +
+          `ready in ${s.startMs} ms${s.nodelay ? "" : " (no TCP_NODELAY: slow)"}\n`,
+      );
+    },
+  );
 
 program
   .command("stop")
@@ -117,7 +135,11 @@ program
   .addOption(new Option("--firmware <version>", firmwareHelp).default(defaultFirmware).argParser(checkFirmware))
   .option("--serial <n>", "serial number (default: random)", (v) => Number(v))
   .option("--pin-file <file>", "start with the PIN in this file instead of 123456")
-  .option("--management-key <alg:hex>", "start with this management key, e.g. tdes:0102...08 (default: the factory key, 3DES; AES-192 on 5.7)", parseManagementKey)
+  .option(
+    "--management-key <alg:hex>",
+    "start with this management key, e.g. tdes:0102...08 (default: the factory key, 3DES; AES-192 on 5.7)",
+    parseManagementKey,
+  )
   .option("--ready-file <file>", "write {pid, host, port, firmware, serial} here once listening")
   .option("--reader-conf <file>", "write the pcscd reader configuration for this card here (before the ready file)")
   .option("--stats-file <file>", "write APDU statistics here on exit and on SIGUSR2")
@@ -139,8 +161,11 @@ program
       trace: o.trace,
       log,
     });
-    log(`virtual YubiKey ${running.card.firmware.version.join(".")} serial ${running.card.piv.serial} listening on ${running.host}:${running.port} (+1: blank card)`);
-    if (!o.readyFile && !o.readerConf) process.stdout.write(`# reader.conf for pcscd:\n${readerConf(running.host, running.port)}`);
+    log(
+      `virtual YubiKey ${running.card.firmware.version.join(".")} serial ${running.card.piv.serial} listening on ${running.host}:${running.port} (+1: blank card)`,
+    );
+    if (!o.readyFile && !o.readerConf)
+      process.stdout.write(`# reader.conf for pcscd:\n${readerConf(running.host, running.port)}`);
     const stop = () => {
       void running.close();
       setTimeout(() => process.exit(0), 50).unref();
@@ -161,7 +186,13 @@ program
   .option("--auto-exit", "quit after 60 s without clients")
   .option("--no-nodelay", "do not compile and preload the TCP_NODELAY library")
   .action(async (o: { dir: string; readers: string; pcscd?: string; autoExit?: boolean; nodelay: boolean }) => {
-    const code = await runPcscd({ dir: o.dir, readers: o.readers, pcscd: o.pcscd, autoExit: o.autoExit, noNodelay: !o.nodelay });
+    const code = await runPcscd({
+      dir: o.dir,
+      readers: o.readers,
+      pcscd: o.pcscd,
+      autoExit: o.autoExit,
+      noNodelay: !o.nodelay,
+    });
     process.exit(code);
   });
 

@@ -92,7 +92,12 @@ const FAMILIES: Record<Family, Omit<Firmware, "version">> = {
   },
 };
 
-export const FAMILY_DEFAULTS: Record<Family, string> = { "4.3": "4.3.7", "5.2": "5.2.7", "5.4": "5.4.3", "5.7": "5.7.1" };
+export const FAMILY_DEFAULTS: Record<Family, string> = {
+  "4.3": "4.3.7",
+  "5.2": "5.2.7",
+  "5.4": "5.4.3",
+  "5.7": "5.7.1",
+};
 
 /** "5.4.3", "5.4" (the family's usual patch level) or "4.3.4". */
 export function firmwareProfile(version: string): Firmware {
@@ -100,7 +105,10 @@ export function firmwareProfile(version: string): Firmware {
   if (!m) throw new Error(`firmware "${version}" is not a version like 5.4.3`);
   const family = `${m[1]}.${m[2]}` as Family;
   const base = FAMILIES[family];
-  if (!base) throw new Error(`no firmware profile ${family}; known: ${Object.values(FAMILY_DEFAULTS).join(", ")} (any patch level)`);
+  if (!base)
+    throw new Error(
+      `no firmware profile ${family}; known: ${Object.values(FAMILY_DEFAULTS).join(", ")} (any patch level)`,
+    );
   const patch = m[3] !== undefined ? Number(m[3]) : Number(FAMILY_DEFAULTS[family].split(".")[2]);
   return { ...base, version: [Number(m[1]), Number(m[2]), patch] };
 }

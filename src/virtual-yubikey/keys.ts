@@ -29,7 +29,10 @@ export interface CardKey {
 }
 
 export class KeyOpError extends Error {
-  constructor(readonly sw: number, message: string) {
+  constructor(
+    readonly sw: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -41,7 +44,11 @@ interface EcCurve {
 }
 
 const EC: Record<number, EcCurve> = {
-  [ALG.ECCP256]: { node: "prime256v1", size: 32, order: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n },
+  [ALG.ECCP256]: {
+    node: "prime256v1",
+    size: 32,
+    order: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  },
   [ALG.ECCP384]: {
     node: "secp384r1",
     size: 48,
@@ -49,7 +56,12 @@ const EC: Record<number, EcCurve> = {
   },
 };
 
-const RSA_BITS: Record<number, number> = { [ALG.RSA1024]: 1024, [ALG.RSA2048]: 2048, [ALG.RSA3072]: 3072, [ALG.RSA4096]: 4096 };
+const RSA_BITS: Record<number, number> = {
+  [ALG.RSA1024]: 1024,
+  [ALG.RSA2048]: 2048,
+  [ALG.RSA3072]: 3072,
+  [ALG.RSA4096]: 4096,
+};
 
 const isRsa = (alg: number) => alg in RSA_BITS;
 
@@ -118,7 +130,8 @@ export function importKey(alg: number, parts: Map<number, Buffer>): { privateKey
       return v;
     };
     const [p, q, dp, dq, qi] = [1, 2, 3, 4, 5].map((t) => toBig(get(t))) as [bigint, bigint, bigint, bigint, bigint];
-    if (get(1).length > half || get(2).length > half) throw new KeyOpError(0x6a80, `RSA-${bits} primes are ${half} bytes`);
+    if (get(1).length > half || get(2).length > half)
+      throw new KeyOpError(0x6a80, `RSA-${bits} primes are ${half} bytes`);
     const n = p * q;
     const e = 65537n;
     const lambda = ((p - 1n) * (q - 1n)) / gcd(p - 1n, q - 1n);
@@ -147,7 +160,8 @@ export function importKey(alg: number, parts: Map<number, Buffer>): { privateKey
   const curve = EC[alg];
   if (curve) {
     const raw = parts.get(0x06);
-    if (!raw || raw.length > curve.size) throw new KeyOpError(0x6a80, `EC import needs tag 06 with at most ${curve.size} bytes`);
+    if (!raw || raw.length > curve.size)
+      throw new KeyOpError(0x6a80, `EC import needs tag 06 with at most ${curve.size} bytes`);
     const dBuf = toBuf(toBig(raw), curve.size);
     const dInt = toBig(dBuf);
     if (dInt === 0n || dInt >= curve.order) throw new KeyOpError(0x6a80, "EC private scalar out of range");
@@ -155,7 +169,13 @@ export function importKey(alg: number, parts: Map<number, Buffer>): { privateKey
     ecdh.setPrivateKey(dBuf);
     const point = ecdh.getPublicKey();
     const crv = alg === ALG.ECCP256 ? "P-256" : "P-384";
-    const jwk = { kty: "EC", crv, d: b64(dBuf), x: b64(point.subarray(1, 1 + curve.size)), y: b64(point.subarray(1 + curve.size)) };
+    const jwk = {
+      kty: "EC",
+      crv,
+      d: b64(dBuf),
+      x: b64(point.subarray(1, 1 + curve.size)),
+      y: b64(point.subarray(1 + curve.size)),
+    };
     const privateKey = createPrivateKey({ key: jwk, format: "jwk" });
     return { privateKey, publicKey: createPublicKey(privateKey) };
   }
@@ -192,7 +212,8 @@ function rawPublicPoint(alg: number, publicKey: KeyObject): Buffer {
 export function signOrDecrypt(key: CardKey, input: Buffer): Buffer {
   const bits = RSA_BITS[key.algorithm];
   if (bits) {
-    if (input.length !== bits / 8) throw new KeyOpError(0x6a80, `RSA-${bits} input must be ${bits / 8} bytes, got ${input.length}`);
+    if (input.length !== bits / 8)
+      throw new KeyOpError(0x6a80, `RSA-${bits} input must be ${bits / 8} bytes, got ${input.length}`);
     try {
       return privateDecrypt({ key: key.privateKey, padding: constants.RSA_NO_PADDING }, input);
     } catch (err) {
@@ -201,7 +222,8 @@ export function signOrDecrypt(key: CardKey, input: Buffer): Buffer {
   }
   const curve = EC[key.algorithm];
   if (curve) {
-    if (input.length > curve.size) throw new KeyOpError(0x6a80, `ECDSA input is at most ${curve.size} bytes, got ${input.length}`);
+    if (input.length > curve.size)
+      throw new KeyOpError(0x6a80, `ECDSA input is at most ${curve.size} bytes, got ${input.length}`);
     return ecdsaSign(curve, key.privateKey, input);
   }
   if (key.algorithm === ALG.ED25519) return nodeSign(null, input, key.privateKey);
@@ -237,7 +259,8 @@ const derSequence = (items: Buffer[]) => tlv(0x30, ...items);
 export function keyAgreement(key: CardKey, peer: Buffer): Buffer {
   const curve = EC[key.algorithm];
   if (curve) {
-    if (peer.length !== 2 * curve.size + 1 || peer[0] !== 0x04) throw new KeyOpError(0x6a80, `peer point must be ${2 * curve.size + 1} bytes, uncompressed`);
+    if (peer.length !== 2 * curve.size + 1 || peer[0] !== 0x04)
+      throw new KeyOpError(0x6a80, `peer point must be ${2 * curve.size + 1} bytes, uncompressed`);
     const ecdh = createECDH(curve.node);
     ecdh.setPrivateKey(toBuf(toBig(fromB64(key.privateKey.export({ format: "jwk" }).d)), curve.size));
     try {

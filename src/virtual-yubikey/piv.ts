@@ -39,7 +39,14 @@ const INS = {
   SET_MGMKEY: 0xff,
 } as const;
 
-const SLOT = { AUTHENTICATION: 0x9a, MANAGEMENT: 0x9b, SIGNATURE: 0x9c, KEY_MANAGEMENT: 0x9d, CARD_AUTH: 0x9e, ATTESTATION: 0xf9 } as const;
+const SLOT = {
+  AUTHENTICATION: 0x9a,
+  MANAGEMENT: 0x9b,
+  SIGNATURE: 0x9c,
+  KEY_MANAGEMENT: 0x9d,
+  CARD_AUTH: 0x9e,
+  ATTESTATION: 0xf9,
+} as const;
 const PIN_REF = 0x80;
 const PUK_REF = 0x81;
 
@@ -59,7 +66,13 @@ const OBJECT = {
 /** Slot ids that hold keys: 9a, 9c, 9d, 9e, the retired 82-95, and the attestation key f9. */
 const KEY_SLOTS: readonly number[] = [0x9a, 0x9c, 0x9d, 0x9e, ...Array.from({ length: 20 }, (_, i) => 0x82 + i), 0xf9];
 
-const DEFAULT_PIN_POLICY: Record<number, number> = { 0x9a: PIN_POLICY.ONCE, 0x9c: PIN_POLICY.ALWAYS, 0x9d: PIN_POLICY.ONCE, 0x9e: PIN_POLICY.NEVER, 0xf9: PIN_POLICY.NEVER };
+const DEFAULT_PIN_POLICY: Record<number, number> = {
+  0x9a: PIN_POLICY.ONCE,
+  0x9c: PIN_POLICY.ALWAYS,
+  0x9d: PIN_POLICY.ONCE,
+  0x9e: PIN_POLICY.NEVER,
+  0xf9: PIN_POLICY.NEVER,
+};
 const defaultPinPolicy = (slot: number) => DEFAULT_PIN_POLICY[slot] ?? PIN_POLICY.ONCE;
 
 /** Objects only readable after the PIN (SP 800-73-4 access rules; Yubico keeps the PIN-protected key in PRINTED). */
@@ -115,7 +128,8 @@ function unpad(raw: Buffer): string | undefined {
   return s.includes(0xff) ? undefined : s.toString("latin1");
 }
 
-const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a, "latin1"), Buffer.from(b, "latin1"));
+const same = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a, "latin1"), Buffer.from(b, "latin1"));
 
 export class PivApplet {
   readonly firmware: Firmware;
@@ -142,18 +156,39 @@ export class PivApplet {
   /** Factory state: default PIN, PUK and management key, no keys or objects (the attestation key stays). */
   private factoryReset(initial: boolean): void {
     const o: Partial<PivOptions> = initial ? this.options : {};
-    this.pin = { value: o.pin ?? DEFAULT_PIN, tries: 3, remaining: 3, isDefault: (o.pin ?? DEFAULT_PIN) === DEFAULT_PIN };
-    this.puk = { value: o.puk ?? DEFAULT_PUK, tries: 3, remaining: 3, isDefault: (o.puk ?? DEFAULT_PUK) === DEFAULT_PUK };
+    this.pin = {
+      value: o.pin ?? DEFAULT_PIN,
+      tries: 3,
+      remaining: 3,
+      isDefault: (o.pin ?? DEFAULT_PIN) === DEFAULT_PIN,
+    };
+    this.puk = {
+      value: o.puk ?? DEFAULT_PUK,
+      tries: 3,
+      remaining: 3,
+      isDefault: (o.puk ?? DEFAULT_PUK) === DEFAULT_PUK,
+    };
     const algorithm = o.managementKey?.algorithm ?? this.firmware.defaultManagementKeyAlgorithm;
     const key = o.managementKey?.key ?? DEFAULT_MANAGEMENT_KEY;
-    this.mgm = { algorithm, key: Buffer.from(key), touch: TOUCH_POLICY.NEVER, isDefault: key.equals(DEFAULT_MANAGEMENT_KEY) };
+    this.mgm = {
+      algorithm,
+      key: Buffer.from(key),
+      touch: TOUCH_POLICY.NEVER,
+      isDefault: key.equals(DEFAULT_MANAGEMENT_KEY),
+    };
     const attestation = initial ? undefined : this.keys.get(SLOT.ATTESTATION);
     const attestationCert = initial ? undefined : this.objects.get(OBJECT.ATTESTATION);
     this.keys.clear();
     this.objects.clear();
     if (initial) {
       const pair = generateKey(ALG.RSA2048);
-      this.attestationKey = { algorithm: ALG.RSA2048, pinPolicy: PIN_POLICY.NEVER, touchPolicy: TOUCH_POLICY.NEVER, origin: "imported", ...pair };
+      this.attestationKey = {
+        algorithm: ALG.RSA2048,
+        pinPolicy: PIN_POLICY.NEVER,
+        touchPolicy: TOUCH_POLICY.NEVER,
+        origin: "imported",
+        ...pair,
+      };
       this.keys.set(SLOT.ATTESTATION, this.attestationKey);
       this.objects.set(OBJECT.ATTESTATION, certificateObjectValue(attestationRootCertificate(pair, this.serial)));
     } else {
@@ -262,7 +297,8 @@ export class PivApplet {
     const next = unpad(cmd.data.subarray(8));
     if (ref.remaining === 0) throw new ApduError(SW.AUTH_BLOCKED, "blocked");
     if (old === undefined || !same(old, ref.value)) this.wrong(ref);
-    if (next === undefined || next.length < 6 || next.length > 8) throw new ApduError(SW.INCORRECT_DATA, "the new value must be 6 to 8 bytes");
+    if (next === undefined || next.length < 6 || next.length > 8)
+      throw new ApduError(SW.INCORRECT_DATA, "the new value must be 6 to 8 bytes");
     ref.value = next;
     ref.remaining = ref.tries;
     ref.isDefault = next === (ref === this.pin ? DEFAULT_PIN : DEFAULT_PUK);
@@ -277,7 +313,8 @@ export class PivApplet {
     const pin = unpad(cmd.data.subarray(8));
     if (this.puk.remaining === 0) throw new ApduError(SW.AUTH_BLOCKED, "PUK blocked");
     if (puk === undefined || !same(puk, this.puk.value)) this.wrong(this.puk);
-    if (pin === undefined || pin.length < 6 || pin.length > 8) throw new ApduError(SW.INCORRECT_DATA, "the new PIN must be 6 to 8 bytes");
+    if (pin === undefined || pin.length < 6 || pin.length > 8)
+      throw new ApduError(SW.INCORRECT_DATA, "the new PIN must be 6 to 8 bytes");
     this.puk.remaining = this.puk.tries;
     this.pin = { ...this.pin, value: pin, remaining: this.pin.tries, isDefault: pin === DEFAULT_PIN };
     return Buffer.alloc(0);
@@ -295,7 +332,8 @@ export class PivApplet {
   }
 
   private reset(): Buffer {
-    if (this.pin.remaining !== 0 || this.puk.remaining !== 0) throw new ApduError(SW.CONDITIONS_OF_USE, "reset needs PIN and PUK blocked");
+    if (this.pin.remaining !== 0 || this.puk.remaining !== 0)
+      throw new ApduError(SW.CONDITIONS_OF_USE, "reset needs PIN and PUK blocked");
     this.factoryReset(false);
     return Buffer.alloc(0);
   }
@@ -307,21 +345,30 @@ export class PivApplet {
   }
 
   private setManagementKey(cmd: Command): Buffer {
-    if (cmd.p1 !== 0xff || (cmd.p2 !== 0xff && cmd.p2 !== 0xfe)) throw new ApduError(SW.INCORRECT_P1P2, "P1 FF, P2 FF or FE (touch)");
+    if (cmd.p1 !== 0xff || (cmd.p2 !== 0xff && cmd.p2 !== 0xfe))
+      throw new ApduError(SW.INCORRECT_P1P2, "P1 FF, P2 FF or FE (touch)");
     this.requireManagement();
     const algorithm = cmd.data[0];
     const inner = cmd.data.subarray(1);
     const c = algorithm === undefined ? undefined : blockCipher(algorithm);
-    if (!c || (algorithm !== ALG.TDES && !this.firmware.aesManagementKey)) throw new ApduError(SW.INCORRECT_DATA, "unsupported management key algorithm");
+    if (!c || (algorithm !== ALG.TDES && !this.firmware.aesManagementKey))
+      throw new ApduError(SW.INCORRECT_DATA, "unsupported management key algorithm");
     const key = unwrap(inner, SLOT.MANAGEMENT);
-    if (!key || key.length !== c.keyLength) throw new ApduError(SW.INCORRECT_DATA, `the key is ${c.keyLength} bytes in tag 9B`);
-    this.mgm = { algorithm: algorithm!, key: Buffer.from(key), touch: cmd.p2 === 0xfe ? TOUCH_POLICY.ALWAYS : TOUCH_POLICY.NEVER, isDefault: key.equals(DEFAULT_MANAGEMENT_KEY) };
+    if (!key || key.length !== c.keyLength)
+      throw new ApduError(SW.INCORRECT_DATA, `the key is ${c.keyLength} bytes in tag 9B`);
+    this.mgm = {
+      algorithm: algorithm!,
+      key: Buffer.from(key),
+      touch: cmd.p2 === 0xfe ? TOUCH_POLICY.ALWAYS : TOUCH_POLICY.NEVER,
+      isDefault: key.equals(DEFAULT_MANAGEMENT_KEY),
+    };
     return Buffer.alloc(0);
   }
 
   /** Mutual authentication (80 witness, 81 challenge, 82 response) or the one-way form (81, then 82). */
   private managementAuth(cmd: Command, fields: Map<number, Buffer>): Buffer {
-    if (cmd.p1 !== this.mgm.algorithm) throw new ApduError(SW.INCORRECT_P1P2, `the management key is algorithm 0x${this.mgm.algorithm.toString(16)}`);
+    if (cmd.p1 !== this.mgm.algorithm)
+      throw new ApduError(SW.INCORRECT_P1P2, `the management key is algorithm 0x${this.mgm.algorithm.toString(16)}`);
     const block = blockCipher(this.mgm.algorithm)!.block;
     const witness = fields.get(0x80);
     const challenge = fields.get(0x81);
@@ -335,7 +382,8 @@ export class PivApplet {
       return tlv(0x7c, tlv(0x80, ecb(this.mgm.algorithm, this.mgm.key, value, true)));
     }
     if (witness && challenge && challenge.length === block) {
-      if (pending?.kind !== "witness" || !witness.equals(pending.value)) throw new ApduError(SW.SECURITY_STATUS, "wrong witness");
+      if (pending?.kind !== "witness" || !witness.equals(pending.value))
+        throw new ApduError(SW.SECURITY_STATUS, "wrong witness");
       this.mgmAuthenticated = true;
       return tlv(0x7c, tlv(0x82, ecb(this.mgm.algorithm, this.mgm.key, challenge, true)));
     }
@@ -345,7 +393,10 @@ export class PivApplet {
       return tlv(0x7c, tlv(0x81, value));
     }
     if (response) {
-      if (pending?.kind !== "challenge" || !response.equals(ecb(this.mgm.algorithm, this.mgm.key, pending.value, true))) {
+      if (
+        pending?.kind !== "challenge" ||
+        !response.equals(ecb(this.mgm.algorithm, this.mgm.key, pending.value, true))
+      ) {
         throw new ApduError(SW.SECURITY_STATUS, "wrong response");
       }
       this.mgmAuthenticated = true;
@@ -367,9 +418,14 @@ export class PivApplet {
     }
     if (cmd.p2 === SLOT.MANAGEMENT) return this.managementAuth(cmd, fields);
     const key = this.keys.get(cmd.p2);
-    if (!KEY_SLOTS.includes(cmd.p2)) throw new ApduError(SW.INCORRECT_P1P2, `0x${cmd.p2.toString(16)} is not a key slot`);
+    if (!KEY_SLOTS.includes(cmd.p2))
+      throw new ApduError(SW.INCORRECT_P1P2, `0x${cmd.p2.toString(16)} is not a key slot`);
     if (!key) throw new ApduError(SW.INCORRECT_DATA, `slot ${cmd.p2.toString(16)} holds no key`);
-    if (key.algorithm !== cmd.p1) throw new ApduError(SW.INCORRECT_DATA, `slot ${cmd.p2.toString(16)} holds algorithm 0x${key.algorithm.toString(16)}`);
+    if (key.algorithm !== cmd.p1)
+      throw new ApduError(
+        SW.INCORRECT_DATA,
+        `slot ${cmd.p2.toString(16)} holds algorithm 0x${key.algorithm.toString(16)}`,
+      );
     const policy = key.pinPolicy === PIN_POLICY.DEFAULT ? defaultPinPolicy(cmd.p2) : key.pinPolicy;
     if (policy === PIN_POLICY.ALWAYS || policy === PIN_POLICY.MATCH_ALWAYS) {
       if (!justVerified) throw new ApduError(SW.SECURITY_STATUS, "PIN policy ALWAYS: verify the PIN right before");
@@ -377,7 +433,8 @@ export class PivApplet {
       throw new ApduError(SW.SECURITY_STATUS, "PIN required");
     }
     const response = fields.get(0x82);
-    if (response === undefined || response.length !== 0) throw new ApduError(SW.INCORRECT_DATA, "ask for the response with an empty 82");
+    if (response === undefined || response.length !== 0)
+      throw new ApduError(SW.INCORRECT_DATA, "ask for the response with an empty 82");
     try {
       const challenge = fields.get(0x81);
       if (challenge !== undefined) return tlv(0x7c, tlv(0x82, signOrDecrypt(key, challenge)));
@@ -406,7 +463,10 @@ export class PivApplet {
 
   private requireAlgorithm(alg: number | undefined): number {
     if (alg === undefined || !this.firmware.keyAlgorithms.has(alg)) {
-      throw new ApduError(SW.INCORRECT_DATA, `algorithm 0x${(alg ?? 0).toString(16)} is not supported by firmware ${this.firmware.version.join(".")}`);
+      throw new ApduError(
+        SW.INCORRECT_DATA,
+        `algorithm 0x${(alg ?? 0).toString(16)} is not supported by firmware ${this.firmware.version.join(".")}`,
+      );
     }
     return alg;
   }
@@ -473,7 +533,8 @@ export class PivApplet {
     this.checkSlot(cmd.p1);
     const key = this.keys.get(cmd.p1);
     if (!key) throw new ApduError(SW.REFERENCE_NOT_FOUND, `slot ${cmd.p1.toString(16)} holds no key`);
-    if (key.origin !== "generated" || cmd.p1 === SLOT.ATTESTATION) throw new ApduError(SW.INCORRECT_DATA, "only generated keys can be attested");
+    if (key.origin !== "generated" || cmd.p1 === SLOT.ATTESTATION)
+      throw new ApduError(SW.INCORRECT_DATA, "only generated keys can be attested");
     const signer = this.keys.get(SLOT.ATTESTATION);
     const f9 = this.objects.get(OBJECT.ATTESTATION);
     const cert = f9 ? unwrapCertificate(f9) : undefined;
@@ -496,7 +557,10 @@ export class PivApplet {
     const slot = cmd.p2;
     if (slot === PIN_REF || slot === PUK_REF) {
       const ref = this.reference(slot);
-      return Buffer.concat([tlv(0x05, Buffer.from([ref.isDefault ? 1 : 0])), tlv(0x06, Buffer.from([ref.tries, ref.remaining]))]);
+      return Buffer.concat([
+        tlv(0x05, Buffer.from([ref.isDefault ? 1 : 0])),
+        tlv(0x06, Buffer.from([ref.tries, ref.remaining])),
+      ]);
     }
     if (slot === SLOT.MANAGEMENT) {
       return Buffer.concat([
@@ -528,7 +592,8 @@ export class PivApplet {
       throw new ApduError(SW.INCORRECT_DATA, "malformed object id");
     }
     const first = all[0];
-    if (!first || first.tag !== 0x5c || first.value.length < 1 || first.value.length > 3) throw new ApduError(SW.INCORRECT_DATA, "object id goes in tag 5C");
+    if (!first || first.tag !== 0x5c || first.value.length < 1 || first.value.length > 3)
+      throw new ApduError(SW.INCORRECT_DATA, "object id goes in tag 5C");
     const id = first.value.reduce((n, b) => n * 256 + b, 0);
     const header = data.subarray(0, 2 + first.value.length);
     return { id, rest: data.subarray(header.length) };
@@ -538,7 +603,8 @@ export class PivApplet {
     if (cmd.p1 !== 0x3f || cmd.p2 !== 0xff) throw new ApduError(SW.INCORRECT_P1P2, "GET DATA uses P1P2 3FFF");
     const { id } = this.objectId(cmd.data);
     if (id === OBJECT.DISCOVERY) return DISCOVERY;
-    if (PIN_PROTECTED_OBJECTS.has(id) && !this.pinVerified) throw new ApduError(SW.SECURITY_STATUS, "this object needs the PIN");
+    if (PIN_PROTECTED_OBJECTS.has(id) && !this.pinVerified)
+      throw new ApduError(SW.SECURITY_STATUS, "this object needs the PIN");
     const value = this.objects.get(id);
     if (value === undefined) throw new ApduError(SW.FILE_NOT_FOUND, `object ${id.toString(16)} is empty`);
     return tlv(0x53, value);
@@ -559,7 +625,12 @@ export class PivApplet {
 
   // --- for the CLI, tests and the device info of the management application ---------------------
 
-  summary(): { pinTries: number; pukTries: number; keys: { slot: string; algorithm: number; origin: string }[]; objects: string[] } {
+  summary(): {
+    pinTries: number;
+    pukTries: number;
+    keys: { slot: string; algorithm: number; origin: string }[];
+    objects: string[];
+  } {
     return {
       pinTries: this.pin.remaining,
       pukTries: this.puk.remaining,

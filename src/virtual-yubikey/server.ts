@@ -47,7 +47,12 @@ export function readerConf(host: string, port: number, name = "Yubico YubiKey OT
   ].join("\n");
 }
 
-async function listenPair(host: string, port: number, card: VirtualYubiKey, log?: (l: string) => void): Promise<{ port: number; servers: net.Server[] }> {
+async function listenPair(
+  host: string,
+  port: number,
+  card: VirtualYubiKey,
+  log?: (l: string) => void,
+): Promise<{ port: number; servers: net.Server[] }> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const p = port || randomInt(20000, 60000);
     let first: net.Server | undefined;
@@ -66,13 +71,21 @@ async function listenPair(host: string, port: number, card: VirtualYubiKey, log?
 export async function startCard(opts: ServeOptions): Promise<RunningCard> {
   const firmware = firmwareProfile(opts.firmware);
   const serial = opts.serial ?? randomInt(10_000_000, 30_000_000);
-  const card = new VirtualYubiKey({ firmware, serial, pin: opts.pin, puk: opts.puk, managementKey: opts.managementKey });
+  const card = new VirtualYubiKey({
+    firmware,
+    serial,
+    pin: opts.pin,
+    puk: opts.puk,
+    managementKey: opts.managementKey,
+  });
   if (opts.managementKey && opts.managementKey.algorithm !== 0x03 && !firmware.aesManagementKey) {
     throw new Error(`firmware ${versionString(firmware)} has 3DES management keys only`);
   }
   if (opts.trace) {
     card.onCommand = (c, sw) =>
-      opts.log?.(`APDU ins=${c.ins.toString(16).padStart(2, "0")} p1=${c.p1.toString(16)} p2=${c.p2.toString(16)} lc=${c.length} sw=${sw.toString(16)}`);
+      opts.log?.(
+        `APDU ins=${c.ins.toString(16).padStart(2, "0")} p1=${c.p1.toString(16)} p2=${c.p2.toString(16)} lc=${c.length} sw=${sw.toString(16)}`,
+      );
   }
   const { port, servers } = await listenPair(opts.host, opts.port, card, opts.log);
 
@@ -120,7 +133,10 @@ export async function startCard(opts: ServeOptions): Promise<RunningCard> {
   }
   if (opts.readyFile) {
     const tmp = `${opts.readyFile}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify({ pid: process.pid, host: opts.host, port, firmware: versionString(firmware), serial })}\n`);
+    writeFileSync(
+      tmp,
+      `${JSON.stringify({ pid: process.pid, host: opts.host, port, firmware: versionString(firmware), serial })}\n`,
+    );
     renameSync(tmp, opts.readyFile);
   }
   process.on("SIGUSR2", writeStats);

@@ -189,7 +189,8 @@ export interface PcscdOptions {
 function findPcscd(given?: string): string {
   const pcscd = given ?? which("pcscd") ?? (existsSync("/usr/sbin/pcscd") ? "/usr/sbin/pcscd" : undefined);
   if (!pcscd) throw new Error("pcscd not found; install it with apt-get install pcscd");
-  if (!existsSync("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")) throw new Error("vpcd not found; install it with apt-get install vsmartcard-vpcd");
+  if (!existsSync("/usr/lib/pcsc/drivers/serial/libifdvpcd.so"))
+    throw new Error("vpcd not found; install it with apt-get install vsmartcard-vpcd");
   return pcscd;
 }
 
@@ -206,11 +207,24 @@ export async function runPcscd(opts: PcscdOptions): Promise<number> {
   const nodelay = opts.noNodelay ? undefined : compileNodelay(dir);
   const privileged = process.getuid?.() === 0;
   // Without root, a user namespace gives the mount privilege (pcscd then runs as root only inside it).
-  const ns = privileged ? ["--mount", "--propagation", "private"] : ["--user", "--map-root-user", "--mount", "--propagation", "private"];
+  const ns = privileged
+    ? ["--mount", "--propagation", "private"]
+    : ["--user", "--map-root-user", "--mount", "--propagation", "private"];
   // USB devices are hidden from this pcscd too: it must serve our reader only, never a real YubiKey
   // (ykcs11 would list it beside ours) nor compete with the system's pcscd for one.
-  const script = 'mount --bind "$0" /run && { [ ! -d /dev/bus/usb ] || mount -t tmpfs -o size=4k,mode=0755 none /dev/bus/usb; } && exec "$1" --foreground --error -c "$2" $3';
-  const args = [...ns, "--", "sh", "-c", script, path.join(dir, "run"), pcscd, path.resolve(opts.readers), opts.autoExit ? "--auto-exit" : ""];
+  const script =
+    'mount --bind "$0" /run && { [ ! -d /dev/bus/usb ] || mount -t tmpfs -o size=4k,mode=0755 none /dev/bus/usb; } && exec "$1" --foreground --error -c "$2" $3';
+  const args = [
+    ...ns,
+    "--",
+    "sh",
+    "-c",
+    script,
+    path.join(dir, "run"),
+    pcscd,
+    path.resolve(opts.readers),
+    opts.autoExit ? "--auto-exit" : "",
+  ];
   const env: NodeJS.ProcessEnv = { ...process.env, ...(nodelay ? { LD_PRELOAD: nodelay } : {}) };
   delete env.PCSCLITE_CSOCK_NAME;
   const out = opts.logFile ? openSync(opts.logFile, "a") : "inherit";
@@ -241,7 +255,10 @@ export async function startStack(opts: StartOptions): Promise<StackInfo> {
   const timeout = opts.timeoutMs ?? 30_000;
   if (existsSync(stackFile(dir))) {
     const old = JSON.parse(readFileSync(stackFile(dir), "utf8")) as StackInfo;
-    if (alive(old.pcscdPid) || alive(old.cardPid)) throw new Error(`a virtual YubiKey already runs from ${dir} (pids ${old.cardPid}, ${old.pcscdPid}); stop it first`);
+    if (alive(old.pcscdPid) || alive(old.cardPid))
+      throw new Error(
+        `a virtual YubiKey already runs from ${dir} (pids ${old.cardPid}, ${old.pcscdPid}); stop it first`,
+      );
   }
   findPcscd(opts.pcscd);
   mkdirSync(path.join(dir, "readers"), { recursive: true });
@@ -250,8 +267,25 @@ export async function startStack(opts: StartOptions): Promise<StackInfo> {
   const ready = path.join(dir, "card.json");
   rmSync(ready, { force: true });
   const cardLog = path.join(dir, "card.log");
-  const args = [CLI_ENTRY, "serve", "--host", "127.0.0.1", "--port", "0", "--firmware", opts.firmware, "--ready-file", ready];
-  args.push("--reader-conf", path.join(dir, "readers", "virtual-yubikey"), "--stats-file", path.join(dir, "stats.json"), "--exit-after-disconnect");
+  const args = [
+    CLI_ENTRY,
+    "serve",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--firmware",
+    opts.firmware,
+    "--ready-file",
+    ready,
+  ];
+  args.push(
+    "--reader-conf",
+    path.join(dir, "readers", "virtual-yubikey"),
+    "--stats-file",
+    path.join(dir, "stats.json"),
+    "--exit-after-disconnect",
+  );
   if (opts.serial !== undefined) args.push("--serial", String(opts.serial));
   if (opts.pinFile) args.push("--pin-file", opts.pinFile);
   if (opts.managementKey) args.push("--management-key", opts.managementKey);

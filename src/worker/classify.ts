@@ -47,7 +47,10 @@ export function classifyTokenError(
   const m = ctx.mechanism && TAKES_MECHANISM.test(err.fn) ? ctx.mechanism : undefined;
   const about = ctx.mechanism ? ` for ${ctx.mechanism.name}` : "";
   if (m && !m.advertised && !NOT_ABOUT_MECHANISMS.has(err.ckr.name)) {
-    return { outcome: "unsupported", message: `${m.name} is not in the token's mechanism list; ${err.fn} returned ${rv}` };
+    return {
+      outcome: "unsupported",
+      message: `${m.name} is not in the token's mechanism list; ${err.fn} returned ${rv}`,
+    };
   }
   if (UNSUPPORTED_CODES.has(err.ckr.name)) {
     return { outcome: "unsupported", message: `${err.fn} returned ${rv}${about}` };

@@ -79,29 +79,51 @@ export async function executeCase(
 
 /** A CKA_ID the run did not hand out, on a token where the id picks a key slot: the run's own id to try instead. */
 function foreignId(session: TokenSession, store: KeyStore, attr: Attr): Alternative | undefined {
-  if (attr.type !== code("CKA_ID") || !Buffer.isBuffer(attr.value) || session.claimed.has(attr.value.toString("hex"))) return undefined;
+  if (attr.type !== code("CKA_ID") || !Buffer.isBuffer(attr.value) || session.claimed.has(attr.value.toString("hex")))
+    return undefined;
   const id = store.diagnosisId();
   if (!id) return undefined;
   const hex = id.toString("hex");
   const slot = session.device.keys?.names?.[hex];
-  return { attr: { type: attr.type, value: id }, display: `${id.length} byte${id.length === 1 ? "" : "s"}, ${hex} (${slot ? `PIV slot ${slot}` : "an id this run may write"})` };
+  return {
+    attr: { type: attr.type, value: id },
+    display: `${id.length} byte${id.length === 1 ? "" : "s"}, ${hex} (${slot ? `PIV slot ${slot}` : "an id this run may write"})`,
+  };
 }
 
-function describeFailure(err: unknown, state: CaseState): Pick<CaseResult, "outcome" | "message" | "function" | "ckr" | "attribute"> {
+function describeFailure(
+  err: unknown,
+  state: CaseState,
+): Pick<CaseResult, "outcome" | "message" | "function" | "ckr" | "attribute"> {
   if (err instanceof Pkcs11CallError) {
     const c = classifyTokenError(err, { mechanism: state.mechanism, step: "" });
     return { outcome: c.outcome, message: c.message, function: err.fn, ckr: err.ckr, attribute: err.detail };
   }
-  if (err instanceof VerificationFailure) return { outcome: "fail", message: err.message, function: err.fn, ckr: { name: "CKR_OK", code: 0 }, attribute: err.attribute };
-  if (err instanceof DependencyFailure) return { outcome: err.outcome, message: err.message, function: err.fn, ckr: err.ckr };
+  if (err instanceof VerificationFailure)
+    return {
+      outcome: "fail",
+      message: err.message,
+      function: err.fn,
+      ckr: { name: "CKR_OK", code: 0 },
+      attribute: err.attribute,
+    };
+  if (err instanceof DependencyFailure)
+    return { outcome: err.outcome, message: err.message, function: err.fn, ckr: err.ckr };
   if (err instanceof CannotCheck) return { outcome: "skipped", message: err.message, function: err.fn };
-  if (err instanceof OracleUnsupported) return { outcome: "skipped", message: `cannot check independently: ${err.message}` };
+  if (err instanceof OracleUnsupported)
+    return { outcome: "skipped", message: `cannot check independently: ${err.message}` };
   const e = err as Error;
   const where = e.stack?.split("\n")[1]?.trim();
   return { outcome: "error", message: `harness error: ${e.message}${where ? ` (${where})` : ""}` };
 }
 
-async function runStep(session: TokenSession, store: KeyStore, planned: PlannedCase, state: CaseState, step: Step): Promise<void> {
+async function runStep(
+  session: TokenSession,
+  store: KeyStore,
+  planned: PlannedCase,
+  state: CaseState,
+  step: Step,
+): Promise<void> {
   if (!step.expectError) return perform(session, store, planned, state, step);
   const want = codeOf("CKR", step.expectError);
   try {
@@ -113,17 +135,29 @@ async function runStep(session: TokenSession, store: KeyStore, planned: PlannedC
       return;
     }
     // A token that does not offer the mechanism cannot show the expected refusal: that is unsupported.
-    if (err instanceof Pkcs11CallError && classifyTokenError(err, { mechanism: state.mechanism, step: step.op }).outcome !== "unsupported") {
+    if (
+      err instanceof Pkcs11CallError &&
+      classifyTokenError(err, { mechanism: state.mechanism, step: step.op }).outcome !== "unsupported"
+    ) {
       throw new VerificationFailure(err.fn, `expected ${step.expectError}, got ${formatCkr(err.ckr)}`);
     }
     throw err;
   }
-  throw new VerificationFailure(session.token.trace.last ?? step.op, `expected ${step.expectError}, but the call succeeded`);
+  throw new VerificationFailure(
+    session.token.trace.last ?? step.op,
+    `expected ${step.expectError}, but the call succeeded`,
+  );
 }
 // Typed per op, so an op without a handler fails to compile.
 const STEPS: StepHandlers = { ...cryptoSteps, ...objectSteps };
 
-function perform(session: TokenSession, store: KeyStore, planned: PlannedCase, state: CaseState, step: Step): Promise<void> {
+function perform(
+  session: TokenSession,
+  store: KeyStore,
+  planned: PlannedCase,
+  state: CaseState,
+  step: Step,
+): Promise<void> {
   // TypeScript cannot correlate STEPS[step.op] with step's own type; the StepHandlers type guarantees it.
   const handler = STEPS[step.op] as (ctx: StepContext, step: Step) => Promise<void>;
   return handler({ session, store, planned, state, tok: session.token }, step);

@@ -35,7 +35,6 @@ export interface TokenKey {
 
 type Failure = { failure: DependencyFailure };
 
-
 const bool = (name: string, value: boolean): Attr => ({ type: code(name), value });
 
 function isAsymmetric(spec: KeySpec): boolean {
@@ -98,11 +97,17 @@ export class KeyStore {
       const f = hit.failure;
       // The first case that needed the key carried its real outcome; later ones say why they could not run.
       const outcome = f.outcome === "unsupported" ? "unsupported" : "skipped";
-      throw new DependencyFailure(outcome, `needs key ${name} (${step.source}), which could not be made: ${f.message}`, f.fn, f.ckr);
+      throw new DependencyFailure(
+        outcome,
+        `needs key ${name} (${step.source}), which could not be made: ${f.message}`,
+        f.fn,
+        f.ckr,
+      );
     }
     if (hit) return hit;
     try {
-      const key = step.source === "generate" ? await this.generate(name, spec, step) : await this.import(name, spec, step);
+      const key =
+        step.source === "generate" ? await this.generate(name, spec, step) : await this.import(name, spec, step);
       if (!step.fresh) this.cache.set(cacheKey, key);
       return key;
     } catch (err) {
@@ -189,7 +194,11 @@ export class KeyStore {
 
   private common(id: Buffer, label: string): Attr[] {
     const { tokenObjects, labelPrefix } = this.session.device;
-    return [bool("CKA_TOKEN", tokenObjects), { type: code("CKA_LABEL"), value: Buffer.from(`${labelPrefix}${label}`) }, { type: code("CKA_ID"), value: id }];
+    return [
+      bool("CKA_TOKEN", tokenObjects),
+      { type: code("CKA_LABEL"), value: Buffer.from(`${labelPrefix}${label}`) },
+      { type: code("CKA_ID"), value: id },
+    ];
   }
 
   private async generate(name: string, spec: KeySpec, step: KeyStep): Promise<TokenKey> {
@@ -201,13 +210,19 @@ export class KeyStore {
       // No slot to try it in: a mechanism the token does not list is still reported as unsupported.
       const mechanism = isAsymmetric(spec) ? keyPairTemplates(spec).mechanism : secretTemplate(spec).mechanism;
       if (err instanceof DependencyFailure && s.mechanisms.size && !s.mechanisms.has(code(mechanism))) {
-        throw new DependencyFailure("unsupported", `${mechanism} is not in the token's mechanism list (not tried: ${err.message.split(":")[0]})`);
+        throw new DependencyFailure(
+          "unsupported",
+          `${mechanism} is not in the token's mechanism list (not tried: ${err.message.split(":")[0]})`,
+        );
       }
       throw err;
     }
     const key: TokenKey = { name, spec, source: "generate", checked: "key generated", id: this.slotted(id) };
     if (s.device.yubikey && spec.type === "RSA") {
-      s.notify?.({ kind: "progress", text: `generating an RSA ${spec.bits} key in ${s.idName(id.toString("hex"))} on the YubiKey: this takes several seconds` });
+      s.notify?.({
+        kind: "progress",
+        text: `generating an RSA ${spec.bits} key in ${s.idName(id.toString("hex"))} on the YubiKey: this takes several seconds`,
+      });
     }
     const made = s.asKeyManager(() => this.generateAs(key, id, spec, step), step.login);
     if (key.id) this.live.add(key.id);
@@ -225,7 +240,10 @@ export class KeyStore {
     if (isAsymmetric(spec)) {
       const { mechanism, pub, priv } = keyPairTemplates(spec);
       const pubT = mergeTemplates([...this.common(id, name), ...pub], step.template?.public ?? {});
-      const privT = mergeTemplates([...this.common(id, name), bool("CKA_PRIVATE", true), bool("CKA_SENSITIVE", true), ...priv], step.template?.private ?? {});
+      const privT = mergeTemplates(
+        [...this.common(id, name), bool("CKA_PRIVATE", true), bool("CKA_SENSITIVE", true), ...priv],
+        step.template?.private ?? {},
+      );
       const pair = s.token.generateKeyPair(s.objects, { mechanism: code(mechanism) }, pubT, privT);
       s.track(pair.publicKey, s.device.tokenObjects);
       s.track(pair.privateKey, s.device.tokenObjects);
@@ -251,7 +269,16 @@ export class KeyStore {
     const node = await this.nodeKey(name, spec);
     const t = importTemplates(node);
     const id = this.keyId(name);
-    const key: TokenKey = { name, spec, source: "import", publicKey: node.publicKey, privateKey: node.privateKey, secret: node.secret, checked: "", id: this.slotted(id) };
+    const key: TokenKey = {
+      name,
+      spec,
+      source: "import",
+      publicKey: node.publicKey,
+      privateKey: node.privateKey,
+      secret: node.secret,
+      checked: "",
+      id: this.slotted(id),
+    };
     // A half-made import (a private key without its public key) also sits in the slot: it stays live.
     if (key.id) this.live.add(key.id);
     try {
@@ -262,22 +289,43 @@ export class KeyStore {
     }
   }
 
-  private importAs(key: TokenKey, id: Buffer, spec: KeySpec, step: KeyStep, t: ReturnType<typeof importTemplates>): TokenKey {
+  private importAs(
+    key: TokenKey,
+    id: Buffer,
+    spec: KeySpec,
+    step: KeyStep,
+    t: ReturnType<typeof importTemplates>,
+  ): TokenKey {
     const s = this.session;
     const name = key.name;
     const node = { publicKey: key.publicKey, secret: key.secret };
     if (isAsymmetric(spec)) {
       const usage = keyPairTemplates(spec);
-      const privT = mergeTemplates([...this.common(id, name), bool("CKA_PRIVATE", true), bool("CKA_SENSITIVE", true), ...usage.priv.filter(isUsage), ...t.private!], step.template?.private ?? {});
-      const pubT = mergeTemplates([...this.common(id, name), ...usage.pub.filter(isUsage), ...t.public!], step.template?.public ?? {});
+      const privT = mergeTemplates(
+        [
+          ...this.common(id, name),
+          bool("CKA_PRIVATE", true),
+          bool("CKA_SENSITIVE", true),
+          ...usage.priv.filter(isUsage),
+          ...t.private!,
+        ],
+        step.template?.private ?? {},
+      );
+      const pubT = mergeTemplates(
+        [...this.common(id, name), ...usage.pub.filter(isUsage), ...t.public!],
+        step.template?.public ?? {},
+      );
       key.privateHandle = s.token.createObject(s.objects, privT);
       s.track(key.privateHandle, s.device.tokenObjects);
       key.publicHandle = s.token.createObject(s.objects, pubT);
       s.track(key.publicHandle, s.device.tokenObjects);
       // The token's encoding of the imported public key must describe the same key.
       const parsed = this.readPublicKey(spec, key.publicHandle, "C_CreateObject");
-      const same = parsed.export({ format: "der", type: "spki" }).equals(node.publicKey!.export({ format: "der", type: "spki" }));
-      if (!same) throw new VerificationFailure("C_GetAttributeValue", "the public key read back differs from the one imported");
+      const same = parsed
+        .export({ format: "der", type: "spki" })
+        .equals(node.publicKey!.export({ format: "der", type: "spki" }));
+      if (!same)
+        throw new VerificationFailure("C_GetAttributeValue", "the public key read back differs from the one imported");
       key.checked = "imported public key read back and compared by node:crypto";
     } else {
       const usage = secretTemplate(spec).attrs.filter(isUsage);
@@ -285,7 +333,12 @@ export class KeyStore {
       key.secretHandle = s.token.createObject(s.objects, t2);
       s.track(key.secretHandle, s.device.tokenObjects);
       const back = this.readSecret(spec, key.secretHandle, "C_CreateObject");
-      if (back && !back.equals(node.secret!)) throw new VerificationFailure("C_GetAttributeValue", "the secret key read back differs from the one imported", "CKA_VALUE");
+      if (back && !back.equals(node.secret!))
+        throw new VerificationFailure(
+          "C_GetAttributeValue",
+          "the secret key read back differs from the one imported",
+          "CKA_VALUE",
+        );
       key.checked = back ? "imported secret read back and compared" : "secret imported (its value cannot be read back)";
     }
     return key;
@@ -309,10 +362,16 @@ export class KeyStore {
     const jwk = parsed.key.export({ format: "jwk" });
     if (spec.type === "RSA") {
       const bits = Buffer.from(jwk.n!, "base64url").length * 8;
-      if (bits !== spec.bits) throw new VerificationFailure(fn, `asked for a ${spec.bits}-bit RSA key, the modulus has ${bits} bits`, "CKA_MODULUS");
+      if (bits !== spec.bits)
+        throw new VerificationFailure(
+          fn,
+          `asked for a ${spec.bits}-bit RSA key, the modulus has ${bits} bits`,
+          "CKA_MODULUS",
+        );
       const e = BigInt(`0x${Buffer.from(jwk.e!, "base64url").toString("hex")}`);
       const want = BigInt(spec.publicExponent ?? 65537);
-      if (e !== want) throw new VerificationFailure(fn, `asked for public exponent ${want}, the key has ${e}`, "CKA_PUBLIC_EXPONENT");
+      if (e !== want)
+        throw new VerificationFailure(fn, `asked for public exponent ${want}, the key has ${e}`, "CKA_PUBLIC_EXPONENT");
     }
     return parsed.key;
   }
@@ -328,13 +387,28 @@ export class KeyStore {
       throw err;
     }
     const bits = (spec as { bits: number }).bits;
-    if (value.length * 8 !== bits) throw new VerificationFailure(fn, `asked for a ${bits}-bit key, CKA_VALUE has ${value.length * 8} bits`, "CKA_VALUE");
+    if (value.length * 8 !== bits)
+      throw new VerificationFailure(
+        fn,
+        `asked for a ${bits}-bit key, CKA_VALUE has ${value.length * 8} bits`,
+        "CKA_VALUE",
+      );
     return Buffer.from(value);
   }
 }
 
 const USAGE = new Set(
-  ["CKA_SIGN", "CKA_VERIFY", "CKA_ENCRYPT", "CKA_DECRYPT", "CKA_WRAP", "CKA_UNWRAP", "CKA_DERIVE", "CKA_EXTRACTABLE", "CKA_SENSITIVE"].map(code),
+  [
+    "CKA_SIGN",
+    "CKA_VERIFY",
+    "CKA_ENCRYPT",
+    "CKA_DECRYPT",
+    "CKA_WRAP",
+    "CKA_UNWRAP",
+    "CKA_DERIVE",
+    "CKA_EXTRACTABLE",
+    "CKA_SENSITIVE",
+  ].map(code),
 );
 const isUsage = (a: Attr) => USAGE.has(a.type);
 

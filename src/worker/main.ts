@@ -61,7 +61,9 @@ async function handle(msg: Exclude<ToWorker, { type: "prefetch" }>): Promise<voi
       for (const m of mechanisms) session.mechanisms.set(m.code, m);
       const identity = session.token.identity();
       const again = session.token.identity();
-      const unstable = (["label", "manufacturer", "model", "serial", "firmware", "hardware", "flags"] as const).filter((k) => identity.token[k] !== again.token[k]);
+      const unstable = (["label", "manufacturer", "model", "serial", "firmware", "hardware", "flags"] as const).filter(
+        (k) => identity.token[k] !== again.token[k],
+      );
       if (unstable.length) identity.token.unstable = unstable;
       send({ type: "ready", identity, mechanisms });
       return;

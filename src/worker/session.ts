@@ -45,7 +45,8 @@ export class TokenSession {
 
   constructor(readonly device: WorkerDevice) {
     this.token = new Pkcs11Token(device.modulePath);
-    if (device.keys?.contextLogin || device.yubikey?.keyTouch) this.token.afterInit = (session, key) => this.beforeUse(session, key);
+    if (device.keys?.contextLogin || device.yubikey?.keyTouch)
+      this.token.afterInit = (session, key) => this.beforeUse(session, key);
     if (device.keys?.ids) {
       this.token.writeGuard = { before: (fn, ts) => this.guardWrite(fn, ts), after: (fn, ts) => this.wrote(fn, ts) };
       this.token.fixedAttributes = [CKA_ID];
@@ -69,15 +70,27 @@ export class TokenSession {
   private guardWrite(fn: string, templates: Attr[][]): void {
     const ids = idsIn(templates);
     const policy = this.device.keys!;
-    const slots = new Set([...(policy.ids ?? []), ...(policy.protect ?? []), ...(policy.occupied ?? []), ...(policy.overwrite ?? [])].map((h) => h.slice(0, 2)));
+    const slots = new Set(
+      [...(policy.ids ?? []), ...(policy.protect ?? []), ...(policy.occupied ?? []), ...(policy.overwrite ?? [])].map(
+        (h) => h.slice(0, 2),
+      ),
+    );
     for (const id of ids) {
       if (this.claimed.has(id)) continue;
       if (slots.has(id.slice(0, 2)) || (this.managing > 0 && !(this.device.throwaway && id.length > 0))) {
-        throw new DependencyFailure("skipped", `p11compat refused ${fn} with CKA_ID ${id || "(empty)"}: on this token the CKA_ID picks a key slot, and this run may write only the slots it chose for its own keys${this.claimed.size ? ` (${[...this.claimed].map((h) => this.idName(h)).join(", ")})` : ""}`, fn);
+        throw new DependencyFailure(
+          "skipped",
+          `p11compat refused ${fn} with CKA_ID ${id || "(empty)"}: on this token the CKA_ID picks a key slot, and this run may write only the slots it chose for its own keys${this.claimed.size ? ` (${[...this.claimed].map((h) => this.idName(h)).join(", ")})` : ""}`,
+          fn,
+        );
       }
     }
     if (this.managing > 0 && ids.length === 0 && !this.device.throwaway) {
-      throw new DependencyFailure("skipped", `p11compat refused ${fn} without CKA_ID while the key manager is logged in: on this token the CKA_ID picks the key slot`, fn);
+      throw new DependencyFailure(
+        "skipped",
+        `p11compat refused ${fn} without CKA_ID while the key manager is logged in: on this token the CKA_ID picks the key slot`,
+        fn,
+      );
     }
   }
 
@@ -98,12 +111,20 @@ export class TokenSession {
     const so = login ? login === "SO" : this.device.keys?.login === "so";
     if (!so || this.managing > 0) return fn();
     const soPin = this.device.pins.so;
-    if (soPin === undefined) throw new DependencyFailure("skipped", "the SO login this step asks for needs an SO PIN, and the device profile gives none");
+    if (soPin === undefined)
+      throw new DependencyFailure(
+        "skipped",
+        "the SO login this step asks for needs an SO PIN, and the device profile gives none",
+      );
     this.managing++;
     try {
       if (this.isLoggedIn()) this.token.logout(this.objects);
       this.checkPinSafety("so");
-      if (this.device.yubikey?.soTouch) this.notify?.({ kind: "touch", text: "touch your YubiKey: its management key (the SO login for making keys) requires a touch" });
+      if (this.device.yubikey?.soTouch)
+        this.notify?.({
+          kind: "touch",
+          text: "touch your YubiKey: its management key (the SO login for making keys) requires a touch",
+        });
       try {
         this.token.login(this.objects, code("CKU_SO"), soPin);
       } catch (err) {
@@ -146,7 +167,8 @@ export class TokenSession {
         }
         this.touchPolicy.set(id, policy);
       }
-      if (policy === TOUCH_ALWAYS || policy === TOUCH_CACHED) this.notify?.({ kind: "touch", text: "touch your YubiKey: this key's touch policy requires it" });
+      if (policy === TOUCH_ALWAYS || policy === TOUCH_CACHED)
+        this.notify?.({ kind: "touch", text: "touch your YubiKey: this key's touch policy requires it" });
     }
   }
 
@@ -199,7 +221,9 @@ export class TokenSession {
     if (!keys?.overwrite?.length) return;
     const serial = this.token.tokenInfo().serialNumber.replace(/\0/g, "").trim();
     if (!keys.serial || serial !== keys.serial) {
-      throw new SlotSafetyError(`refusing to start: overwriting ${keys.overwrite.map((h) => this.idName(h)).join(", ")} was confirmed for serial ${keys.serial ?? "(none)"}, but this token's serial is ${serial}`);
+      throw new SlotSafetyError(
+        `refusing to start: overwriting ${keys.overwrite.map((h) => this.idName(h)).join(", ")} was confirmed for serial ${keys.serial ?? "(none)"}, but this token's serial is ${serial}`,
+      );
     }
   }
 
@@ -210,9 +234,14 @@ export class TokenSession {
       who === "user"
         ? [code("CKF_USER_PIN_LOCKED"), code("CKF_USER_PIN_FINAL_TRY"), "USER"]
         : [code("CKF_SO_PIN_LOCKED"), code("CKF_SO_PIN_FINAL_TRY"), "SO"];
-    if (flags & locked) throw new PinSafetyError(`the ${who === "so" ? "SO PIN" : "user PIN"} is locked (CKF_${name}_PIN_LOCKED); not logging in`);
+    if (flags & locked)
+      throw new PinSafetyError(
+        `the ${who === "so" ? "SO PIN" : "user PIN"} is locked (CKF_${name}_PIN_LOCKED); not logging in`,
+      );
     if (flags & finalTry) {
-      throw new PinSafetyError(`the ${who === "so" ? "SO PIN" : "user PIN"} has one try left (CKF_${name}_PIN_FINAL_TRY); refusing to log in so the token cannot lock`);
+      throw new PinSafetyError(
+        `the ${who === "so" ? "SO PIN" : "user PIN"} has one try left (CKF_${name}_PIN_FINAL_TRY); refusing to log in so the token cannot lock`,
+      );
     }
   }
 
@@ -275,7 +304,9 @@ export class TokenSession {
     if (!entry) throw new Error("refusing to destroy an object this run did not create");
     if (entry.label && !Buffer.from(this.token.getAttribute(this.objects, handle, CKA_LABEL)).equals(entry.label)) {
       this.untrack(handle);
-      throw new Error(`refusing to destroy handle ${handle.toString("hex")}: it now names an object with another label`);
+      throw new Error(
+        `refusing to destroy handle ${handle.toString("hex")}: it now names an object with another label`,
+      );
     }
     this.asKeyManager(() => this.token.destroyObject(this.objects, handle));
     this.untrack(handle);
@@ -288,11 +319,23 @@ export class TokenSession {
     if (!label || !text.startsWith(this.device.labelPrefix)) {
       // Some tokens destroy related objects together (ykcs11 removes a key slot's objects with any one
       // of them): nothing left with that label means nothing remains.
-      if (label && this.token.find(this.objects, [{ type: CKA_LABEL, value: label }, { type: CKA_TOKEN, value: true }]).length === 0) return;
-      problems.push(`a token object labelled "${text}" may remain: its handle is no longer valid and its label does not identify this run`);
+      if (
+        label &&
+        this.token.find(this.objects, [
+          { type: CKA_LABEL, value: label },
+          { type: CKA_TOKEN, value: true },
+        ]).length === 0
+      )
+        return;
+      problems.push(
+        `a token object labelled "${text}" may remain: its handle is no longer valid and its label does not identify this run`,
+      );
       return;
     }
-    for (const h of this.token.find(this.objects, [{ type: CKA_LABEL, value: label }, { type: CKA_TOKEN, value: true }])) {
+    for (const h of this.token.find(this.objects, [
+      { type: CKA_LABEL, value: label },
+      { type: CKA_TOKEN, value: true },
+    ])) {
       this.asKeyManager(() => this.token.destroyObject(this.objects, h));
     }
   }
@@ -327,7 +370,9 @@ export class TokenSession {
         if (entry.persistent) this.destroyByLabel(entry.label, this.problems);
         else this.problems.push(`could not destroy object ${handle.toString("hex")}: ${(err as Error).message}`);
       } catch (e) {
-        this.problems.push(`could not destroy token object "${entry.label?.toString("utf8")}": ${(e as Error).message}`);
+        this.problems.push(
+          `could not destroy token object "${entry.label?.toString("utf8")}": ${(e as Error).message}`,
+        );
       }
     }
   }
@@ -351,5 +396,9 @@ const TOUCH_CACHED = 3;
 
 /** Every CKA_ID (hex) in the templates. */
 function idsIn(templates: Attr[][]): string[] {
-  return templates.flatMap((t) => t.filter((a) => a.type === CKA_ID).map((a) => (Buffer.isBuffer(a.value) ? a.value.toString("hex") : String(a.value))));
+  return templates.flatMap((t) =>
+    t
+      .filter((a) => a.type === CKA_ID)
+      .map((a) => (Buffer.isBuffer(a.value) ? a.value.toString("hex") : String(a.value))),
+  );
 }

@@ -12,9 +12,15 @@ describe("catalogue rows", () => {
   it("name only constants the tables know", () => {
     const unknown = [
       ...[...MECHANISMS.keys()].filter((n) => codeOf("CKM", n) === undefined),
-      ...HASHES.flatMap((h) => [h.mechanism, h.mgf, h.kdf]).filter((n) => codeOf(n.slice(0, 3) as "CKM", n) === undefined),
-      ...Object.values(KEY_TYPES).flatMap((k) => [k.ckk, k.keyGen]).filter((n) => codeOf(n.slice(0, 3) as "CKK", n) === undefined),
-      ...Object.values(OP_FLAGS).flat().filter((n) => codeOf("CKF", n) === undefined),
+      ...HASHES.flatMap((h) => [h.mechanism, h.mgf, h.kdf]).filter(
+        (n) => codeOf(n.slice(0, 3) as "CKM", n) === undefined,
+      ),
+      ...Object.values(KEY_TYPES)
+        .flatMap((k) => [k.ckk, k.keyGen])
+        .filter((n) => codeOf(n.slice(0, 3) as "CKK", n) === undefined),
+      ...Object.values(OP_FLAGS)
+        .flat()
+        .filter((n) => codeOf("CKF", n) === undefined),
     ];
     expect(unknown).toEqual([]);
   });
@@ -27,7 +33,14 @@ describe("catalogue rows", () => {
 
   it("say which flags a token must advertise", () => {
     expect(requiredFlags(mechanism("SHA256_RSA_PKCS_PSS")!)).toEqual(["CKF_SIGN", "CKF_VERIFY"]);
-    expect(requiredFlags(mechanism("CKM_RSA_PKCS")!)).toEqual(["CKF_SIGN", "CKF_VERIFY", "CKF_ENCRYPT", "CKF_DECRYPT", "CKF_WRAP", "CKF_UNWRAP"]);
+    expect(requiredFlags(mechanism("CKM_RSA_PKCS")!)).toEqual([
+      "CKF_SIGN",
+      "CKF_VERIFY",
+      "CKF_ENCRYPT",
+      "CKF_DECRYPT",
+      "CKF_WRAP",
+      "CKF_UNWRAP",
+    ]);
     expect(requiredFlags(mechanism("CKM_EC_KEY_PAIR_GEN")!)).toEqual(["CKF_GENERATE_KEY_PAIR"]);
     expect(requiredFlags(mechanism("CKM_AES_KEY_GEN")!)).toEqual(["CKF_GENERATE"]);
   });
@@ -50,13 +63,25 @@ describe("catalogue rows", () => {
 
 describe("parameter builder", () => {
   it("uses the hash a PSS mechanism fixes, SHA-3 included", () => {
-    expect(resolveMechanism({ name: "SHA3_256_RSA_PKCS_PSS" }).params).toEqual({ hash: "sha3-256", mgfHash: "sha3-256", saltLength: 32 });
-    expect(resolveMechanism({ name: "SHA384_RSA_PKCS_PSS" }).pk.parameter).toMatchObject({ hashAlg: codeOf("CKM", "SHA384"), mgf: codeOf("CKG", "MGF1_SHA384"), saltLen: 48 });
+    expect(resolveMechanism({ name: "SHA3_256_RSA_PKCS_PSS" }).params).toEqual({
+      hash: "sha3-256",
+      mgfHash: "sha3-256",
+      saltLength: 32,
+    });
+    expect(resolveMechanism({ name: "SHA384_RSA_PKCS_PSS" }).pk.parameter).toMatchObject({
+      hashAlg: codeOf("CKM", "SHA384"),
+      mgf: codeOf("CKG", "MGF1_SHA384"),
+      saltLen: 48,
+    });
   });
 
   it("takes hash and MGF names with or without their prefix, and refuses a non-hash", () => {
-    expect(resolveMechanism({ name: "RSA_PKCS_OAEP", params: { hash: "SHA256", mgf: "CKG_MGF1_SHA256" } }).params).toMatchObject({ hash: "sha256", mgfHash: "sha256" });
-    expect(() => resolveMechanism({ name: "RSA_PKCS_OAEP", params: { hash: "AES_CBC" } })).toThrow(/unsupported OAEP hash/);
+    expect(
+      resolveMechanism({ name: "RSA_PKCS_OAEP", params: { hash: "SHA256", mgf: "CKG_MGF1_SHA256" } }).params,
+    ).toMatchObject({ hash: "sha256", mgfHash: "sha256" });
+    expect(() => resolveMechanism({ name: "RSA_PKCS_OAEP", params: { hash: "AES_CBC" } })).toThrow(
+      /unsupported OAEP hash/,
+    );
   });
 
   it("builds AES parameters from the row's kind", () => {

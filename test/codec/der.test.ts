@@ -1,5 +1,16 @@
 import { describe, it, expect } from "@jest/globals";
-import { DerError, TAG, decodeOid, encodeLength, encodeOid, encodeUnsigned, readChildren, readTlv, readWhole, tlv } from "../../src/codec/der.js";
+import {
+  DerError,
+  TAG,
+  decodeOid,
+  encodeLength,
+  encodeOid,
+  encodeUnsigned,
+  readChildren,
+  readTlv,
+  readWhole,
+  tlv,
+} from "../../src/codec/der.js";
 
 const hex = (b: Buffer) => b.toString("hex");
 
@@ -38,7 +49,12 @@ describe("der", () => {
   });
 
   it("writes nested elements that read back", () => {
-    const seq = tlv(TAG.SEQUENCE, encodeUnsigned(0x80), encodeUnsigned(Buffer.from("0001", "hex")), tlv(TAG.OCTET_STRING, Buffer.alloc(200, 7)));
+    const seq = tlv(
+      TAG.SEQUENCE,
+      encodeUnsigned(0x80),
+      encodeUnsigned(Buffer.from("0001", "hex")),
+      tlv(TAG.OCTET_STRING, Buffer.alloc(200, 7)),
+    );
     const kids = readChildren(readWhole(seq).content);
     expect(kids.map((k) => k.tag)).toEqual([TAG.INTEGER, TAG.INTEGER, TAG.OCTET_STRING]);
     expect(hex(kids[0]!.content)).toBe("0080"); // sign byte added

@@ -4,7 +4,21 @@ import { codeOf } from "../../src/pkcs11/constants.js";
 import type { EcCurve } from "../../src/catalogue/curves.js";
 import { TAG, tlv } from "../../src/codec/der.js";
 import { CURVES, type Curve } from "../../src/catalogue/curves.js";
-import { PublicKeyEncodingError, curveFromEcParams, curveOfKey, ecParamsFor, ecPointAttribute, ecPointOf, generateNodeKey, importTemplates, keyBits, keyFromTemplate, publicKeyFromToken, secretOf, type NodeKey } from "../../src/crypto/keys.js";
+import {
+  PublicKeyEncodingError,
+  curveFromEcParams,
+  curveOfKey,
+  ecParamsFor,
+  ecPointAttribute,
+  ecPointOf,
+  generateNodeKey,
+  importTemplates,
+  keyBits,
+  keyFromTemplate,
+  publicKeyFromToken,
+  secretOf,
+  type NodeKey,
+} from "../../src/crypto/keys.js";
 import { type Attr } from "../../src/pkcs11/attributes.js";
 
 const A = (name: string) => codeOf("CKA", name)!;
@@ -103,18 +117,32 @@ describe("ecParamsFor / curveFromEcParams", () => {
     const r = curveFromEcParams(tlv(TAG.PRINTABLE_STRING, Buffer.from("edwards25519")));
     expect(r).toMatchObject({ curve: "Ed25519", note: expect.stringContaining("PrintableString") });
     expect(curveFromEcParams(tlv(TAG.PRINTABLE_STRING, Buffer.from("edwards448")))).toMatchObject({ curve: "Ed448" });
-    expect(curveFromEcParams(tlv(TAG.PRINTABLE_STRING, Buffer.from("prime256v1")))).toMatchObject({ problem: expect.stringContaining("prime256v1") });
+    expect(curveFromEcParams(tlv(TAG.PRINTABLE_STRING, Buffer.from("prime256v1")))).toMatchObject({
+      problem: expect.stringContaining("prime256v1"),
+    });
   });
 
   it("accepts the GnuPG Ed25519 OID with a note, names curves it cannot check", () => {
-    expect(curveFromEcParams(Buffer.from("06092b06010401da470f01", "hex"))).toMatchObject({ curve: "Ed25519", note: expect.stringContaining("GnuPG") });
-    expect(curveFromEcParams(Buffer.from("06092b2403030208010107", "hex"))).toMatchObject({ problem: expect.stringContaining("brainpoolP256r1") });
-    expect(curveFromEcParams(Buffer.from("06032b656e", "hex"))).toMatchObject({ problem: expect.stringContaining("X25519") });
-    expect(curveFromEcParams(Buffer.from("06032a0304", "hex"))).toMatchObject({ problem: expect.stringContaining("unknown curve OID 1.2.3.4") });
+    expect(curveFromEcParams(Buffer.from("06092b06010401da470f01", "hex"))).toMatchObject({
+      curve: "Ed25519",
+      note: expect.stringContaining("GnuPG"),
+    });
+    expect(curveFromEcParams(Buffer.from("06092b2403030208010107", "hex"))).toMatchObject({
+      problem: expect.stringContaining("brainpoolP256r1"),
+    });
+    expect(curveFromEcParams(Buffer.from("06032b656e", "hex"))).toMatchObject({
+      problem: expect.stringContaining("X25519"),
+    });
+    expect(curveFromEcParams(Buffer.from("06032a0304", "hex"))).toMatchObject({
+      problem: expect.stringContaining("unknown curve OID 1.2.3.4"),
+    });
   });
 
   it("matches explicit parameters to the named curve (uncompressed and compressed generator)", () => {
-    expect(curveFromEcParams(Buffer.from(EXPLICIT_P256, "hex"))).toMatchObject({ curve: "P-256", note: expect.stringContaining("explicit") });
+    expect(curveFromEcParams(Buffer.from(EXPLICIT_P256, "hex"))).toMatchObject({
+      curve: "P-256",
+      note: expect.stringContaining("explicit"),
+    });
     expect(curveFromEcParams(Buffer.from(EXPLICIT_P384_COMPRESSED, "hex"))).toMatchObject({ curve: "P-384" });
   });
 
@@ -123,15 +151,25 @@ describe("ecParamsFor / curveFromEcParams", () => {
     const altered = Buffer.from(EXPLICIT_P256, "hex");
     const b = altered.indexOf(Buffer.from("5ac635d8", "hex"));
     altered[b] = altered[b]! ^ 1;
-    expect(curveFromEcParams(altered)).toEqual({ problem: "CKA_EC_PARAMS holds explicit curve parameters, not a named curve OID" });
+    expect(curveFromEcParams(altered)).toEqual({
+      problem: "CKA_EC_PARAMS holds explicit curve parameters, not a named curve OID",
+    });
   });
 
   it("explains values that are not DER or not an OID", () => {
     expect(curveFromEcParams(Buffer.alloc(0))).toMatchObject({ problem: expect.stringContaining("empty") });
-    expect(curveFromEcParams(Buffer.from("2a8648ce3d030107", "hex"))).toMatchObject({ problem: expect.stringContaining("not DER") });
-    expect(curveFromEcParams(Buffer.from("06082a8648ce3d03010700", "hex"))).toMatchObject({ problem: expect.stringContaining("not DER") });
-    expect(curveFromEcParams(Buffer.from("0500", "hex"))).toMatchObject({ problem: expect.stringContaining("implicitlyCA") });
-    expect(curveFromEcParams(Buffer.from("0400", "hex"))).toMatchObject({ problem: expect.stringContaining("tag 0x4") });
+    expect(curveFromEcParams(Buffer.from("2a8648ce3d030107", "hex"))).toMatchObject({
+      problem: expect.stringContaining("not DER"),
+    });
+    expect(curveFromEcParams(Buffer.from("06082a8648ce3d03010700", "hex"))).toMatchObject({
+      problem: expect.stringContaining("not DER"),
+    });
+    expect(curveFromEcParams(Buffer.from("0500", "hex"))).toMatchObject({
+      problem: expect.stringContaining("implicitlyCA"),
+    });
+    expect(curveFromEcParams(Buffer.from("0400", "hex"))).toMatchObject({
+      problem: expect.stringContaining("tag 0x4"),
+    });
   });
 });
 
@@ -143,10 +181,20 @@ describe("importTemplates", () => {
     expect(valueOf(t.public, "CKA_CLASS")).toBe(codeOf("CKO", "CKO_PUBLIC_KEY"));
     expect(bufOf(t.public, "CKA_PUBLIC_EXPONENT")).toEqual(Buffer.from("010001", "hex"));
     expect(bufOf(t.private, "CKA_MODULUS")).toHaveLength(128);
-    for (const name of ["CKA_MODULUS", "CKA_PRIVATE_EXPONENT", "CKA_PRIME_1", "CKA_PRIME_2", "CKA_EXPONENT_1", "CKA_EXPONENT_2", "CKA_COEFFICIENT"]) {
+    for (const name of [
+      "CKA_MODULUS",
+      "CKA_PRIVATE_EXPONENT",
+      "CKA_PRIME_1",
+      "CKA_PRIME_2",
+      "CKA_EXPONENT_1",
+      "CKA_EXPONENT_2",
+      "CKA_COEFFICIENT",
+    ]) {
       expect(bufOf(t.private, name)[0]).not.toBe(0);
     }
-    expect(t.public!.map((a) => a.type).sort()).toEqual(["CKA_CLASS", "CKA_KEY_TYPE", "CKA_MODULUS", "CKA_PUBLIC_EXPONENT"].map(A).sort());
+    expect(t.public!.map((a) => a.type).sort()).toEqual(
+      ["CKA_CLASS", "CKA_KEY_TYPE", "CKA_MODULUS", "CKA_PUBLIC_EXPONENT"].map(A).sort(),
+    );
     const priv = keyFromTemplate(t.private!) as KeyObject;
     expect(priv.export({ format: "jwk" })).toEqual(rsa.privateKey!.export({ format: "jwk" }));
     expect(spki(keyFromTemplate(t.public!) as KeyObject)).toEqual(spki(rsa.publicKey!));
@@ -165,7 +213,9 @@ describe("importTemplates", () => {
     const prefix = curve === "P-521" ? "04818504" : curve === "P-384" ? "046104" : "044104";
     expect(hex(point.subarray(0, prefix.length / 2))).toBe(prefix);
     expect(point).toHaveLength(prefix.length / 2 + 2 * size);
-    expect((keyFromTemplate(t.private!) as KeyObject).export({ format: "jwk" })).toEqual(key.privateKey!.export({ format: "jwk" }));
+    expect((keyFromTemplate(t.private!) as KeyObject).export({ format: "jwk" })).toEqual(
+      key.privateKey!.export({ format: "jwk" }),
+    );
     expect(spki(keyFromTemplate(t.public!) as KeyObject)).toEqual(spki(key.publicKey!));
   });
 
@@ -175,7 +225,13 @@ describe("importTemplates", () => {
     g.setPrivateKey(Buffer.from([1]));
     const point = g.getPublicKey();
     const privateKey = crypto.createPrivateKey({
-      key: { kty: "EC", crv: "P-256", d: Buffer.alloc(32, 0).fill(1, 31).toString("base64url"), x: point.subarray(1, 33).toString("base64url"), y: point.subarray(33).toString("base64url") },
+      key: {
+        kty: "EC",
+        crv: "P-256",
+        d: Buffer.alloc(32, 0).fill(1, 31).toString("base64url"),
+        x: point.subarray(1, 33).toString("base64url"),
+        y: point.subarray(33).toString("base64url"),
+      },
       format: "jwk",
     });
     const t = importTemplates({ spec: { type: "EC", curve: "P-256" }, privateKey });
@@ -197,7 +253,9 @@ describe("importTemplates", () => {
     expect(point[1]).toBe(size);
     expect(point.subarray(2)).toEqual(Buffer.from(key.publicKey!.export({ format: "jwk" }).x!, "base64url"));
     expect(bufOf(t.private, "CKA_VALUE")).toHaveLength(size);
-    expect((keyFromTemplate(t.private!) as KeyObject).export({ format: "jwk" })).toEqual(key.privateKey!.export({ format: "jwk" }));
+    expect((keyFromTemplate(t.private!) as KeyObject).export({ format: "jwk" })).toEqual(
+      key.privateKey!.export({ format: "jwk" }),
+    );
     expect(spki(keyFromTemplate(t.public!) as KeyObject)).toEqual(spki(key.publicKey!));
   });
 
@@ -236,7 +294,9 @@ describe("publicKeyFromToken", () => {
   it("rejects a raw EC point where a DER OCTET STRING is due", () => {
     const e = encodingError(() => publicKeyFromToken("EC", { ecParams: params, ecPoint: rawPoint() }));
     expect(e.attribute).toBe("CKA_EC_POINT");
-    expect(e.message).toBe("CKA_EC_POINT holds a raw 65-byte point; PKCS#11 requires a DER OCTET STRING (04 41 04 ...)");
+    expect(e.message).toBe(
+      "CKA_EC_POINT holds a raw 65-byte point; PKCS#11 requires a DER OCTET STRING (04 41 04 ...)",
+    );
     const p521 = ecPointOf(ec["P-521"].publicKey!);
     const e521 = encodingError(() => publicKeyFromToken("EC", { ecParams: ecParamsFor("P-521"), ecPoint: p521 }));
     expect(e521.message).toContain("raw 133-byte point");
@@ -257,7 +317,9 @@ describe("publicKeyFromToken", () => {
     expect(e.attribute).toBe("CKA_EC_POINT");
     expect(e.message).toBe("CKA_EC_POINT is not a point on P-256");
     // The same point is fine on no other curve either: a P-256 point under P-384 params has the wrong length.
-    const e2 = encodingError(() => publicKeyFromToken("EC", { ecParams: ecParamsFor("P-384"), ecPoint: ecPointAttribute(rawPoint()) }));
+    const e2 = encodingError(() =>
+      publicKeyFromToken("EC", { ecParams: ecParamsFor("P-384"), ecPoint: ecPointAttribute(rawPoint()) }),
+    );
     expect(e2.message).toContain("OCTET STRING holds 65 bytes; a P-384 point is 97 bytes");
   });
 
@@ -279,20 +341,35 @@ describe("publicKeyFromToken", () => {
   it("rejects hybrid points, other DER types and missing attributes", () => {
     const hybrid = Buffer.from(rawPoint());
     hybrid[0] = 6;
-    expect(encodingError(() => publicKeyFromToken("EC", { ecParams: params, ecPoint: ecPointAttribute(hybrid) })).message).toContain("hybrid");
+    expect(
+      encodingError(() => publicKeyFromToken("EC", { ecParams: params, ecPoint: ecPointAttribute(hybrid) })).message,
+    ).toContain("hybrid");
     const bits = tlv(TAG.BIT_STRING, Buffer.from([0]), rawPoint());
-    expect(encodingError(() => publicKeyFromToken("EC", { ecParams: params, ecPoint: bits })).message).toContain("tag 0x3 (BIT STRING)");
-    expect(encodingError(() => publicKeyFromToken("EC", { ecParams: params, ecPoint: Buffer.from("0102", "hex") })).message).toContain("neither a DER OCTET STRING nor a raw point");
+    expect(encodingError(() => publicKeyFromToken("EC", { ecParams: params, ecPoint: bits })).message).toContain(
+      "tag 0x3 (BIT STRING)",
+    );
+    expect(
+      encodingError(() => publicKeyFromToken("EC", { ecParams: params, ecPoint: Buffer.from("0102", "hex") })).message,
+    ).toContain("neither a DER OCTET STRING nor a raw point");
     expect(encodingError(() => publicKeyFromToken("EC", { ecParams: params })).attribute).toBe("CKA_EC_POINT");
-    expect(encodingError(() => publicKeyFromToken("EC", { ecPoint: ecPointAttribute(rawPoint()) })).attribute).toBe("CKA_EC_PARAMS");
-    const badParams = encodingError(() => publicKeyFromToken("EC", { ecParams: Buffer.from("0500", "hex"), ecPoint: ecPointAttribute(rawPoint()) }));
+    expect(encodingError(() => publicKeyFromToken("EC", { ecPoint: ecPointAttribute(rawPoint()) })).attribute).toBe(
+      "CKA_EC_PARAMS",
+    );
+    const badParams = encodingError(() =>
+      publicKeyFromToken("EC", { ecParams: Buffer.from("0500", "hex"), ecPoint: ecPointAttribute(rawPoint()) }),
+    );
     expect(badParams.attribute).toBe("CKA_EC_PARAMS");
   });
 
   it("checks the key type against the curve", () => {
     const ed = ecPointAttribute(ecPointOf(ed25519.publicKey!));
-    expect(encodingError(() => publicKeyFromToken("EC", { ecParams: ecParamsFor("Ed25519"), ecPoint: ed })).message).toContain("CKK_EC_EDWARDS");
-    expect(encodingError(() => publicKeyFromToken("EC_EDWARDS", { ecParams: params, ecPoint: ecPointAttribute(rawPoint()) })).message).toContain("need CKK_EC");
+    expect(
+      encodingError(() => publicKeyFromToken("EC", { ecParams: ecParamsFor("Ed25519"), ecPoint: ed })).message,
+    ).toContain("CKK_EC_EDWARDS");
+    expect(
+      encodingError(() => publicKeyFromToken("EC_EDWARDS", { ecParams: params, ecPoint: ecPointAttribute(rawPoint()) }))
+        .message,
+    ).toContain("need CKK_EC");
   });
 
   it("reads Edwards keys: DER accepted, raw rejected, PrintableString params noted", () => {
@@ -301,7 +378,11 @@ describe("publicKeyFromToken", () => {
     const ok = publicKeyFromToken("EC_EDWARDS", { ecParams: ecParamsFor("Ed25519"), ecPoint: ecPointAttribute(raw) });
     expect(spki(ok.key)).toEqual(spki(ed25519.publicKey!));
     const e = encodingError(() => publicKeyFromToken("EC_EDWARDS", { ecParams: ecParamsFor("Ed25519"), ecPoint: raw }));
-    expect(e.message).toBe("CKA_EC_POINT holds a raw 32-byte public key; PKCS#11 requires a DER OCTET STRING (04 20 " + hex(raw.subarray(0, 1)) + " ...)");
+    expect(e.message).toBe(
+      "CKA_EC_POINT holds a raw 32-byte public key; PKCS#11 requires a DER OCTET STRING (04 20 " +
+        hex(raw.subarray(0, 1)) +
+        " ...)",
+    );
     const named = publicKeyFromToken("EC_EDWARDS", {
       ecParams: tlv(TAG.PRINTABLE_STRING, Buffer.from("edwards448")),
       ecPoint: ecPointAttribute(ecPointOf(ed448.publicKey!)),
@@ -322,21 +403,38 @@ describe("publicKeyFromToken", () => {
     });
 
     it("accepts a modulus and exponent with leading zeros, with notes", () => {
-      const r = publicKeyFromToken("RSA", { modulus: Buffer.concat([Buffer.from([0]), n()]), publicExponent: Buffer.from("00010001", "hex") });
+      const r = publicKeyFromToken("RSA", {
+        modulus: Buffer.concat([Buffer.from([0]), n()]),
+        publicExponent: Buffer.from("00010001", "hex"),
+      });
       expect(spki(r.key)).toEqual(spki(rsa.publicKey!));
-      expect(r.notes).toEqual([expect.stringContaining("CKA_MODULUS has 1 leading zero"), expect.stringContaining("CKA_PUBLIC_EXPONENT has 1 leading zero")]);
+      expect(r.notes).toEqual([
+        expect.stringContaining("CKA_MODULUS has 1 leading zero"),
+        expect.stringContaining("CKA_PUBLIC_EXPONENT has 1 leading zero"),
+      ]);
     });
 
     it("rejects empty, missing, even or tiny values", () => {
-      expect(encodingError(() => publicKeyFromToken("RSA", { modulus: Buffer.alloc(0), publicExponent: e })).attribute).toBe("CKA_MODULUS");
-      expect(encodingError(() => publicKeyFromToken("RSA", { modulus: Buffer.alloc(4), publicExponent: e })).message).toBe("CKA_MODULUS is zero");
+      expect(
+        encodingError(() => publicKeyFromToken("RSA", { modulus: Buffer.alloc(0), publicExponent: e })).attribute,
+      ).toBe("CKA_MODULUS");
+      expect(
+        encodingError(() => publicKeyFromToken("RSA", { modulus: Buffer.alloc(4), publicExponent: e })).message,
+      ).toBe("CKA_MODULUS is zero");
       expect(encodingError(() => publicKeyFromToken("RSA", { modulus: n() })).attribute).toBe("CKA_PUBLIC_EXPONENT");
-      expect(encodingError(() => publicKeyFromToken("RSA", { modulus: n(), publicExponent: Buffer.from([1]) })).attribute).toBe("CKA_PUBLIC_EXPONENT");
-      expect(encodingError(() => publicKeyFromToken("RSA", { modulus: n(), publicExponent: Buffer.from("010000", "hex") })).attribute).toBe("CKA_PUBLIC_EXPONENT");
+      expect(
+        encodingError(() => publicKeyFromToken("RSA", { modulus: n(), publicExponent: Buffer.from([1]) })).attribute,
+      ).toBe("CKA_PUBLIC_EXPONENT");
+      expect(
+        encodingError(() => publicKeyFromToken("RSA", { modulus: n(), publicExponent: Buffer.from("010000", "hex") }))
+          .attribute,
+      ).toBe("CKA_PUBLIC_EXPONENT");
       // A byte-reversed modulus ends in the real top byte, which may be even; make sure it is.
       const reversed = Buffer.from(n()).reverse();
       reversed[reversed.length - 1] = reversed[reversed.length - 1]! & 0xfe;
-      expect(encodingError(() => publicKeyFromToken("RSA", { modulus: reversed, publicExponent: e })).message).toContain("even");
+      expect(
+        encodingError(() => publicKeyFromToken("RSA", { modulus: reversed, publicExponent: e })).message,
+      ).toContain("even");
     });
   });
 });

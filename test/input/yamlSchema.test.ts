@@ -1,6 +1,15 @@
 import { describe, expect, it } from "@jest/globals";
 import {
-  InputError, formatIssue, issueAt, loadYamlFile, loadYamlText, parseYaml, positionOf, readYaml, validateData, validateYaml,
+  InputError,
+  formatIssue,
+  issueAt,
+  loadYamlFile,
+  loadYamlText,
+  parseYaml,
+  positionOf,
+  readYaml,
+  validateData,
+  validateYaml,
 } from "../../src/input/yamlSchema.js";
 import { inputError, posOf, writeTemp } from "../suite/helpers.js";
 
@@ -14,10 +23,16 @@ const schema = {
     mode: { type: "string", enum: ["fast", "slow", "careful"], description: "Mode." },
     pin: {
       description: "PIN or env reference.",
-      anyOf: [{ type: "string", minLength: 4 }, { type: "object", properties: { env: { type: "string" } }, required: ["env"], additionalProperties: false }],
+      anyOf: [
+        { type: "string", minLength: 4 },
+        { type: "object", properties: { env: { type: "string" } }, required: ["env"], additionalProperties: false },
+      ],
     },
     count: { description: "A count or $ref.", anyOf: [{ type: "integer", minimum: 1 }, { $ref: "#/definitions/ref" }] },
-    iv: { description: "Hex.", anyOf: [{ type: "string", pattern: "^([0-9a-f]{2})*$", patternErrorMessage: "hex bytes" }] },
+    iv: {
+      description: "Hex.",
+      anyOf: [{ type: "string", pattern: "^([0-9a-f]{2})*$", patternErrorMessage: "hex bytes" }],
+    },
     items: { type: "array", items: { $ref: "#/definitions/item" }, description: "Items." },
   },
   required: ["name"],
@@ -28,8 +43,18 @@ const schema = {
       type: "object",
       discriminator: { propertyName: "kind" },
       oneOf: [
-        { type: "object", properties: { kind: { const: "a" }, size: { type: "integer" } }, required: ["kind"], additionalProperties: false },
-        { type: "object", properties: { kind: { const: "b" }, text: { type: "string" } }, required: ["kind", "text"], additionalProperties: false },
+        {
+          type: "object",
+          properties: { kind: { const: "a" }, size: { type: "integer" } },
+          required: ["kind"],
+          additionalProperties: false,
+        },
+        {
+          type: "object",
+          properties: { kind: { const: "b" }, text: { type: "string" } },
+          required: ["kind", "text"],
+          additionalProperties: false,
+        },
       ],
     },
   },
@@ -68,7 +93,10 @@ describe("validateYaml messages and positions", () => {
     const text = "name: abc\nmdoe: fast\n";
     expect(issues(text)).toEqual([
       {
-        file: "dev.yaml", line: 2, col: 1, path: ["mdoe"],
+        file: "dev.yaml",
+        line: 2,
+        col: 1,
+        path: ["mdoe"],
         message: "unknown property 'mdoe' (allowed: name, slot, mode, pin, count, iv, items); did you mean 'mode'?",
       },
     ]);
@@ -76,7 +104,11 @@ describe("validateYaml messages and positions", () => {
 
   it("enum: lists the values and suggests one", () => {
     const [i] = issues("name: abc\nmode: fats\n");
-    expect(i).toMatchObject({ line: 2, col: 7, message: "must be one of: fast, slow, careful, got string 'fats'; did you mean 'fast'?" });
+    expect(i).toMatchObject({
+      line: 2,
+      col: 7,
+      message: "must be one of: fast, slow, careful, got string 'fats'; did you mean 'fast'?",
+    });
   });
 
   it("type: says what was given", () => {
@@ -91,13 +123,20 @@ describe("validateYaml messages and positions", () => {
 
   it("required: at the object", () => {
     const text = "slot: 1\n";
-    expect(issues(text)).toEqual([{ file: "dev.yaml", line: 1, col: 1, path: [], message: "missing required property 'name'" }]);
+    expect(issues(text)).toEqual([
+      { file: "dev.yaml", line: 1, col: 1, path: [], message: "missing required property 'name'" },
+    ]);
   });
 
   it("anyOf: picks the branch the author meant (object) instead of listing every failure", () => {
     const text = "name: abc\npin: { env: PIN, vault: x }\n";
     expect(issues(text)).toEqual([
-      { file: "dev.yaml", ...posOf(text, "vault"), path: ["pin", "vault"], message: "unknown property 'vault' (allowed: env)" },
+      {
+        file: "dev.yaml",
+        ...posOf(text, "vault"),
+        path: ["pin", "vault"],
+        message: "unknown property 'vault' (allowed: env)",
+      },
     ]);
   });
 
@@ -123,7 +162,12 @@ describe("validateYaml messages and positions", () => {
   it("discriminator: unknown tag value lists the allowed ones, at the tag", () => {
     const text = "name: abc\nitems:\n  - { kind: c }\n";
     expect(issues(text)).toEqual([
-      { file: "dev.yaml", ...posOf(text, "c }"), path: ["items", 0, "kind"], message: "unknown kind 'c' (allowed: a, b)" },
+      {
+        file: "dev.yaml",
+        ...posOf(text, "c }"),
+        path: ["items", 0, "kind"],
+        message: "unknown kind 'c' (allowed: a, b)",
+      },
     ]);
   });
 

@@ -16,11 +16,19 @@ describe("clean-up on SoftHSM", () => {
       // Runs before the token directory is removed: list what is left on the token.
       teardown: [
         {
-          run: ["sh", "-c", `pkcs11-tool --module "$0" --token-label p11compat --login --pin 11112222 -O > "$1" 2>&1`, base.module.paths[0]!, listing],
+          run: [
+            "sh",
+            "-c",
+            `pkcs11-tool --module "$0" --token-label p11compat --login --pin 11112222 -O > "$1" 2>&1`,
+            base.module.paths[0]!,
+            listing,
+          ],
         },
       ],
     };
-    const cases = await casesOf(["keys", "session", "derive", "objects"], (id) => /p-256|aes-128|session|objects|hmac/.test(id));
+    const cases = await casesOf(["keys", "session", "derive", "objects"], (id) =>
+      /p-256|aes-128|session|objects|hmac/.test(id),
+    );
     const { report } = await runOn(profile, cases);
     expect(report.summary.error).toBe(0);
     expect(report.run.notes).toEqual([]);

@@ -14,7 +14,9 @@ describe("p11compat CLI", () => {
       expect(r.exitCode).toBe(0);
       expect(r.stdout).toMatch(/^Usage: p11compat/);
     }
-    expect((await cli("run", "--help")).stdout).toMatch(/--device <name\|file>[\s\S]*--suite[\s\S]*--filter[\s\S]*--out/);
+    expect((await cli("run", "--help")).stdout).toMatch(
+      /--device <name\|file>[\s\S]*--suite[\s\S]*--filter[\s\S]*--out/,
+    );
   });
 
   it("lists suites with case counts", async () => {
@@ -33,7 +35,18 @@ describe("p11compat CLI", () => {
 
   it("points at file, line and column of a suite mistake and exits 1", async () => {
     const file = path.join(tmpDir("cli"), "bad.yaml");
-    writeFileSync(file, ["suite: bad", "title: Bad", "cases:", "  - id: one", "    steps:", "      - { op: digest, mechanism: SHA265 }", ""].join("\n"));
+    writeFileSync(
+      file,
+      [
+        "suite: bad",
+        "title: Bad",
+        "cases:",
+        "  - id: one",
+        "    steps:",
+        "      - { op: digest, mechanism: SHA265 }",
+        "",
+      ].join("\n"),
+    );
     const r = await cli("run", "--suite", file);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain(`${file}:6:34: unknown mechanism 'SHA265'; did you mean CKM_SHA256`);
@@ -42,10 +55,22 @@ describe("p11compat CLI", () => {
   it("says what to install when the module is missing, and exits 1", async () => {
     const dir = tmpDir("cli");
     const file = path.join(dir, "nomodule.yaml");
-    writeFileSync(file, ["device: nomodule", "title: missing", "module:", "  paths: [/nonexistent/libnothing.so]", "  install: { debian: nothing-pkg }", ""].join("\n"));
+    writeFileSync(
+      file,
+      [
+        "device: nomodule",
+        "title: missing",
+        "module:",
+        "  paths: [/nonexistent/libnothing.so]",
+        "  install: { debian: nothing-pkg }",
+        "",
+      ].join("\n"),
+    );
     const r = await cli("run", "--device", file, "--suite", "digest", "--out", dir);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain("no PKCS#11 module for nomodule: looked for /nonexistent/libnothing.so; install it with apt-get install nothing-pkg (Debian/Ubuntu), or pass --module PATH");
+    expect(r.stderr).toContain(
+      "no PKCS#11 module for nomodule: looked for /nonexistent/libnothing.so; install it with apt-get install nothing-pkg (Debian/Ubuntu), or pass --module PATH",
+    );
   });
 
   it("rejects an unknown device with the available ones", async () => {
@@ -75,7 +100,13 @@ describe("p11compat CLI", () => {
     expect(same.stdout).toContain("No regressions");
     // The same report with one passing case turned into a failure: the gate must catch it.
     const worse = JSON.parse(readFileSync(report, "utf8"));
-    worse.cases[0] = { ...worse.cases[0], outcome: "fail", function: "C_Digest", ckr: { name: "CKR_DEVICE_ERROR", code: 48 }, message: "C_Digest returned CKR_DEVICE_ERROR (0x30)" };
+    worse.cases[0] = {
+      ...worse.cases[0],
+      outcome: "fail",
+      function: "C_Digest",
+      ckr: { name: "CKR_DEVICE_ERROR", code: 48 },
+      message: "C_Digest returned CKR_DEVICE_ERROR (0x30)",
+    };
     const worsePath = path.join(out, "worse.json");
     writeFileSync(worsePath, JSON.stringify(worse));
     const gate = await cli("diff", "--baseline", report, worsePath);
@@ -102,8 +133,17 @@ describe("p11compat CLI", () => {
     const wrongType = base();
     wrongType.cases[3].outcome = 42;
     wrongType.run.caseCount = "455";
-    add("wrong-type", JSON.stringify(wrongType), (f) => `${f}: run/caseCount: must be a number, got string '455'\n${f}: cases/3/outcome: must be one of: pass, fail, unsupported, skipped, error, got number 42`);
-    add("version-2", JSON.stringify({ ...base(), schemaVersion: 2 }), (f) => `${f}: schemaVersion 2 is not one this p11compat reads (only schemaVersion 1)`);
+    add(
+      "wrong-type",
+      JSON.stringify(wrongType),
+      (f) =>
+        `${f}: run/caseCount: must be a number, got string '455'\n${f}: cases/3/outcome: must be one of: pass, fail, unsupported, skipped, error, got number 42`,
+    );
+    add(
+      "version-2",
+      JSON.stringify({ ...base(), schemaVersion: 2 }),
+      (f) => `${f}: schemaVersion 2 is not one this p11compat reads (only schemaVersion 1)`,
+    );
     add("not-json", "<html>not a report</html>", (f) => `${f}: not readable as JSON (`);
     const id = base().cases[0].id as string;
     const runs = Object.keys(damaged).flatMap((file) => [
@@ -115,14 +155,22 @@ describe("p11compat CLI", () => {
     const results = await Promise.all(runs.map((args) => cli(...args)));
     results.forEach((r, i) => {
       const file = runs[i]!.find((a) => a in damaged)!;
-      expect({ args: runs[i], exitCode: r.exitCode, stdout: r.stdout }).toEqual({ args: runs[i], exitCode: 1, stdout: "" });
+      expect({ args: runs[i], exitCode: r.exitCode, stdout: r.stdout }).toEqual({
+        args: runs[i],
+        exitCode: 1,
+        stdout: "",
+      });
       expect(r.stderr).toContain(`p11compat: ${damaged[file]!.message}`);
       expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
       // Nothing was written over the input, and no Markdown was made from it.
       expect(readFileSync(file, "utf8")).toBe(damaged[file]!.text);
       expect(existsSync(file.replace(/\.json$/, ".md"))).toBe(false);
     });
-    for (const args of [["summary", good], ["explain", good, id]]) expect((await cli(...args.map((a) => (a === good ? copy(good, dir) : a)))).exitCode).toBe(0);
+    for (const args of [
+      ["summary", good],
+      ["explain", good, id],
+    ])
+      expect((await cli(...args.map((a) => (a === good ? copy(good, dir) : a)))).exitCode).toBe(0);
   }, 120_000);
 
   it("never writes over an input: the Markdown beside a report, nor a file given to an output option", async () => {
@@ -142,7 +190,9 @@ describe("p11compat CLI", () => {
     writeFileSync(path.join(dir, "r.md"), "my notes\n");
     const notes = await cli("summary", json);
     expect(notes.exitCode).toBe(1);
-    expect(notes.stderr).toBe(`p11compat: ${path.join(dir, "r.md")} exists and is not a p11compat summary; not overwritten (move it, or the report, elsewhere)`);
+    expect(notes.stderr).toBe(
+      `p11compat: ${path.join(dir, "r.md")} exists and is not a p11compat summary; not overwritten (move it, or the report, elsewhere)`,
+    );
     expect(readFileSync(path.join(dir, "r.md"), "utf8")).toBe("my notes\n");
     // The Markdown's name is a hard link to the report itself.
     const linked = path.join(dir, "l.json");
@@ -153,7 +203,11 @@ describe("p11compat CLI", () => {
     expect(link.stderr).toContain("which is the report itself; nothing written");
     expect(readFileSync(linked, "utf8")).toBe(readFileSync(good, "utf8"));
     // An output option naming an input.
-    for (const args of [["diff", json, txt, "--out", txt], ["report", json, "--html", json], ["clients", json, "--out", json]]) {
+    for (const args of [
+      ["diff", json, txt, "--out", txt],
+      ["report", json, "--html", json],
+      ["clients", json, "--out", json],
+    ]) {
       const r = await cli(...args);
       expect(r.exitCode).toBe(1);
       expect(r.stderr).toBe(`p11compat: ${args.at(-2)} ${args.at(-1)} is the input ${args.at(-1)}; give another file`);

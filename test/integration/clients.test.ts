@@ -14,7 +14,10 @@ import type { Report } from "../../src/contract/report.js";
 
 const CLIENTS = path.join(SUITES, "clients");
 const PARSEC = path.join(CLIENTS, "parsec.yaml");
-const ALL = readdirSync(CLIENTS).filter((f) => f.endsWith(".yaml")).sort().map((f) => path.join(CLIENTS, f));
+const ALL = readdirSync(CLIENTS)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort()
+  .map((f) => path.join(CLIENTS, f));
 
 /** Verdicts by client name. */
 const byClient = (report: Report) => new Map(clientVerdicts(report).map((v) => [v.client, v]));
@@ -41,7 +44,8 @@ const BLOCKING = [
   "public CKA_ID value-rejected",
 ];
 
-const noErrors = (report: Report) => report.cases.filter((c) => c.outcome === "error").map((c) => `${c.id}: ${c.message}`);
+const noErrors = (report: Report) =>
+  report.cases.filter((c) => c.outcome === "error").map((c) => `${c.id}: ${c.message}`);
 
 describe("Parsec's PKCS#11 provider on SoftHSM", () => {
   let report: Report;
@@ -59,9 +63,17 @@ describe("Parsec's PKCS#11 provider on SoftHSM", () => {
     const v = byClient(report).get("Parsec")!;
     expect(v.verdict).toBe("works with caveats");
     expect(v.caveats).toEqual([
-      expect.objectContaining({ id: "parsec/generate-rsa-oaep-decrypt", outcome: "unsupported", reason: expect.stringContaining("CKR_ARGUMENTS_BAD") }),
+      expect.objectContaining({
+        id: "parsec/generate-rsa-oaep-decrypt",
+        outcome: "unsupported",
+        reason: expect.stringContaining("CKR_ARGUMENTS_BAD"),
+      }),
       // Parsec finds keys only by its own 4-byte CKA_ID: a key made by another tool stays out of reach
-      expect.objectContaining({ id: "parsec/existing-key", outcome: "fail", reason: expect.stringMatching(/^C_FindObjects: expected 1 objects?, found 0/) }),
+      expect.objectContaining({
+        id: "parsec/existing-key",
+        outcome: "fail",
+        reason: expect.stringMatching(/^C_FindObjects: expected 1 objects?, found 0/),
+      }),
     ]);
     expect(v.unmet).toEqual([]);
     expect(v.attributes).toEqual([]);
@@ -73,8 +85,15 @@ describe("Parsec's PKCS#11 provider on SoftHSM", () => {
   it("generates with Parsec's templates, finds the key by its 4-byte CKA_ID, signs, verifies and decrypts", () => {
     for (const id of GENERATE.filter((id) => !id.includes("oaep"))) expect(caseIn(report, id).outcome).toBe("pass");
     const sign = caseIn(report, "parsec/generate-rsa-pkcs1-sign");
-    expect(sign.verified).toEqual(expect.arrayContaining(["CKM_RSA_PKCS signature verified by node:crypto", "C_FindObjects found 1 object(s) as expected"]));
-    expect(caseIn(report, "parsec/generate-ecc-sign[key=p-384,id=hex:5a3c0f04]").verified).toContain("CKM_ECDSA signature verified by node:crypto");
+    expect(sign.verified).toEqual(
+      expect.arrayContaining([
+        "CKM_RSA_PKCS signature verified by node:crypto",
+        "C_FindObjects found 1 object(s) as expected",
+      ]),
+    );
+    expect(caseIn(report, "parsec/generate-ecc-sign[key=p-384,id=hex:5a3c0f04]").verified).toContain(
+      "CKM_ECDSA signature verified by node:crypto",
+    );
   });
 
   it("imports public keys, exports them, destroys them; login and random work", () => {
@@ -101,7 +120,9 @@ describe("Parsec's PKCS#11 provider on SoftHSM", () => {
 describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () => {
   let report: Report;
   beforeAll(async () => {
-    ({ report } = await runOn(await requireDevice("virtual-yubikey"), await casesOf([PARSEC]), { clients: await clientsOf([PARSEC]) }));
+    ({ report } = await runOn(await requireDevice("virtual-yubikey"), await casesOf([PARSEC]), {
+      clients: await clientsOf([PARSEC]),
+    }));
   }, 180_000);
 
   it("runs every case of the profile to an outcome that is not a harness error", () => {
@@ -113,13 +134,20 @@ describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () =
     for (const id of GENERATE) {
       const c = caseIn(report, id);
       // The throwaway card lets Parsec's id (its first byte names no slot) reach ykcs11.
-      expect(c).toMatchObject({ outcome: "fail", function: "C_GenerateKeyPair", ckr: { name: "CKR_ATTRIBUTE_VALUE_INVALID" }, attribute: "CKA_ID" });
+      expect(c).toMatchObject({
+        outcome: "fail",
+        function: "C_GenerateKeyPair",
+        ckr: { name: "CKR_ATTRIBUTE_VALUE_INVALID" },
+        attribute: "CKA_ID",
+      });
       const culprits = c.diagnosis!.culprits.map((k) => `${k.template} ${k.attribute} ${k.kind}`).sort();
       expect([id, culprits]).toEqual([id, BLOCKING]);
       // The id the token took instead is a 1-byte PIV slot number the run may write.
       const idCulprit = c.diagnosis!.culprits.find((k) => k.attribute === "CKA_ID")!;
       expect(idCulprit.value).toMatch(/^4 bytes, 5a3c0f0\d$/);
-      expect(idCulprit.accepted).toEqual([expect.stringMatching(/^1 byte, [01][0-9a-f] \(PIV slot (8[2-9a-f]|9[0-5])\)$/)]);
+      expect(idCulprit.accepted).toEqual([
+        expect.stringMatching(/^1 byte, [01][0-9a-f] \(PIV slot (8[2-9a-f]|9[0-5])\)$/),
+      ]);
       expect(c.diagnosis!.exhausted).toBe(false);
     }
   });
@@ -127,13 +155,27 @@ describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () =
   it("says in its verdict that Parsec does not work, with every blocking attribute, the login and the smallest change", () => {
     const v = byClient(report).get("Parsec")!;
     expect(v.verdict).toBe("does not work");
-    expect(v.unmet).toEqual([{ need: "generate a key and use it", cases: expect.arrayContaining(GENERATE.map((id) => expect.objectContaining({ id, outcome: "fail" }))) }]);
-    expect(v.caveats.map((c) => c.id)).toEqual(expect.arrayContaining(["parsec/import-rsa-public", "parsec/import-ecc-public"]));
+    expect(v.unmet).toEqual([
+      {
+        need: "generate a key and use it",
+        cases: expect.arrayContaining(GENERATE.map((id) => expect.objectContaining({ id, outcome: "fail" }))),
+      },
+    ]);
+    expect(v.caveats.map((c) => c.id)).toEqual(
+      expect.arrayContaining(["parsec/import-rsa-public", "parsec/import-ecc-public"]),
+    );
     expect(v.attributes.map((a) => `${a.template} ${a.attribute} ${a.kind}`).sort()).toEqual(BLOCKING);
     // Parsec logs in as the user; ykcs11 makes keys only for the SO.
     expect(v.login).toEqual({
       client: "USER",
-      findings: [{ function: "C_GenerateKeyPair", ckr: "CKR_USER_TYPE_INVALID (0x103)", cases: ["parsec/login-user-generate[key=p-256]"], needs: "SO" }],
+      findings: [
+        {
+          function: "C_GenerateKeyPair",
+          ckr: "CKR_USER_TYPE_INVALID (0x103)",
+          cases: ["parsec/login-user-generate[key=p-256]"],
+          needs: "SO",
+        },
+      ],
     });
     expect(v.changes).toHaveLength(8);
     expect(v.changes).toEqual(
@@ -158,14 +200,26 @@ describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () =
       const cases = report.cases.filter((c) => c.id.startsWith(`parsec/${group}[`));
       expect(cases).toHaveLength(2); // P-256 and RSA-2048
       for (const c of cases) {
-        expect(c).toMatchObject({ outcome: "fail", function: "C_GenerateKeyPair", ckr: { name: "CKR_ATTRIBUTE_TYPE_INVALID" }, attribute });
+        expect(c).toMatchObject({
+          outcome: "fail",
+          function: "C_GenerateKeyPair",
+          ckr: { name: "CKR_ATTRIBUTE_TYPE_INVALID" },
+          attribute,
+        });
         expect(c.diagnosis?.culprits).toEqual([expect.objectContaining({ attribute, template, kind: "not-accepted" })]);
       }
     }
   });
 
   it("accepts the rest of what Parsec sends (as SO): CKA_TOKEN, CKA_CLASS, CKA_PRIVATE=false, false usage flags", () => {
-    for (const group of ["token-true", "public-encrypt-false", "private-decrypt-false", "private-derive-false", "public-class", "private-no-private-flag"]) {
+    for (const group of [
+      "token-true",
+      "public-encrypt-false",
+      "private-decrypt-false",
+      "private-derive-false",
+      "public-class",
+      "private-no-private-flag",
+    ]) {
       for (const key of ["p-256", "rsa-2048"]) {
         const id = `parsec/attribute-${group}[key=${key}]`;
         expect([id, caseIn(report, id).outcome]).toEqual([id, "pass"]);
@@ -175,13 +229,21 @@ describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () =
 
   it("cannot import a public key: ykcs11's C_CreateObject takes certificates and private keys only", () => {
     for (const id of ["parsec/import-rsa-public", "parsec/import-ecc-public"]) {
-      expect(caseIn(report, id)).toMatchObject({ outcome: "fail", function: "C_CreateObject", ckr: { name: "CKR_ATTRIBUTE_VALUE_INVALID" } });
+      expect(caseIn(report, id)).toMatchObject({
+        outcome: "fail",
+        function: "C_CreateObject",
+        ckr: { name: "CKR_ATTRIBUTE_VALUE_INVALID" },
+      });
     }
   });
 
   it("does not see a key the YubiKey already holds: its 1-byte CKA_ID never equals Parsec's 4-byte one", () => {
     const c = caseIn(report, "parsec/existing-key");
-    expect(c).toMatchObject({ outcome: "fail", function: "C_FindObjects", message: expect.stringMatching(/expected 1 objects?, found 0/) });
+    expect(c).toMatchObject({
+      outcome: "fail",
+      function: "C_FindObjects",
+      message: expect.stringMatching(/expected 1 objects?, found 0/),
+    });
     // the lookup by the YubiKey's own 1-byte id found it
     expect(c.verified).toEqual(expect.arrayContaining(["C_FindObjects found 1 object(s) as expected"]));
   });
@@ -205,15 +267,22 @@ describe("every client profile's verdict", () => {
       Parsec: "works with caveats",
       "OpenSSL pkcs11-provider": "works",
     });
-    expect(vs.get("crypto11 (cosign, step-ca)")!.caveats.map((c) => c.id)).toEqual(["crypto11/decrypt-rsa[mechanism=oaep-sha256]"]);
+    expect(vs.get("crypto11 (cosign, step-ca)")!.caveats.map((c) => c.id)).toEqual([
+      "crypto11/decrypt-rsa[mechanism=oaep-sha256]",
+    ]);
     // pkcs11-provider copes without CKM_ECDSA_SHA256: it hashes in OpenSSL and signs with CKM_ECDSA
     expect(vs.get("OpenSSL pkcs11-provider")!.fallbacks).toEqual([
-      { case: expect.objectContaining({ id: "pkcs11-provider/digest-sign-ecdsa[mechanism=ECDSA_SHA256]" }), fallback: "pkcs11-provider/digest-sign-ecdsa[mechanism=ECDSA]" },
+      {
+        case: expect.objectContaining({ id: "pkcs11-provider/digest-sign-ecdsa[mechanism=ECDSA_SHA256]" }),
+        fallback: "pkcs11-provider/digest-sign-ecdsa[mechanism=ECDSA]",
+      },
     ]);
   }, 180_000);
 
   it("on the virtual YubiKey: Parsec does not work; the others only with keys addressed by slot id, not by label", async () => {
-    const { report } = await runOn(await requireDevice("virtual-yubikey"), await casesOf(ALL), { clients: await clientsOf(ALL) });
+    const { report } = await runOn(await requireDevice("virtual-yubikey"), await casesOf(ALL), {
+      clients: await clientsOf(ALL),
+    });
     expect(noErrors(report)).toEqual([]);
     const vs = byClient(report);
     expect(verdictsOf(vs)).toEqual({
@@ -226,15 +295,34 @@ describe("every client profile's verdict", () => {
     });
     const caveats = (client: string) => vs.get(client)!.caveats.map((c) => `${c.id} ${c.outcome}: ${c.reason}`);
     // ykcs11 does not keep the CKA_LABEL it is given: lookups by label find nothing
-    expect(caveats("crypto11 (cosign, step-ca)")).toEqual(expect.arrayContaining([expect.stringMatching(/^crypto11\/existing-key-ecdsa\[lookup=label\] fail: C_FindObjects: expected 1 objects, found 0/)]));
-    expect(caveats("OpenSSL pkcs11-provider")).toEqual(expect.arrayContaining([expect.stringMatching(/^pkcs11-provider\/uri-id fail: C_FindObjects/)]));
+    expect(caveats("crypto11 (cosign, step-ca)")).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^crypto11\/existing-key-ecdsa\[lookup=label\] fail: C_FindObjects: expected 1 objects, found 0/,
+        ),
+      ]),
+    );
+    expect(caveats("OpenSSL pkcs11-provider")).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^pkcs11-provider\/uri-id fail: C_FindObjects/)]),
+    );
     // the provider's random 16-byte CKA_ID names no PIV slot; the diagnosis names the id the token takes
     expect(vs.get("OpenSSL pkcs11-provider")!.attributes).toEqual(
-      expect.arrayContaining([expect.objectContaining({ attribute: "CKA_ID", template: "public", kind: "value-rejected", accepted: [expect.stringMatching(/PIV slot/)] })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          attribute: "CKA_ID",
+          template: "public",
+          kind: "value-rejected",
+          accepted: [expect.stringMatching(/PIV slot/)],
+        }),
+      ]),
     );
     // no Ed25519 on a YubiKey 5.4
-    expect(caveats("OpenSSH")).toEqual([expect.stringMatching(/^openssh\/ed25519 unsupported: CKM_EC_EDWARDS_KEY_PAIR_GEN/)]);
+    expect(caveats("OpenSSH")).toEqual([
+      expect.stringMatching(/^openssh\/ed25519 unsupported: CKM_EC_EDWARDS_KEY_PAIR_GEN/),
+    ]);
     // p11-kit generate-keypair without --id: ykcs11 cannot pick a slot, and the diagnosis names the missing CKA_ID
-    expect(vs.get("p11-kit")!.attributes).toEqual([expect.objectContaining({ attribute: "CKA_ID", kind: "missing", cases: ["p11-kit/generate-ec-no-id"] })]);
+    expect(vs.get("p11-kit")!.attributes).toEqual([
+      expect.objectContaining({ attribute: "CKA_ID", kind: "missing", cases: ["p11-kit/generate-ec-no-id"] }),
+    ]);
   }, 300_000);
 });

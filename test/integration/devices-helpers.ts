@@ -11,7 +11,9 @@ import { DEVICES } from "./helpers.js";
 export function requireFiles(what: string, files: [file: string, pkg: string][], device: string): void {
   const missing = files.filter(([file]) => !existsSync(file));
   if (missing.length) {
-    throw new Error(`${what} need ${missing.map(([f, p]) => `${f} (${p})`).join(", ")}; install them with ./scripts/install-system-deps.sh ${device}`);
+    throw new Error(
+      `${what} need ${missing.map(([f, p]) => `${f} (${p})`).join(", ")}; install them with ./scripts/install-system-deps.sh ${device}`,
+    );
   }
 }
 
@@ -25,7 +27,9 @@ export async function requireDevice(name: string): Promise<DeviceProfile> {
     problems.unshift((err as Error).message);
   }
   if (problems.length) {
-    throw new Error(`the ${name} token cannot run on this machine: ${problems.join("; ")}. CI installs it with ./scripts/install-system-deps.sh ${name}`);
+    throw new Error(
+      `the ${name} token cannot run on this machine: ${problems.join("; ")}. CI installs it with ./scripts/install-system-deps.sh ${name}`,
+    );
   }
   return profile;
 }
@@ -62,5 +66,7 @@ export function newProcesses(before: Proc[], match: RegExp): Proc[] {
 
 /** Entries of the temporary directory with this prefix. */
 export function tmpEntries(prefix: string): string[] {
-  return readdirSync(os.tmpdir()).filter((f) => f.startsWith(prefix)).sort();
+  return readdirSync(os.tmpdir())
+    .filter((f) => f.startsWith(prefix))
+    .sort();
 }

@@ -13,7 +13,9 @@ beforeAll(async () => {
   const profile = await requireDevice("nss");
   const dirsBefore = tmpEntries("p11compat-nss-");
   const procsBefore = processes(/certutil/);
-  const cases = await casesOf(["keys", "encrypt", "wrap", "objects"], (id) => /aes-128|rsa-2048-e3|ed25519|unmodifiable-copy/.test(id));
+  const cases = await casesOf(["keys", "encrypt", "wrap", "objects"], (id) =>
+    /aes-128|rsa-2048-e3|ed25519|unmodifiable-copy/.test(id),
+  );
   ({ report } = await runOn(profile, cases));
   leftDirs = tmpEntries("p11compat-nss-").filter((d) => !dirsBefore.includes(d));
   leftProcs = newProcesses(procsBefore, /certutil/).map((p) => p.cmd);
@@ -33,7 +35,9 @@ describe("NSS softokn (devices/nss.yaml)", () => {
 
   it("passes what softokn does right, checked by node:crypto", () => {
     expect(byId("encrypt/aes[key=aes-128,source=generate,mechanism=AES_GCM,parts=1]").outcome).toBe("pass");
-    expect(byId("wrap/aes-key-wrap[key=aes-128,source=generate,mechanism=AES_KEY_WRAP,target=aes-128]").outcome).toBe("pass");
+    expect(byId("wrap/aes-key-wrap[key=aes-128,source=generate,mechanism=AES_KEY_WRAP,target=aes-128]").outcome).toBe(
+      "pass",
+    );
   });
 
   it("fails multi-part AES-GCM and non-block-aligned ECB/CBC updates, with the CK_RV", () => {
@@ -62,9 +66,15 @@ describe("NSS softokn (devices/nss.yaml)", () => {
       ckr: { name: "CKR_ARGUMENTS_BAD", code: 0x7 },
     });
     const ed = byId("keys/make[key=ed25519,source=generate]");
-    expect(ed).toMatchObject({ outcome: "unsupported", function: "C_GenerateKeyPair", ckr: { name: "CKR_MECHANISM_INVALID", code: 0x70 } });
+    expect(ed).toMatchObject({
+      outcome: "unsupported",
+      function: "C_GenerateKeyPair",
+      ckr: { name: "CKR_MECHANISM_INVALID", code: 0x70 },
+    });
     expect(ed.message).toContain("not in the token's mechanism list");
-    expect(byId("objects/unmodifiable-copy").message).toContain("expected CKR_ACTION_PROHIBITED, got CKR_ATTRIBUTE_READ_ONLY");
+    expect(byId("objects/unmodifiable-copy").message).toContain(
+      "expected CKR_ACTION_PROHIBITED, got CKR_ATTRIBUTE_READ_ONLY",
+    );
   });
 
   it("leaves no directory and no process behind", () => {

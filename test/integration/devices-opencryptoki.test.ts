@@ -14,7 +14,13 @@ import { provision } from "../../src/device/provision.js";
 import type { DeviceProfile } from "../../src/device/model.js";
 import type { Report } from "../../src/contract/report.js";
 
-const ROOTS = ["/var/lib/opencryptoki", "/var/lock/opencryptoki", "/var/log/opencryptoki", "/var/run/pkcsslotd.pid", "/var/run/pkcsslotd.socket"];
+const ROOTS = [
+  "/var/lib/opencryptoki",
+  "/var/lock/opencryptoki",
+  "/var/log/opencryptoki",
+  "/var/run/pkcsslotd.pid",
+  "/var/run/pkcsslotd.socket",
+];
 const SWTOK = "/var/lib/opencryptoki/swtok";
 const MARKER = path.join(SWTOK, "p11compat-test-marker");
 const DAEMONS = /^(pkcsslotd|flock|sleep infinity)|^\[(pkcsslotd|flock|sleep)\]/;
@@ -57,7 +63,9 @@ beforeAll(async () => {
   const procsBefore = processes(DAEMONS);
   const dirsBefore = tmpEntries("p11compat-opencryptoki-");
   const cases = await casesOf(["keys", "sign", "encrypt", "wrap", "objects", "session"], (id) =>
-    /keys\/make\[key=(p-256|rsa-2048),|rsa-pkcs1\[key=rsa-2048,source=generate|AES_GCM,parts=1|rsa-oaep-unwrap\[key=rsa-2048,source=generate,mechanism=OAEP-sha256|objects\/secret-object|session\//.test(id),
+    /keys\/make\[key=(p-256|rsa-2048),|rsa-pkcs1\[key=rsa-2048,source=generate|AES_GCM,parts=1|rsa-oaep-unwrap\[key=rsa-2048,source=generate,mechanism=OAEP-sha256|objects\/secret-object|session\//.test(
+      id,
+    ),
   );
   ({ report } = await runOn(profile, cases, {
     onStart: () => void (duringRun = { marker: existsSync(MARKER), procs: newProcesses(procsBefore, DAEMONS) }),
@@ -88,15 +96,30 @@ describe("openCryptoki 3.8 soft token (devices/opencryptoki.yaml)", () => {
       function: "C_SignInit",
       ckr: { name: "CKR_MECHANISM_INVALID", code: 0x70 },
     });
-    expect(byId("keys/make[key=p-256,source=generate]")).toMatchObject({ outcome: "unsupported", function: "C_GenerateKeyPair", ckr: { name: "CKR_MECHANISM_INVALID" } });
-    expect(byId("encrypt/aes[key=aes-128,source=generate,mechanism=AES_GCM,parts=1]").message).toContain("CKM_AES_GCM is not in the token's mechanism list");
+    expect(byId("keys/make[key=p-256,source=generate]")).toMatchObject({
+      outcome: "unsupported",
+      function: "C_GenerateKeyPair",
+      ckr: { name: "CKR_MECHANISM_INVALID" },
+    });
+    expect(byId("encrypt/aes[key=aes-128,source=generate,mechanism=AES_GCM,parts=1]").message).toContain(
+      "CKM_AES_GCM is not in the token's mechanism list",
+    );
   });
 
   it("fails C_UnwrapKey with CKA_SENSITIVE in the template, and diagnoses it", () => {
     const c = byId("wrap/rsa-oaep-unwrap[key=rsa-2048,source=generate,mechanism=OAEP-sha256,target=aes-128]");
-    expect(c).toMatchObject({ outcome: "fail", function: "C_UnwrapKey", ckr: { name: "CKR_ATTRIBUTE_READ_ONLY", code: 0x10 }, attribute: "CKA_SENSITIVE" });
+    expect(c).toMatchObject({
+      outcome: "fail",
+      function: "C_UnwrapKey",
+      ckr: { name: "CKR_ATTRIBUTE_READ_ONLY", code: 0x10 },
+      attribute: "CKA_SENSITIVE",
+    });
     expect(c.diagnosis!.summary).toContain("CKA_EXTRACTABLE cannot be set by the caller");
-    expect(byId("objects/secret-object")).toMatchObject({ outcome: "fail", function: "C_GetAttributeValue", ckr: { name: "CKR_ATTRIBUTE_TYPE_INVALID" } });
+    expect(byId("objects/secret-object")).toMatchObject({
+      outcome: "fail",
+      function: "C_GetAttributeValue",
+      ckr: { name: "CKR_ATTRIBUTE_TYPE_INVALID" },
+    });
   });
 
   it("ran its own pkcsslotd and puts the machine's openCryptoki state back exactly", () => {
@@ -111,7 +134,9 @@ describe("openCryptoki 3.8 soft token (devices/opencryptoki.yaml)", () => {
     const procsBefore = processes(DAEMONS);
     const first = await provision(profile, { runTag: "first" });
     try {
-      await expect(provision(profile, { runTag: "second" })).rejects.toThrow(/another run holds the lock on \/var\/lib\/opencryptoki/);
+      await expect(provision(profile, { runTag: "second" })).rejects.toThrow(
+        /another run holds the lock on \/var\/lib\/opencryptoki/,
+      );
       expect(processes(/^pkcsslotd/).length).toBe(1);
     } finally {
       await first.teardown();
@@ -121,11 +146,15 @@ describe("openCryptoki 3.8 soft token (devices/opencryptoki.yaml)", () => {
   }, 60_000);
 
   it("refuses to start while another process holds the lock, and its tear-down then changes nothing", async () => {
-    const holder = spawn("sh", ["-c", "exec 9</var/lib/opencryptoki && flock 9 && echo locked && exec sleep 60"], { stdio: ["ignore", "pipe", "inherit"] });
+    const holder = spawn("sh", ["-c", "exec 9</var/lib/opencryptoki && flock 9 && echo locked && exec sleep 60"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     try {
       await new Promise<void>((resolve) => holder.stdout.once("data", () => resolve()));
       const procsBefore = processes(DAEMONS);
-      await expect(provision(profile, { runTag: "locked" })).rejects.toThrow(/daemon lock .* exited with 1:\s+another run holds the lock/);
+      await expect(provision(profile, { runTag: "locked" })).rejects.toThrow(
+        /daemon lock .* exited with 1:\s+another run holds the lock/,
+      );
       expect(newProcesses(procsBefore, DAEMONS)).toEqual([]);
       expect(machineState()).toEqual(before);
     } finally {
@@ -143,7 +172,10 @@ describe("openCryptoki after a run that died", () => {
     expect(existsSync(MARKER)).toBe(true);
     const dirsBefore = tmpEntries("p11compat-opencryptoki-");
     const out = tmpDir("oc-killed");
-    const child = execa("node", [CLI, "run", "--device", "opencryptoki", "--suite", "sign", "--out", out, "--quiet"], { cwd: ROOT, reject: false });
+    const child = execa("node", [CLI, "run", "--device", "opencryptoki", "--suite", "sign", "--out", out, "--quiet"], {
+      cwd: ROOT,
+      reject: false,
+    });
     // Killed once it is running cases: the fresh token replaced the real one, pkcsslotd is ours.
     // Read while the run writes it: a read can straddle a write (the old trailer, then the new bytes);
     // such a read is retried, a report is valid between writes and after a kill.
@@ -154,7 +186,7 @@ describe("openCryptoki after a run that died", () => {
         return 0;
       }
     };
-    for (let t0 = Date.now(); ; ) {
+    for (let t0 = Date.now(); ;) {
       const file = readdirSync(out).find((f) => f.endsWith(".json"));
       if (file && casesSoFar(file) >= 3) break;
       if (Date.now() - t0 > 60_000) throw new Error("the run did not start cases");
@@ -169,6 +201,7 @@ describe("openCryptoki after a run that died", () => {
     expect(machineState()).toEqual(start);
     expect(existsSync(MARKER)).toBe(true);
     expect(processes(/^pkcsslotd/)).toEqual([]);
-    for (const d of tmpEntries("p11compat-opencryptoki-").filter((x) => !dirsBefore.includes(x))) rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
+    for (const d of tmpEntries("p11compat-opencryptoki-").filter((x) => !dirsBefore.includes(x)))
+      rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
   }, 120_000);
 });

@@ -20,7 +20,9 @@ beforeAll(async () => {
   const dirsBefore = tmpEntries("p11compat-tpm2-");
   const procsBefore = processes(OURS);
   const cases = await casesOf(["keys", "sign", "derive", "session"], (id) =>
-    /keys\/make\[key=(p-256|p-521|aes-128|rsa-2048),|sign\/ecdsa\[key=p-256,source=generate|derive\/ecdh\[key=p-256,source=generate|session\//.test(id),
+    /keys\/make\[key=(p-256|p-521|aes-128|rsa-2048),|sign\/ecdsa\[key=p-256,source=generate|derive\/ecdh\[key=p-256,source=generate|session\//.test(
+      id,
+    ),
   );
   ({ report } = await runOn(profile, cases, { onStart: () => void (during = newProcesses(procsBefore, OURS)) }));
   leftDirs = tmpEntries("p11compat-tpm2-").filter((d) => !dirsBefore.includes(d));
@@ -52,7 +54,11 @@ describe("tpm2-pkcs11 on swtpm (devices/tpm2.yaml)", () => {
       ckr: { name: "CKR_FUNCTION_NOT_SUPPORTED", code: 0x54 },
     });
     const ecdh = byId("derive/ecdh[key=p-256,source=generate]");
-    expect(ecdh).toMatchObject({ outcome: "unsupported", function: "C_DeriveKey", ckr: { name: "CKR_FUNCTION_NOT_SUPPORTED" } });
+    expect(ecdh).toMatchObject({
+      outcome: "unsupported",
+      function: "C_DeriveKey",
+      ckr: { name: "CKR_FUNCTION_NOT_SUPPORTED" },
+    });
     expect(ecdh.message).toContain("CKM_ECDH1_DERIVE is not in the token's mechanism list");
     expect(byId("sign/ecdsa[key=p-256,source=generate,mechanism=ECDSA_SHA224,parts=1]")).toMatchObject({
       outcome: "unsupported",
@@ -74,7 +80,9 @@ describe("tpm2-pkcs11 on swtpm (devices/tpm2.yaml)", () => {
   });
 
   it("notes the key a failed C_SignInit left in use: C_DestroyObject gives CKR_FUNCTION_FAILED", () => {
-    expect(report.run.notes).toEqual([expect.stringMatching(/p-256": C_DestroyObject returned CKR_FUNCTION_FAILED \(0x06\)$/)]);
+    expect(report.run.notes).toEqual([
+      expect.stringMatching(/p-256": C_DestroyObject returned CKR_FUNCTION_FAILED \(0x06\)$/),
+    ]);
   });
 
   it("ran swtpm, a private bus and tpm2-abrmd in the run's directory, and left no process or file behind", () => {

@@ -26,10 +26,19 @@ describe("diagnosis on NSS softokn", () => {
     expect(c("rejected-value")).toMatchObject({ outcome: "unsupported", ckr: { name: "CKR_KEY_SIZE_RANGE" } });
     expect(culprits(c("rejected-value"))).toEqual([["CKA_VALUE_LEN", "value-rejected", "16", "24", "32"]]);
     expect(c("missing-required").diagnosis!.missing.map((m) => m.attribute)).toEqual(["CKA_VALUE_LEN"]);
-    expect(c("missing-curve").diagnosis!.missing.map((m) => [m.attribute, m.template])).toEqual([["CKA_EC_PARAMS", "public"]]);
-    expect(c("curve-by-name").diagnosis!.culprits[0]).toMatchObject({ attribute: "CKA_EC_PARAMS", kind: "value-rejected" });
+    expect(c("missing-curve").diagnosis!.missing.map((m) => [m.attribute, m.template])).toEqual([
+      ["CKA_EC_PARAMS", "public"],
+    ]);
+    expect(c("curve-by-name").diagnosis!.culprits[0]).toMatchObject({
+      attribute: "CKA_EC_PARAMS",
+      kind: "value-rejected",
+    });
     expect(c("curve-by-name").diagnosis!.culprits[0]!.accepted).toContain("P-256 as a named-curve OID");
-    expect(c("conflicting-pair").diagnosis!.culprits[0]).toMatchObject({ attribute: "CKA_VALUE_LEN", kind: "conflict", resolvedBy: "CKA_KEY_TYPE CKK_GENERIC_SECRET" });
+    expect(c("conflicting-pair").diagnosis!.culprits[0]).toMatchObject({
+      attribute: "CKA_VALUE_LEN",
+      kind: "conflict",
+      resolvedBy: "CKA_KEY_TYPE CKK_GENERIC_SECRET",
+    });
   }, 120_000);
 });
 
@@ -39,7 +48,11 @@ describe("diagnosis on the openCryptoki soft token", () => {
     expect(culprits(c("vendor-attribute"))).toEqual([["CKA_VENDOR_DEFINED+0x1234", "not-accepted"]]);
     expect(c("vendor-attribute").ckr!.name).toBe("CKR_TEMPLATE_INCONSISTENT");
     expect(culprits(c("rejected-value"))).toEqual([["CKA_VALUE_LEN", "value-rejected", "16", "24", "32"]]);
-    expect(culprits(c("two-bad-attributes")).map(([a, k]) => [a, k]).sort()).toEqual([
+    expect(
+      culprits(c("two-bad-attributes"))
+        .map(([a, k]) => [a, k])
+        .sort(),
+    ).toEqual([
       ["CKA_LOCAL", "read-only"],
       ["CKA_VENDOR_DEFINED+0x1234", "not-accepted"],
     ]);
@@ -54,6 +67,8 @@ describe("diagnosis on tpm2-pkcs11", () => {
     // One case: tpm2-pkcs11 leaks two transient objects per key generation, experiments included.
     const c = await diagnose("tpm2", /missing-curve/);
     expect(c("missing-curve").ckr!.name).toBe("CKR_GENERAL_ERROR");
-    expect(c("missing-curve").diagnosis!.missing).toEqual([{ attribute: "CKA_EC_PARAMS", template: "public", value: "P-256 (OID)" }]);
+    expect(c("missing-curve").diagnosis!.missing).toEqual([
+      { attribute: "CKA_EC_PARAMS", template: "public", value: "P-256 (OID)" },
+    ]);
   }, 120_000);
 });

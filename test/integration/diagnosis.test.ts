@@ -57,8 +57,12 @@ describe("diagnosis of failed template calls on SoftHSM", () => {
   });
 
   it("names a missing required attribute and a value that completes the template", () => {
-    expect(byId("missing-required").diagnosis!.missing).toEqual([{ attribute: "CKA_VALUE_LEN", template: "template", value: "16" }]);
-    expect(byId("missing-curve").diagnosis!.missing).toEqual([{ attribute: "CKA_EC_PARAMS", template: "public", value: "P-256 (OID)" }]);
+    expect(byId("missing-required").diagnosis!.missing).toEqual([
+      { attribute: "CKA_VALUE_LEN", template: "template", value: "16" },
+    ]);
+    expect(byId("missing-curve").diagnosis!.missing).toEqual([
+      { attribute: "CKA_EC_PARAMS", template: "public", value: "P-256 (OID)" },
+    ]);
   });
 
   it("names the conflicting attribute of a pair and the value that resolves it", () => {

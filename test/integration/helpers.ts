@@ -18,7 +18,8 @@ export const DEVICES = path.join(ROOT, "devices");
 export const CLI = path.join(ROOT, "bin", "p11compat.js");
 
 // Under the run's parent directory (test/setup/global.ts removes it when the run ends).
-export const tmpDir = (prefix: string) => mkdtempSync(path.join(process.env.P11COMPAT_TEST_ROOT ?? os.tmpdir(), `p11compat-test-${prefix}-`));
+export const tmpDir = (prefix: string) =>
+  mkdtempSync(path.join(process.env.P11COMPAT_TEST_ROOT ?? os.tmpdir(), `p11compat-test-${prefix}-`));
 
 export async function softhsm(overrides: Partial<DeviceProfile> = {}): Promise<DeviceProfile> {
   return { ...(await loadDevice("softhsm", DEVICES)), ...overrides };
@@ -38,7 +39,14 @@ export async function clientsOf(suites: string[]): Promise<NonNullable<RunOption
 
 export async function runOn(profile: DeviceProfile, cases: RunOptions["cases"], extra: Partial<RunOptions> = {}) {
   const outDir = tmpDir("out");
-  const outcome = await runCases({ profile, cases, suites: [...new Set(cases.map((c) => c.suite))], outDir, trace: "failed", ...extra });
+  const outcome = await runCases({
+    profile,
+    cases,
+    suites: [...new Set(cases.map((c) => c.suite))],
+    outDir,
+    trace: "failed",
+    ...extra,
+  });
   // The report the run hands back is the file it wrote, and that file passes the report schema.
   expect(JSON.parse(JSON.stringify(outcome.report))).toEqual(readReport(outcome.reportPath));
   return { ...outcome, outDir };

@@ -13,7 +13,16 @@ import { renderHtml } from "../../src/report/html.js";
 import type { Report } from "../../src/contract/report.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 const SHA256 = "digest/hash[mechanism=SHA256,data=1000,parts=1]";
 const REJECTED = "diagnosis/rejected-value";
@@ -27,21 +36,35 @@ let page: Page;
 const requests: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run scripts/install-system-deps.sh (Debian package chromium), or set CHROMIUM_PATH`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: run scripts/install-system-deps.sh (Debian package chromium), or set CHROMIUM_PATH`,
+    );
   const diagnosis = await casesOf([path.join(SUITES, "diagnosis", "templates.yaml")]);
   const rsa1024 = (id: string) => id.startsWith("encrypt/rsa-decrypt[key=rsa-1024,");
   // A: every digest case, RSA-1024 decryption (some unsupported on SoftHSM), the diagnosis cases.
-  const a = await runOn(await softhsm(), [...(await casesOf(["digest"])), ...(await casesOf(["encrypt"], rsa1024)), ...diagnosis]);
+  const a = await runOn(await softhsm(), [
+    ...(await casesOf(["digest"])),
+    ...(await casesOf(["encrypt"], rsa1024)),
+    ...diagnosis,
+  ]);
   // B: another token label and profile name, SHA-256 digests only, diagnosis turned off.
   const base = await softhsm();
   const second = await softhsm({
     id: "softhsm-b",
     token: { label: "second-token" },
-    setup: base.setup.map((s) => ("run" in s ? { ...s, run: s.run.map((arg) => (arg === "p11compat" ? "second-token" : arg)) } : s)),
+    setup: base.setup.map((s) =>
+      "run" in s ? { ...s, run: s.run.map((arg) => (arg === "p11compat" ? "second-token" : arg)) } : s,
+    ),
   });
-  const b = await runOn(second, [...(await casesOf(["digest"], (id) => id.includes("SHA256"))), ...diagnosis], { diagnosisBudget: 0 });
+  const b = await runOn(second, [...(await casesOf(["digest"], (id) => id.includes("SHA256"))), ...diagnosis], {
+    diagnosisBudget: 0,
+  });
   // C: RSA-1024 decryption and SHA-1 digests only: no diagnosis case, no SHA-256 case.
-  const c = await runOn(await softhsm(), [...(await casesOf(["encrypt"], rsa1024)), ...(await casesOf(["digest"], (id) => id.includes("SHA_1")))]);
+  const c = await runOn(await softhsm(), [
+    ...(await casesOf(["encrypt"], rsa1024)),
+    ...(await casesOf(["digest"], (id) => id.includes("SHA_1"))),
+  ]);
   reports = [a.report, b.report, c.report];
   // Report text with markup in it must show as text (the report on disk stays as the token wrote it).
   const shown = structuredClone(reports);
@@ -60,7 +83,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const row = (id: string): Locator => page.locator("#cases tbody tr").filter({ has: page.getByText(id, { exact: true }) });
+const row = (id: string): Locator =>
+  page.locator("#cases tbody tr").filter({ has: page.getByText(id, { exact: true }) });
 const outcomes = (id: string) => row(id).locator("td.c .o").allInnerTexts();
 const panel = () => page.locator("#panel");
 const shown = () => page.locator("#shown").innerText();
@@ -70,7 +94,8 @@ async function resetPage(): Promise<void> {
   if (await page.locator("#view-cases").isHidden()) await page.click("#tab-cases");
   await page.click("#clear");
 }
-const outcomeChip = (label: string) => page.locator("fieldset.outcomes label").filter({ hasText: new RegExp(`^\\s*${label}\\s*$`) });
+const outcomeChip = (label: string) =>
+  page.locator("fieldset.outcomes label").filter({ hasText: new RegExp(`^\\s*${label}\\s*$`) });
 
 describe("the HTML matrix in Chromium", () => {
   beforeEach(resetPage);
@@ -105,7 +130,9 @@ describe("the HTML matrix in Chromium", () => {
     expect(await row(OAEP).isVisible()).toBe(true);
     expect(await page.locator("#cases thead th.tok").nth(0).locator(".n.o-pass").innerText()).toBe("0");
     // Every row still shown has a cell that is neither pass nor not run.
-    for (const texts of await page.locator("#cases tbody tr[data-i]:visible").evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll("td.c .o")].map((o) => o.textContent)))) {
+    for (const texts of await page
+      .locator("#cases tbody tr[data-i]:visible")
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll("td.c .o")].map((o) => o.textContent)))) {
       expect(texts.some((t) => t !== "pass" && t !== "not run")).toBe(true);
     }
     await page.click("#clear");
@@ -113,7 +140,9 @@ describe("the HTML matrix in Chromium", () => {
   });
 
   it("filters by mechanism, key type and search text", async () => {
-    const usingSha256 = new Set(reports.flatMap((r) => r.cases.filter((c) => c.uses?.some((u) => u.mechanism === "CKM_SHA256")).map((c) => c.id)));
+    const usingSha256 = new Set(
+      reports.flatMap((r) => r.cases.filter((c) => c.uses?.some((u) => u.mechanism === "CKM_SHA256")).map((c) => c.id)),
+    );
     await page.selectOption("#f-mech", "CKM_SHA256");
     const visible = () => page.locator("#cases tbody tr[data-i]:visible th.case code").allInnerTexts();
     expect(new Set(await visible())).toEqual(usingSha256);
@@ -138,14 +167,20 @@ describe("the HTML matrix in Chromium", () => {
     expect(text).toContain("CKR_ATTRIBUTE_VALUE_INVALID (0x13 = 19)");
     expect(text).toContain(c.message);
     expect(text).toContain(c.diagnosis!.summary);
-    expect(text).toMatch(/CKA_VALUE_LEN\s+in the template\s+value-rejected\s+CKR_ATTRIBUTE_VALUE_INVALID \(0x13 = 19\)\s+17\s+accepted: 16, 24, 32/);
+    expect(text).toMatch(
+      /CKA_VALUE_LEN\s+in the template\s+value-rejected\s+CKR_ATTRIBUTE_VALUE_INVALID \(0x13 = 19\)\s+17\s+accepted: 16, 24, 32/,
+    );
     expect(text).toMatch(/C_GenerateKey → CKR_ATTRIBUTE_VALUE_INVALID/);
     expect(text).toContain("p11compat explain");
     // The same case on B (diagnosis off) and on C (not in its report).
-    await panel().getByRole("button", { name: /^B softhsm-b/ }).click();
+    await panel()
+      .getByRole("button", { name: /^B softhsm-b/ })
+      .click();
     expect(await panel().innerText()).toContain("CKR_ATTRIBUTE_VALUE_INVALID");
     expect(await panel().getByRole("heading", { name: "Diagnosis", exact: true }).count()).toBe(0);
-    await panel().getByRole("button", { name: /^C softhsm/ }).click();
+    await panel()
+      .getByRole("button", { name: /^C softhsm/ })
+      .click();
     expect(await panel().innerText()).toMatch(/not run[\s\S]*This case is not in the report of C softhsm/);
     await page.keyboard.press("Escape");
     expect(await panel().isVisible()).toBe(false);
@@ -170,7 +205,11 @@ describe("the HTML matrix in Chromium", () => {
     expect(texts[1]).toMatch(/^advertised[\s\S]*digest\s*3/);
     expect(texts[2]).toMatch(/^advertised/);
     expect(texts[2]).not.toMatch(/digest\s*\d/);
-    expect(await cells.evaluateAll((tds) => tds.map((td) => td.className))).toEqual(["m s-pass", "m s-pass", "m s-idle"]);
+    expect(await cells.evaluateAll((tds) => tds.map((td) => td.className))).toEqual([
+      "m s-pass",
+      "m s-pass",
+      "m s-idle",
+    ]);
     await cells.nth(1).click();
     const text = await panel().innerText();
     expect(text).toMatch(/Flags\s+CKF_DIGEST/);
@@ -189,7 +228,9 @@ describe("the HTML matrix in Chromium", () => {
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.mouse.move(0, 0);
     mkdirSync(path.join(ROOT, "docs"), { recursive: true });
-    const shot = process.env.P11COMPAT_UPDATE_SCREENSHOT ? path.join(ROOT, "docs", "matrix.png") : path.join(tmpDir("matrix"), "matrix.png");
+    const shot = process.env.P11COMPAT_UPDATE_SCREENSHOT
+      ? path.join(ROOT, "docs", "matrix.png")
+      : path.join(tmpDir("matrix"), "matrix.png");
     await page.screenshot({ path: shot });
     expect(requests.filter((u) => !u.startsWith("file:") && !u.startsWith("data:"))).toEqual([]);
   });

@@ -69,11 +69,18 @@ describe("interrupted runs", () => {
     child.kill("SIGKILL");
     await child;
     // A killed run cannot tear down: its token directory is left, and removed here.
-    for (const d of softhsmDirs().filter((x) => !before.includes(x))) rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
+    for (const d of softhsmDirs().filter((x) => !before.includes(x)))
+      rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
     const report = JSON.parse(readFileSync(file, "utf8"));
     expect(report.status).toBe("running");
     expect(report.cases.length).toBeGreaterThanOrEqual(15);
-    expect(report.summary.pass + report.summary.fail + report.summary.unsupported + report.summary.skipped + report.summary.error).toBe(report.cases.length);
+    expect(
+      report.summary.pass +
+        report.summary.fail +
+        report.summary.unsupported +
+        report.summary.skipped +
+        report.summary.error,
+    ).toBe(report.cases.length);
     const summary = await execa("node", [CLI, "summary", file], { cwd: ROOT });
     expect(summary.stdout).toContain("run running");
     expect(existsSync(file.replace(/\.json$/, ".md"))).toBe(true);

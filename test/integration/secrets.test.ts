@@ -40,13 +40,36 @@ describe("secrets stay out of the console and of diagnosis", () => {
     const file = path.join(dir, "softhsm-envpin.yaml");
     writeFileSync(file, profile);
     const pin = "58203917";
-    const r = await execa("node", [CLI, "run", "--device", file, "--suite", "session", "--suite", path.join(ROOT, "suites/diagnosis/templates.yaml"), "--trace", "all", "--out", dir], {
-      cwd: ROOT,
-      env: { P11COMPAT_TEST_PIN: pin },
-      reject: false,
-    });
+    const r = await execa(
+      "node",
+      [
+        CLI,
+        "run",
+        "--device",
+        file,
+        "--suite",
+        "session",
+        "--suite",
+        path.join(ROOT, "suites/diagnosis/templates.yaml"),
+        "--trace",
+        "all",
+        "--out",
+        dir,
+      ],
+      {
+        cwd: ROOT,
+        env: { P11COMPAT_TEST_PIN: pin },
+        reject: false,
+      },
+    );
     expect(r.exitCode).toBe(0);
-    const outputs = [r.stdout, r.stderr, ...readdirSync(dir).filter((f) => /\.(json|md)$/.test(f)).map((f) => readFileSync(path.join(dir, f), "utf8"))];
+    const outputs = [
+      r.stdout,
+      r.stderr,
+      ...readdirSync(dir)
+        .filter((f) => /\.(json|md)$/.test(f))
+        .map((f) => readFileSync(path.join(dir, f), "utf8")),
+    ];
     expect(outputs.length).toBeGreaterThanOrEqual(4);
     for (const text of outputs) expect(text).not.toContain(pin);
     // The imported AES key's value in the read-only-on-import case is never shown, even while diagnosing.

@@ -46,7 +46,11 @@ describe("default suites on SoftHSM", () => {
 
   it("marks what SoftHSM 2.6 lacks as unsupported, with the function and CK_RV", () => {
     const ecdsaSha256 = byId("sign/ecdsa[key=p-256,source=generate,mechanism=ECDSA_SHA256,parts=1]");
-    expect(ecdsaSha256).toMatchObject({ outcome: "unsupported", function: "C_SignInit", ckr: { name: "CKR_MECHANISM_INVALID", code: 0x70 } });
+    expect(ecdsaSha256).toMatchObject({
+      outcome: "unsupported",
+      function: "C_SignInit",
+      ckr: { name: "CKR_MECHANISM_INVALID", code: 0x70 },
+    });
     expect(ecdsaSha256.message).toContain("not in the token's mechanism list");
     const oaep256 = byId("encrypt/rsa-decrypt[key=rsa-2048,source=import,mechanism=OAEP-sha256]");
     expect(oaep256.outcome).toBe("unsupported");
@@ -55,14 +59,22 @@ describe("default suites on SoftHSM", () => {
 
   it("crosses ciphertexts both ways and recomputes derived secrets and digests", () => {
     expect(byId("encrypt/aes[key=aes-256,source=generate,mechanism=AES_GCM,parts=1]").verified).toEqual(
-      expect.arrayContaining(["CKM_AES_GCM ciphertext decrypted by node:crypto", "node:crypto CKM_AES_GCM ciphertext decrypted by the token"]),
+      expect.arrayContaining([
+        "CKM_AES_GCM ciphertext decrypted by node:crypto",
+        "node:crypto CKM_AES_GCM ciphertext decrypted by the token",
+      ]),
     );
-    expect(byId("encrypt/rsa-encrypt[key=rsa-2048,mechanism=OAEP-sha1]").verified).toContain("CKM_RSA_PKCS_OAEP ciphertext decrypted by node:crypto");
-    expect(byId("derive/ecdh[key=p-256,source=generate]")).toMatchObject({ outcome: "pass", verified: expect.arrayContaining(["ECDH secret recomputed by node:crypto"]) });
+    expect(byId("encrypt/rsa-encrypt[key=rsa-2048,mechanism=OAEP-sha1]").verified).toContain(
+      "CKM_RSA_PKCS_OAEP ciphertext decrypted by node:crypto",
+    );
+    expect(byId("derive/ecdh[key=p-256,source=generate]")).toMatchObject({
+      outcome: "pass",
+      verified: expect.arrayContaining(["ECDH secret recomputed by node:crypto"]),
+    });
     expect(byId("digest/hash[mechanism=SHA256,data=1000,parts=4]").outcome).toBe("pass");
-    expect(byId("wrap/aes-key-wrap[key=aes-128,source=generate,mechanism=AES_KEY_WRAP,target=aes-128]").verified).toContain(
-      "CKM_AES_KEY_WRAP wrapped key unwrapped by node:crypto",
-    );
+    expect(
+      byId("wrap/aes-key-wrap[key=aes-128,source=generate,mechanism=AES_KEY_WRAP,target=aes-128]").verified,
+    ).toContain("CKM_AES_KEY_WRAP wrapped key unwrapped by node:crypto");
   });
 
   it("parses every generated public key and checks its size", () => {

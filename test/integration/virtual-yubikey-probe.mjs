@@ -26,7 +26,12 @@ p.load(modulePath);
 p.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
 const [slot] = p.C_GetSlotList(true);
 const info = p.C_GetTokenInfo(slot);
-out.token = { label: info.label.trim(), model: info.model.trim(), serial: info.serialNumber.trim(), firmware: info.firmwareVersion };
+out.token = {
+  label: info.label.trim(),
+  model: info.model.trim(),
+  serial: info.serialNumber.trim(),
+  firmware: info.firmwareVersion,
+};
 out.mechanisms = p.C_GetMechanismList(slot).length;
 let t = performance.now();
 const s = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
@@ -35,7 +40,10 @@ out.openSessionMs = performance.now() - t;
 // Key generation without the SO: refused (CKR_USER_TYPE_INVALID on ykcs11).
 p.C_Login(s, pkcs11js.CKU_USER, pin);
 const ecTemplate = (id) => [
-  [{ type: pkcs11js.CKA_ID, value: Buffer.from([id]) }, { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from("06082a8648ce3d030107", "hex") }],
+  [
+    { type: pkcs11js.CKA_ID, value: Buffer.from([id]) },
+    { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from("06082a8648ce3d030107", "hex") },
+  ],
   [{ type: pkcs11js.CKA_ID, value: Buffer.from([id]) }],
 ];
 attempt("generateAsUser", () => p.C_GenerateKeyPair(s, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN }, ...ecTemplate(5)));
@@ -62,7 +70,10 @@ attempt("rsa3072", () =>
   p.C_GenerateKeyPair(
     s,
     { mechanism: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN },
-    [{ type: pkcs11js.CKA_ID, value: Buffer.from([7]) }, { type: pkcs11js.CKA_MODULUS_BITS, value: 3072 }],
+    [
+      { type: pkcs11js.CKA_ID, value: Buffer.from([7]) },
+      { type: pkcs11js.CKA_MODULUS_BITS, value: 3072 },
+    ],
     [{ type: pkcs11js.CKA_ID, value: Buffer.from([7]) }],
   ),
 );
@@ -70,9 +81,18 @@ p.C_Logout(s);
 p.C_Login(s, pkcs11js.CKU_USER, pin);
 
 const attr = (h, type) => p.C_GetAttributeValue(s, h, [{ type }])[0].value;
-out.ec = { point: hex(attr(ec.publicKey, pkcs11js.CKA_EC_POINT)), params: hex(attr(ec.publicKey, pkcs11js.CKA_EC_PARAMS)) };
-out.rsa = { modulus: hex(attr(rsa.publicKey, pkcs11js.CKA_MODULUS)), exponent: hex(attr(rsa.publicKey, pkcs11js.CKA_PUBLIC_EXPONENT)) };
-out.sig9c = { point: hex(attr(sig9c.publicKey, pkcs11js.CKA_EC_POINT)), alwaysAuthenticate: hex(attr(sig9c.privateKey, pkcs11js.CKA_ALWAYS_AUTHENTICATE)) };
+out.ec = {
+  point: hex(attr(ec.publicKey, pkcs11js.CKA_EC_POINT)),
+  params: hex(attr(ec.publicKey, pkcs11js.CKA_EC_PARAMS)),
+};
+out.rsa = {
+  modulus: hex(attr(rsa.publicKey, pkcs11js.CKA_MODULUS)),
+  exponent: hex(attr(rsa.publicKey, pkcs11js.CKA_PUBLIC_EXPONENT)),
+};
+out.sig9c = {
+  point: hex(attr(sig9c.publicKey, pkcs11js.CKA_EC_POINT)),
+  alwaysAuthenticate: hex(attr(sig9c.privateKey, pkcs11js.CKA_ALWAYS_AUTHENTICATE)),
+};
 
 const message = Buffer.from("signed through ykcs11, pcscd and vpcd by a virtual YubiKey");
 out.message = hex(message);
@@ -86,7 +106,14 @@ out.ecSignMs = performance.now() - t;
 out.rsaSig = sign(pkcs11js.CKM_SHA256_RSA_PKCS, rsa.privateKey, message);
 
 // Decrypt what node:crypto encrypted to the token's public key.
-const rsaPub = { key: { kty: "RSA", n: Buffer.from(out.rsa.modulus, "hex").toString("base64url"), e: Buffer.from(out.rsa.exponent, "hex").toString("base64url") }, format: "jwk" };
+const rsaPub = {
+  key: {
+    kty: "RSA",
+    n: Buffer.from(out.rsa.modulus, "hex").toString("base64url"),
+    e: Buffer.from(out.rsa.exponent, "hex").toString("base64url"),
+  },
+  format: "jwk",
+};
 const plaintext = randomBytes(32);
 out.plaintext = hex(plaintext);
 const ciphertext = publicEncrypt({ ...rsaPub, padding: constants.RSA_PKCS1_PADDING }, plaintext);
@@ -100,7 +127,10 @@ const peerPoint = Buffer.concat([Buffer.from([4]), Buffer.from(pj.x, "base64url"
 out.peer = hex(peer.privateKey.export({ format: "der", type: "pkcs8" }));
 const derived = p.C_DeriveKey(
   s,
-  { mechanism: pkcs11js.CKM_ECDH1_DERIVE, parameter: { type: pkcs11js.CK_PARAMS_EC_DH, kdf: pkcs11js.CKD_NULL, publicData: peerPoint } },
+  {
+    mechanism: pkcs11js.CKM_ECDH1_DERIVE,
+    parameter: { type: pkcs11js.CK_PARAMS_EC_DH, kdf: pkcs11js.CKD_NULL, publicData: peerPoint },
+  },
   ec.privateKey,
   [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },

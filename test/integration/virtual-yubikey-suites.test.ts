@@ -23,7 +23,8 @@ function ours(): string[] {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (cmd.includes("p11compat-virtual-yubikey-") && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z") out.push(`${pid} ${cmd}`);
+      if (cmd.includes("p11compat-virtual-yubikey-") && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z")
+        out.push(`${pid} ${cmd}`);
     } catch {
       /* gone */
     }
@@ -35,11 +36,15 @@ function runSuites(suites: string[], env: Record<string, string> = {}) {
   const out = tmpDir("vyk-run");
   const systemSocket = existsSync("/run/pcscd/pcscd.comm");
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [CLI, "run", "--device", "virtual-yubikey", ...suites.flatMap((s) => ["--suite", s]), "--out", out, "--quiet"], {
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-    timeout: 180_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [CLI, "run", "--device", "virtual-yubikey", ...suites.flatMap((s) => ["--suite", s]), "--out", out, "--quiet"],
+    {
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+      timeout: 180_000,
+    },
+  );
   const ms = Date.now() - t0;
   expect(r.status).toBe(0);
   expect(existsSync("/run/pcscd/pcscd.comm")).toBe(systemSocket);
@@ -60,15 +65,23 @@ describe("the default suites on a virtual YubiKey through ykcs11", () => {
     expect(report.token.token.firmware).toBe("5.43");
     expect(report.summary.pass).toBeGreaterThanOrEqual(55);
 
-    for (const id of ["keys/make[key=rsa-2048,source=generate]", "keys/make[key=p-256,source=generate]", "keys/make[key=p-384,source=generate]"]) {
+    for (const id of [
+      "keys/make[key=rsa-2048,source=generate]",
+      "keys/make[key=p-256,source=generate]",
+      "keys/make[key=p-384,source=generate]",
+    ]) {
       expect(byId.get(id)?.outcome).toBe("pass");
     }
     const ecdsa = byId.get("sign/ecdsa[key=p-256,source=generate,mechanism=ECDSA_SHA256,parts=1]")!;
     expect(ecdsa.outcome).toBe("pass");
     expect(ecdsa.verified!.join()).toContain("signature verified by node:crypto");
-    expect(byId.get("sign/rsa-pss[key=rsa-2048,source=generate,mechanism=SHA256_RSA_PKCS_PSS,parts=1]")?.outcome).toBe("pass");
+    expect(byId.get("sign/rsa-pss[key=rsa-2048,source=generate,mechanism=SHA256_RSA_PKCS_PSS,parts=1]")?.outcome).toBe(
+      "pass",
+    );
     expect(byId.get("encrypt/rsa-decrypt[key=rsa-2048,source=generate,mechanism=OAEP-sha256]")?.outcome).toBe("pass");
-    expect(byId.get("derive/ecdh[key=p-256,source=generate]")?.verified!.join()).toContain("ECDH secret recomputed by node:crypto");
+    expect(byId.get("derive/ecdh[key=p-256,source=generate]")?.verified!.join()).toContain(
+      "ECDH secret recomputed by node:crypto",
+    );
 
     // ykcs11 2.2.0 generates RSA 1024/2048 only, whatever the firmware.
     const rsa3072 = byId.get("keys/make[key=rsa-3072,source=generate]")!;
@@ -100,7 +113,10 @@ describe("the default suites on a virtual YubiKey through ykcs11", () => {
     const { report, byId } = runSuites(["keys"], { VIRTUAL_YUBIKEY_FIRMWARE: "4.3.4" });
     expect(report.cases.filter((c: Case) => c.outcome === "error")).toEqual([]);
     expect(report.token.token.model).toBe("YubiKey YK4");
-    expect(byId.get("keys/make[key=rsa-2048,source=generate]")).toMatchObject({ outcome: "fail", ckr: { name: "CKR_FUNCTION_FAILED" } });
+    expect(byId.get("keys/make[key=rsa-2048,source=generate]")).toMatchObject({
+      outcome: "fail",
+      ckr: { name: "CKR_FUNCTION_FAILED" },
+    });
     expect(byId.get("keys/make[key=p-256,source=generate]")?.outcome).toBe("pass");
     expect(ours()).toEqual([]);
   });

@@ -27,12 +27,18 @@ const OPENSC = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
 const PIN = "24681357";
 
 function requireTools(): void {
-  requireFiles("the virtual YubiKey tests", [["/usr/lib/pcsc/drivers/serial/libifdvpcd.so", "vsmartcard-vpcd"],
-    [YKCS11, "ykcs11"],
-    [OPENSC, "opensc-pkcs11"],
-    ["/usr/bin/yubico-piv-tool", "yubico-piv-tool"],
-    ["/usr/bin/pkcs11-tool", "opensc"],
-    ["/usr/sbin/pcscd", "pcscd"],] as [string, string][], "virtual-yubikey");
+  requireFiles(
+    "the virtual YubiKey tests",
+    [
+      ["/usr/lib/pcsc/drivers/serial/libifdvpcd.so", "vsmartcard-vpcd"],
+      [YKCS11, "ykcs11"],
+      [OPENSC, "opensc-pkcs11"],
+      ["/usr/bin/yubico-piv-tool", "yubico-piv-tool"],
+      ["/usr/bin/pkcs11-tool", "opensc"],
+      ["/usr/sbin/pcscd", "pcscd"],
+    ] as [string, string][],
+    "virtual-yubikey",
+  );
 }
 
 /** Processes of ours still running (zombies excluded) whose command line mentions `dir`. */
@@ -51,10 +57,13 @@ function leftovers(dir: string): string[] {
   return out;
 }
 function readdirProc(): string[] {
-  return spawnSync("ls", ["/proc"], { encoding: "utf8" }).stdout.split("\n").filter((e) => /^\d+$/.test(e));
+  return spawnSync("ls", ["/proc"], { encoding: "utf8" })
+    .stdout.split("\n")
+    .filter((e) => /^\d+$/.test(e));
 }
 
-const pem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END CERTIFICATE-----\n`;
+const pem = (der: Buffer) =>
+  `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END CERTIFICATE-----\n`;
 
 /** A certificate for a card key, signed by a throwaway CA: what PIV clients find keys by. */
 function certFor(publicKeyPem: string, cn: string): string {
@@ -105,10 +114,19 @@ describe("virtual YubiKey 5.4.3 through pcscd and vpcd", () => {
   });
 
   it("serves ykcs11: SO-only key management, signatures, decryption, ECDH and slot 9c, all checked by node:crypto", () => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "test/integration/virtual-yubikey-probe.mjs"), YKCS11, PIN], { env, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(ROOT, "test/integration/virtual-yubikey-probe.mjs"), YKCS11, PIN],
+      { env, encoding: "utf8", timeout: 60_000 },
+    );
     expect(r.stderr).toBe("");
     const o = JSON.parse(r.stdout);
-    expect(o.token).toEqual({ label: "YubiKey PIV #13572468", model: "YubiKey YK5", serial: "13572468", firmware: { major: 5, minor: 43 } });
+    expect(o.token).toEqual({
+      label: "YubiKey PIV #13572468",
+      model: "YubiKey YK5",
+      serial: "13572468",
+      firmware: { major: 5, minor: 43 },
+    });
     expect(o.openSessionMs).toBeLessThan(500);
     expect(o.errors).toEqual({
       generateAsUser: "CKR_USER_TYPE_INVALID",
@@ -122,14 +140,30 @@ describe("virtual YubiKey 5.4.3 through pcscd and vpcd", () => {
     const ecKey = (pointAttr: string) => {
       const point = Buffer.from(pointAttr, "hex").subarray(2); // DER OCTET STRING around the point
       const b = (x: Buffer) => x.toString("base64url");
-      return createPublicKey({ key: { kty: "EC", crv: "P-256", x: b(point.subarray(1, 33)), y: b(point.subarray(33)) }, format: "jwk" });
+      return createPublicKey({
+        key: { kty: "EC", crv: "P-256", x: b(point.subarray(1, 33)), y: b(point.subarray(33)) },
+        format: "jwk",
+      });
     };
     expect(o.ec.params).toBe("06082a8648ce3d030107");
-    expect(verify("sha256", message, { key: ecKey(o.ec.point), dsaEncoding: "ieee-p1363" }, Buffer.from(o.ecdsa, "hex"))).toBe(true);
-    expect(verify("sha256", message, { key: ecKey(o.sig9c.point), dsaEncoding: "ieee-p1363" }, Buffer.from(o.sig9cSignature, "hex"))).toBe(true);
+    expect(
+      verify("sha256", message, { key: ecKey(o.ec.point), dsaEncoding: "ieee-p1363" }, Buffer.from(o.ecdsa, "hex")),
+    ).toBe(true);
+    expect(
+      verify(
+        "sha256",
+        message,
+        { key: ecKey(o.sig9c.point), dsaEncoding: "ieee-p1363" },
+        Buffer.from(o.sig9cSignature, "hex"),
+      ),
+    ).toBe(true);
     expect(o.sig9c.alwaysAuthenticate).toBe("01");
     const rsa = createPublicKey({
-      key: { kty: "RSA", n: Buffer.from(o.rsa.modulus, "hex").toString("base64url"), e: Buffer.from(o.rsa.exponent, "hex").toString("base64url") },
+      key: {
+        kty: "RSA",
+        n: Buffer.from(o.rsa.modulus, "hex").toString("base64url"),
+        e: Buffer.from(o.rsa.exponent, "hex").toString("base64url"),
+      },
       format: "jwk",
     });
     expect(rsa.asymmetricKeyDetails?.modulusLength).toBe(2048);
@@ -152,12 +186,16 @@ describe("virtual YubiKey 5.4.3 through pcscd and vpcd", () => {
     const cert9a = path.join(dir, "9a.pem");
     writeFileSync(cert9a, certFor(pub9a, "yubico-piv-tool 9a"));
     expect(run("yubico-piv-tool", ["-a", "import-certificate", "-s", "9a", "-i", cert9a]).code).toBe(0);
-    expect(run("yubico-piv-tool", ["-a", "verify-pin", "-P", PIN, "-a", "test-signature", "-s", "9a", "-i", cert9a]).text).toContain("Successful ECDSA verification");
+    expect(
+      run("yubico-piv-tool", ["-a", "verify-pin", "-P", PIN, "-a", "test-signature", "-s", "9a", "-i", cert9a]).text,
+    ).toContain("Successful ECDSA verification");
     const rsa = run("yubico-piv-tool", ["-a", "generate", "-s", "9d", "-A", "RSA2048"]);
     const cert9d = path.join(dir, "9d.pem");
     writeFileSync(cert9d, certFor(rsa.out.toString(), "yubico-piv-tool 9d"));
     expect(run("yubico-piv-tool", ["-a", "import-certificate", "-s", "9d", "-i", cert9d]).code).toBe(0);
-    expect(run("yubico-piv-tool", ["-a", "verify-pin", "-P", PIN, "-a", "test-decipher", "-s", "9d", "-i", cert9d]).text).toContain("Successfully performed RSA decryption");
+    expect(
+      run("yubico-piv-tool", ["-a", "verify-pin", "-P", PIN, "-a", "test-decipher", "-s", "9d", "-i", cert9d]).text,
+    ).toContain("Successfully performed RSA decryption");
     const sig = run("yubico-piv-tool", ["-a", "generate", "-s", "9c", "-A", "RSA2048"]);
     const cert9c = path.join(dir, "9c.pem");
     writeFileSync(cert9c, certFor(sig.out.toString(), "yubico-piv-tool 9c"));
@@ -165,18 +203,22 @@ describe("virtual YubiKey 5.4.3 through pcscd and vpcd", () => {
     const attestation = new X509Certificate(run("yubico-piv-tool", ["-a", "attest", "-s", "9a"]).out);
     const f9 = new X509Certificate(run("yubico-piv-tool", ["-a", "read-certificate", "-s", "f9"]).out);
     expect(attestation.verify(f9.publicKey)).toBe(true);
-    expect(attestation.publicKey.export({ format: "pem", type: "spki" })).toBe(createPublicKey(pub9a).export({ format: "pem", type: "spki" }));
+    expect(attestation.publicKey.export({ format: "pem", type: "spki" })).toBe(
+      createPublicKey(pub9a).export({ format: "pem", type: "spki" }),
+    );
     expect(run("yubico-piv-tool", ["-a", "verify-pin", "-P", "000000"]).text).toMatch(/2 tries left/);
     expect(run("yubico-piv-tool", ["-a", "verify-pin", "-P", PIN]).code).toBe(0);
   });
 
   it("works with OpenSC's PIV driver: ECDSA and RSA signatures, RSA decryption, ECDH", () => {
     // Keys and certificates from the previous test: 9a ECCP256, 9c RSA2048 (PIN always), 9d RSA2048.
-    const tool = (args: string[], input?: Buffer) => run("pkcs11-tool", ["--module", OPENSC, "--login", "--pin", PIN, ...args], input);
+    const tool = (args: string[], input?: Buffer) =>
+      run("pkcs11-tool", ["--module", OPENSC, "--login", "--pin", PIN, ...args], input);
     const message = randomBytes(100);
     const msgFile = path.join(dir, "msg");
     writeFileSync(msgFile, message);
-    const certKey = (slot: string): KeyObject => new X509Certificate(readFileSync(path.join(dir, `${slot}.pem`))).publicKey;
+    const certKey = (slot: string): KeyObject =>
+      new X509Certificate(readFileSync(path.join(dir, `${slot}.pem`))).publicKey;
     const listing = tool(["-O"]).text;
     expect(listing).toContain("PIV AUTH key");
     expect(listing).toContain("KEY MAN key");
@@ -206,8 +248,20 @@ describe("virtual YubiKey 5.4.3 through pcscd and vpcd", () => {
     const peerFile = path.join(dir, "peer.der");
     writeFileSync(peerFile, peer.publicKey.export({ format: "der", type: "spki" }));
     const sharedFile = path.join(dir, "shared");
-    const derive = tool(["--derive", "-m", "ECDH1-DERIVE", "--id", "03", "--input-file", peerFile, "--output-file", sharedFile]);
+    const derive = tool([
+      "--derive",
+      "-m",
+      "ECDH1-DERIVE",
+      "--id",
+      "03",
+      "--input-file",
+      peerFile,
+      "--output-file",
+      sharedFile,
+    ]);
     expect(derive.code).toBe(0);
-    expect(readFileSync(sharedFile)).toEqual(diffieHellman({ privateKey: peer.privateKey, publicKey: createPublicKey(gen.out.toString()) }));
+    expect(readFileSync(sharedFile)).toEqual(
+      diffieHellman({ privateKey: peer.privateKey, publicKey: createPublicKey(gen.out.toString()) }),
+    );
   });
 });

@@ -9,8 +9,12 @@ import { ROOT, tmpDir } from "../integration/helpers.js";
 const REFERENCE = path.join(ROOT, "reports", "reference");
 // reports/reference/clients.json is the clients verdict grid (p11compat clients --format json), not a report.
 const references = [
-  ...readdirSync(REFERENCE).filter((f) => f.endsWith(".json") && f !== "clients.json").map((f) => path.join(REFERENCE, f)),
-  ...readdirSync(path.join(REFERENCE, "clients")).filter((f) => f.endsWith(".json")).map((f) => path.join(REFERENCE, "clients", f)),
+  ...readdirSync(REFERENCE)
+    .filter((f) => f.endsWith(".json") && f !== "clients.json")
+    .map((f) => path.join(REFERENCE, f)),
+  ...readdirSync(path.join(REFERENCE, "clients"))
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => path.join(REFERENCE, "clients", f)),
 ];
 const softhsm = () => JSON.parse(readFileSync(path.join(REFERENCE, "softhsm.json"), "utf8"));
 const messageOf = (data: unknown) => {
@@ -45,14 +49,20 @@ describe("schema/report.schema.json", () => {
       "r.json: cases/3/outcome: must be one of: pass, fail, unsupported, skipped, error, got string 'passed'; did you mean 'pass'?",
       "r.json: cases/5: missing required property 'message'",
       "r.json: cases/7/durationMs: must be a number, got string '12'",
-      expect.stringMatching(/^r\.json: cases\/9\/extra: unknown property 'extra' \(allowed: id, suite, title, params, /),
+      expect.stringMatching(
+        /^r\.json: cases\/9\/extra: unknown property 'extra' \(allowed: id, suite, title, params, /,
+      ),
     ]);
   });
 
   it("says so when a file is not a report at all, or of another schemaVersion", () => {
-    expect(messageOf([1])).toBe("r.json is not a p11compat report: a JSON object with schemaVersion 1 was expected, got an array");
+    expect(messageOf([1])).toBe(
+      "r.json is not a p11compat report: a JSON object with schemaVersion 1 was expected, got an array",
+    );
     expect(messageOf({ cases: [] })).toBe("r.json is not a p11compat report (it has no schemaVersion)");
-    expect(messageOf({ ...softhsm(), schemaVersion: 2 })).toBe("r.json: schemaVersion 2 is not one this p11compat reads (only schemaVersion 1); was it written by another version?");
+    expect(messageOf({ ...softhsm(), schemaVersion: 2 })).toBe(
+      "r.json: schemaVersion 2 is not one this p11compat reads (only schemaVersion 1); was it written by another version?",
+    );
   });
 
   it("lists the first problems of a badly damaged report and counts the rest", () => {
@@ -61,7 +71,9 @@ describe("schema/report.schema.json", () => {
     const lines = messageOf(r).split("\n");
     expect(lines).toHaveLength(9);
     expect(lines[0]).toBe("r.json: cases/0: missing required property 'id'");
-    expect(lines[8]).toBe(`r.json: and ${r.cases.length - 8} more problem(s) (schema/report.schema.json says what a report holds)`);
+    expect(lines[8]).toBe(
+      `r.json: and ${r.cases.length - 8} more problem(s) (schema/report.schema.json says what a report holds)`,
+    );
   });
 
   it("reads a file that is not JSON, or not there, as a ReportFileError", () => {

@@ -65,7 +65,8 @@ async function oneIssue(text: string): Promise<InputIssue> {
   return issues[0]!;
 }
 
-const suite = (cases: string, keys = "  rsa-2048: { type: RSA, bits: 2048 }\n") => `suite: t\nkeys:\n${keys}cases:\n${cases}`;
+const suite = (cases: string, keys = "  rsa-2048: { type: RSA, bits: 2048 }\n") =>
+  `suite: t\nkeys:\n${keys}cases:\n${cases}`;
 
 describe("loading valid suites", () => {
   it("loads the documented example", async () => {
@@ -88,8 +89,22 @@ describe("loading valid suites", () => {
   it("title defaults to the suite id; keys default to none", () => {
     const s = loadSuiteText("suite: tiny\ncases:\n  - id: r\n    steps: [ { op: random, length: 1 } ]\n", "tiny.yaml");
     expect(s).toEqual({
-      id: "tiny", title: "tiny", order: 50, file: "tiny.yaml", keys: {},
-      groups: [{ id: "r", title: "r", matrix: {}, exclude: [], include: [], steps: [{ op: "random", length: 1 }], pos: { file: "tiny.yaml", line: 3, col: 5 } }],
+      id: "tiny",
+      title: "tiny",
+      order: 50,
+      file: "tiny.yaml",
+      keys: {},
+      groups: [
+        {
+          id: "r",
+          title: "r",
+          matrix: {},
+          exclude: [],
+          include: [],
+          steps: [{ op: "random", length: 1 }],
+          pos: { file: "tiny.yaml", line: 3, col: 5 },
+        },
+      ],
     });
   });
 });
@@ -128,8 +143,16 @@ describe("mistakes are reported at their place in the file", () => {
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.col, i.message])).toEqual([
       [posOf(text, "SHA257").line, posOf(text, "SHA257").col, "unknown hash 'SHA257'; did you mean CKM_SHA256?"],
-      [posOf(text, "MGF1_SHA255").line, posOf(text, "MGF1_SHA255").col, "unknown mask generation function 'MGF1_SHA255'; did you mean CKG_MGF1_SHA256?"],
-      [posOf(text, "SHA256_KFD").line, posOf(text, "SHA256_KFD").col, "unknown key derivation function 'SHA256_KFD'; did you mean CKD_SHA256_KDF?"],
+      [
+        posOf(text, "MGF1_SHA255").line,
+        posOf(text, "MGF1_SHA255").col,
+        "unknown mask generation function 'MGF1_SHA255'; did you mean CKG_MGF1_SHA256?",
+      ],
+      [
+        posOf(text, "SHA256_KFD").line,
+        posOf(text, "SHA256_KFD").col,
+        "unknown key derivation function 'SHA256_KFD'; did you mean CKD_SHA256_KDF?",
+      ],
     ]);
   });
 
@@ -147,7 +170,11 @@ describe("mistakes are reported at their place in the file", () => {
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.col, i.message])).toEqual([
       [posOf(text, "{ op: random").line, posOf(text, "{ op: random").col, "missing required property 'length'"],
-      [posOf(text, "lenght").line, posOf(text, "lenght").col, "unknown property 'lenght' (allowed: op, length, expectError); did you mean 'length'?"],
+      [
+        posOf(text, "lenght").line,
+        posOf(text, "lenght").col,
+        "unknown property 'lenght' (allowed: op, length, expectError); did you mean 'length'?",
+      ],
     ]);
   });
 
@@ -160,12 +187,19 @@ describe("mistakes are reported at their place in the file", () => {
   });
 
   it("wrong type after substitution: at the matrix value", async () => {
-    const text = suite("  - id: a\n    matrix: { n: [1, \"x\"] }\n    steps:\n      - { op: digest, mechanism: SHA256, parts: $n }\n");
-    expect(await oneIssue(text)).toMatchObject({ ...posOf(text, '"x"'), message: "must be an integer, got string 'x'" });
+    const text = suite(
+      '  - id: a\n    matrix: { n: [1, "x"] }\n    steps:\n      - { op: digest, mechanism: SHA256, parts: $n }\n',
+    );
+    expect(await oneIssue(text)).toMatchObject({
+      ...posOf(text, '"x"'),
+      message: "must be an integer, got string 'x'",
+    });
   });
 
   it("hex that YAML read as a number gets a quoting hint", async () => {
-    const text = suite("  - id: a\n    steps:\n      - { op: encrypt, mechanism: { name: AES_CBC, params: { iv: 0x0a0b } } }\n");
+    const text = suite(
+      "  - id: a\n    steps:\n      - { op: encrypt, mechanism: { name: AES_CBC, params: { iv: 0x0a0b } } }\n",
+    );
     expect((await oneIssue(text)).message).toBe(
       "must be hex bytes (an even number of hex digits, e.g. 00ff10) or a $parameter reference, got number 2571; write it in quotes ('0x0a0b') to keep it as text",
     );
@@ -195,16 +229,25 @@ describe("mistakes are reported at their place in the file", () => {
     expect(issues.map((i) => [i.line, i.col])).toEqual(
       ["DAT", "5 }", "2024-13-01", "0 }", "AEZ"].map((n) => [posOf(text, n).line, posOf(text, n).col]),
     );
-    expect(issues[0]!.message).toBe("CKA_CLASS must be a CKO_ name (prefix optional) or a number, got 'DAT'; did you mean CKO_DATA?");
+    expect(issues[0]!.message).toBe(
+      "CKA_CLASS must be a CKO_ name (prefix optional) or a number, got 'DAT'; did you mean CKO_DATA?",
+    );
   });
 
   it("template attribute from a matrix value: at the matrix value", async () => {
-    const text = suite("  - id: a\n    matrix: { sens: [true, maybe] }\n    steps:\n      - { op: create, as: d, template: { SENSITIVE: $sens } }\n");
-    expect(await oneIssue(text)).toMatchObject({ ...posOf(text, "maybe"), message: "CKA_SENSITIVE must be true or false, got 'maybe'" });
+    const text = suite(
+      "  - id: a\n    matrix: { sens: [true, maybe] }\n    steps:\n      - { op: create, as: d, template: { SENSITIVE: $sens } }\n",
+    );
+    expect(await oneIssue(text)).toMatchObject({
+      ...posOf(text, "maybe"),
+      message: "CKA_SENSITIVE must be true or false, got 'maybe'",
+    });
   });
 
   it("undefined $param: at the step field", async () => {
-    const text = suite("  - id: a\n    matrix: { key: [rsa-2048] }\n    steps:\n      - { op: key, spec: $kye, source: generate }\n");
+    const text = suite(
+      "  - id: a\n    matrix: { key: [rsa-2048] }\n    steps:\n      - { op: key, spec: $kye, source: generate }\n",
+    );
     expect(await oneIssue(text)).toMatchObject({
       ...posOf(text, "$kye"),
       message: "undefined parameter '$kye' (defined: $key); did you mean '$key'?",
@@ -212,7 +255,9 @@ describe("mistakes are reported at their place in the file", () => {
   });
 
   it("undefined parameter in text and in the title", async () => {
-    const text = suite("  - id: a\n    title: \"sign with $alg\"\n    steps:\n      - { op: create, as: d, template: { LABEL: \"x-${n}\" } }\n");
+    const text = suite(
+      '  - id: a\n    title: "sign with $alg"\n    steps:\n      - { op: create, as: d, template: { LABEL: "x-${n}" } }\n',
+    );
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.message])).toEqual([
       [posOf(text, "sign with").line, "undefined parameter '$alg' (the group has no matrix); write $$ for a literal $"],
@@ -221,7 +266,9 @@ describe("mistakes are reported at their place in the file", () => {
   });
 
   it("unknown key spec from a matrix: at the matrix entry", async () => {
-    const text = suite("  - id: a\n    matrix: { key: [rsa-2048, rsa-2084] }\n    steps:\n      - { op: key, spec: $key, source: generate }\n");
+    const text = suite(
+      "  - id: a\n    matrix: { key: [rsa-2048, rsa-2084] }\n    steps:\n      - { op: key, spec: $key, source: generate }\n",
+    );
     expect(await oneIssue(text)).toMatchObject({
       ...posOf(text, "rsa-2084"),
       message: "unknown key spec 'rsa-2084' (defined: rsa-2048); did you mean 'rsa-2048'?",
@@ -229,7 +276,9 @@ describe("mistakes are reported at their place in the file", () => {
   });
 
   it("unknown key spec written in the step, and as a wrap target", async () => {
-    const text = suite("  - id: a\n    steps:\n      - { op: key, spec: p-256, source: import }\n      - { op: wrap, mechanism: AES_KEY_WRAP, target: aes-129 }\n");
+    const text = suite(
+      "  - id: a\n    steps:\n      - { op: key, spec: p-256, source: import }\n      - { op: wrap, mechanism: AES_KEY_WRAP, target: aes-129 }\n",
+    );
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.col, i.message])).toEqual([
       [posOf(text, "p-256").line, posOf(text, "p-256").col, "unknown key spec 'p-256' (defined: rsa-2048)"],
@@ -238,7 +287,9 @@ describe("mistakes are reported at their place in the file", () => {
   });
 
   it("interpolated values are reported at the step with the parameters that made them", async () => {
-    const text = suite("  - id: a\n    matrix: { bits: [256, 257] }\n    steps:\n      - { op: digest, mechanism: \"SHA${bits}\" }\n");
+    const text = suite(
+      '  - id: a\n    matrix: { bits: [256, 257] }\n    steps:\n      - { op: digest, mechanism: "SHA${bits}" }\n',
+    );
     expect(await oneIssue(text)).toMatchObject({
       ...posOf(text, '"SHA${bits}"'),
       message: "unknown mechanism 'SHA257'; did you mean CKM_SHA256? (with bits=257)",
@@ -260,14 +311,24 @@ describe("mistakes are reported at their place in the file", () => {
     );
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.col, i.message])).toEqual([
-      [posOf(text, "kye").line, posOf(text, "kye").col, "exclude: 'kye' is not a matrix parameter (parameters: key, n); did you mean 'key'?"],
+      [
+        posOf(text, "kye").line,
+        posOf(text, "kye").col,
+        "exclude: 'kye' is not a matrix parameter (parameters: key, n); did you mean 'key'?",
+      ],
       [posOf(text, "3 }").line, posOf(text, "3 }").col, "exclude: 3 is not a value of 'n' (values: 1, 2)"],
-      [posOf(text, "m: 1").line, posOf(text, "m: 1").col, "include: 'm' is not a matrix parameter (parameters: key, n)"],
+      [
+        posOf(text, "m: 1").line,
+        posOf(text, "m: 1").col,
+        "include: 'm' is not a matrix parameter (parameters: key, n)",
+      ],
     ]);
   });
 
   it("an include entry must set the parameters the steps use", async () => {
-    const text = suite("  - id: a\n    include: [ { key: rsa-2048 }, { source: import } ]\n    steps:\n      - { op: key, spec: $key, source: generate }\n");
+    const text = suite(
+      "  - id: a\n    include: [ { key: rsa-2048 }, { source: import } ]\n    steps:\n      - { op: key, spec: $key, source: generate }\n",
+    );
     expect(await oneIssue(text)).toMatchObject({
       ...posOf(text, "{ source: import }"),
       message: "include: this entry does not set 'key', which the steps use",
@@ -275,8 +336,13 @@ describe("mistakes are reported at their place in the file", () => {
   });
 
   it("template part that does not fit the key type", async () => {
-    const text = suite("  - id: a\n    steps:\n      - { op: key, spec: rsa-2048, source: generate, template: { secret: { SIGN: true } } }\n");
-    expect(await oneIssue(text)).toMatchObject({ ...posOf(text, "secret"), message: "RSA keys take public and private templates, not secret" });
+    const text = suite(
+      "  - id: a\n    steps:\n      - { op: key, spec: rsa-2048, source: generate, template: { secret: { SIGN: true } } }\n",
+    );
+    expect(await oneIssue(text)).toMatchObject({
+      ...posOf(text, "secret"),
+      message: "RSA keys take public and private templates, not secret",
+    });
   });
 
   it("duplicate group ids and duplicate case ids", async () => {
@@ -288,12 +354,19 @@ describe("mistakes are reported at their place in the file", () => {
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.col, i.message])).toEqual([
       [posOf(text, "id: a", 2).line, posOf(text, "id: a", 2).col + 4, "duplicate case id 'a' (first used on line 5)"],
-      [posOf(text, "id: b").line, posOf(text, "id: b").col + 4, "case id 't/b[m=x]' is produced by two different combinations; give the matrix values distinct labels"],
+      [
+        posOf(text, "id: b").line,
+        posOf(text, "id: b").col + 4,
+        "case id 't/b[m=x]' is produced by two different combinations; give the matrix values distinct labels",
+      ],
     ]);
   });
 
   it("key spec schema errors", async () => {
-    const text = suite("  - id: a\n    steps: [ { op: logout } ]\n", "  p: { type: EC, curve: P256 }\n  a: { type: AES, bits: 100 }\n  d: { type: DSA }\n");
+    const text = suite(
+      "  - id: a\n    steps: [ { op: logout } ]\n",
+      "  p: { type: EC, curve: P256 }\n  a: { type: AES, bits: 100 }\n  d: { type: DSA }\n",
+    );
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.col, i.message])).toEqual([
       [3, 25, "must be one of: P-256, P-384, P-521, secp256k1, got string 'P256'; did you mean 'P-256'?"],
@@ -319,7 +392,9 @@ describe("mistakes are reported at their place in the file", () => {
   });
 
   it("the error message lists every issue as file:line:col: message", async () => {
-    const text = suite("  - id: a\n    steps:\n      - { op: digest, mechanism: SHA257 }\n      - { op: random, length: -1 }\n");
+    const text = suite(
+      "  - id: a\n    steps:\n      - { op: digest, mechanism: SHA257 }\n      - { op: random, length: -1 }\n",
+    );
     const file = await writeTemp("m.yaml", text);
     const err = await inputError(() => loadSuiteFile(file));
     expect(err.message).toBe(
@@ -336,21 +411,37 @@ describe("mistakes are reported at their place in the file", () => {
 
 describe("schema and semantic problems together", () => {
   it("a step missing a property still gets its other fields checked, without repeating problems", async () => {
-    const text = suite("  - id: a\n    matrix: { m: [SHA256_RSA_PKCS, 12.5] }\n    steps:\n      - { op: wrap, mechanism: $m, expectError: FOO_BAR }\n");
+    const text = suite(
+      "  - id: a\n    matrix: { m: [SHA256_RSA_PKCS, 12.5] }\n    steps:\n      - { op: wrap, mechanism: $m, expectError: FOO_BAR }\n",
+    );
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.col, i.message])).toEqual([
-      [posOf(text, "12.5").line, posOf(text, "12.5").col, "must be a string, an integer >= 0 or a mapping, got number 12.5"],
+      [
+        posOf(text, "12.5").line,
+        posOf(text, "12.5").col,
+        "must be a string, an integer >= 0 or a mapping, got number 12.5",
+      ],
       [posOf(text, "{ op: wrap").line, posOf(text, "{ op: wrap").col, "missing required property 'target'"],
       [posOf(text, "FOO_BAR").line, posOf(text, "FOO_BAR").col, "unknown return value 'FOO_BAR'"],
     ]);
   });
 
   it("an undefined parameter in a step does not hide the step's other problems", async () => {
-    const text = suite("  - id: a\n    matrix: { m: [SHA256_RSA_PKCS, SHA256_RSA_PKC] }\n    steps:\n      - { op: sign, mechanism: $m, parts: $prts }\n");
+    const text = suite(
+      "  - id: a\n    matrix: { m: [SHA256_RSA_PKCS, SHA256_RSA_PKC] }\n    steps:\n      - { op: sign, mechanism: $m, parts: $prts }\n",
+    );
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.col, i.message])).toEqual([
-      [posOf(text, "SHA256_RSA_PKC]").line, posOf(text, "SHA256_RSA_PKC]").col, "unknown mechanism 'SHA256_RSA_PKC'; did you mean CKM_SHA256_RSA_PKCS?"],
-      [posOf(text, "$prts").line, posOf(text, "$prts").col, "undefined parameter '$prts' (defined: $m); write $$ for a literal $"],
+      [
+        posOf(text, "SHA256_RSA_PKC]").line,
+        posOf(text, "SHA256_RSA_PKC]").col,
+        "unknown mechanism 'SHA256_RSA_PKC'; did you mean CKM_SHA256_RSA_PKCS?",
+      ],
+      [
+        posOf(text, "$prts").line,
+        posOf(text, "$prts").col,
+        "undefined parameter '$prts' (defined: $m); write $$ for a literal $",
+      ],
     ]);
   });
 });

@@ -4,7 +4,8 @@ import path from "node:path";
 import { loadSuites } from "../../src/suite/load.js";
 import { inputError, tempDir, writeTemp } from "./helpers.js";
 
-const suiteText = (id: string, order?: number) => `suite: ${id}\n${order === undefined ? "" : `order: ${order}\n`}cases:\n  - id: r\n    steps: [ { op: random, length: 1 } ]\n`;
+const suiteText = (id: string, order?: number) =>
+  `suite: ${id}\n${order === undefined ? "" : `order: ${order}\n`}cases:\n  - id: r\n    steps: [ { op: random, length: 1 } ]\n`;
 
 async function suitesDir(): Promise<string> {
   const dir = await tempDir();
@@ -65,12 +66,18 @@ describe("loadSuites", () => {
     await writeTemp("a.yaml", suiteText("same"), dir);
     await writeTemp("b.yaml", suiteText("same"), dir);
     const err = await inputError(() => loadSuites([], dir));
-    expect(err.message).toBe(`${path.join(dir, "b.yaml")}:1:1: suite id 'same' is also used by ${path.join(dir, "a.yaml")}`);
+    expect(err.message).toBe(
+      `${path.join(dir, "b.yaml")}:1:1: suite id 'same' is also used by ${path.join(dir, "a.yaml")}`,
+    );
   });
 
   it("a missing file or directory is an InputError", async () => {
-    expect((await inputError(() => loadSuites(["/nonexistent/x.yaml"], "."))).message).toBe("/nonexistent/x.yaml: file not found");
-    expect((await inputError(() => loadSuites([], "/nonexistent-dir"))).message).toMatch(/^\/nonexistent-dir: cannot read the suites directory/);
+    expect((await inputError(() => loadSuites(["/nonexistent/x.yaml"], "."))).message).toBe(
+      "/nonexistent/x.yaml: file not found",
+    );
+    expect((await inputError(() => loadSuites([], "/nonexistent-dir"))).message).toMatch(
+      /^\/nonexistent-dir: cannot read the suites directory/,
+    );
   });
 
   it("loads the repository's suites", async () => {

@@ -14,7 +14,13 @@ describe("suite schema", () => {
   });
 
   it("is a valid draft-07 schema that strict ajv compiles", () => {
-    const ajv = new Ajv({ strict: true, strictRequired: false, strictTypes: false, discriminator: true, allErrors: true });
+    const ajv = new Ajv({
+      strict: true,
+      strictRequired: false,
+      strictTypes: false,
+      discriminator: true,
+      allErrors: true,
+    });
     ajv.addVocabulary(["patternErrorMessage", "markdownDescription"]);
     expect(() => ajv.compile(suiteSchema)).not.toThrow();
     expect(() => ajv.compile(stepSchema)).not.toThrow();
@@ -49,11 +55,29 @@ describe("suite schema", () => {
     expect(step.discriminator).toEqual({ propertyName: "op" });
     const ops = (step.oneOf as S[]).map((r) => {
       const def = defs[(r.$ref as string).replace("#/definitions/", "")]!;
-      return ((def.properties as Record<string, S>).op!).const;
+      return (def.properties as Record<string, S>).op!.const;
     });
     expect(ops.sort()).toEqual(
-      ["key", "sign", "verify", "encrypt", "decrypt", "digest", "derive", "wrap", "unwrap", "random", "login", "logout",
-        "create", "find", "get", "set", "copy", "destroy"].sort(),
+      [
+        "key",
+        "sign",
+        "verify",
+        "encrypt",
+        "decrypt",
+        "digest",
+        "derive",
+        "wrap",
+        "unwrap",
+        "random",
+        "login",
+        "logout",
+        "create",
+        "find",
+        "get",
+        "set",
+        "copy",
+        "destroy",
+      ].sort(),
     );
   });
 

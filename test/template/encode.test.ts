@@ -1,7 +1,24 @@
 import { describe, expect, it } from "@jest/globals";
 import os from "node:os";
-import { ULONG_SIZE, attributeBytes, attributeKind, attributeName, constantName, decodeAttribute, encodeUlong, isSensitiveAttribute, type Attr } from "../../src/pkcs11/attributes.js";
-import { TemplateError, checkTemplate, encodeAttribute, encodeTemplate, mergeTemplates, templateRemovals } from "../../src/template/encode.js";
+import {
+  ULONG_SIZE,
+  attributeBytes,
+  attributeKind,
+  attributeName,
+  constantName,
+  decodeAttribute,
+  encodeUlong,
+  isSensitiveAttribute,
+  type Attr,
+} from "../../src/pkcs11/attributes.js";
+import {
+  TemplateError,
+  checkTemplate,
+  encodeAttribute,
+  encodeTemplate,
+  mergeTemplates,
+  templateRemovals,
+} from "../../src/template/encode.js";
 import { codeOf } from "../../src/pkcs11/constants.js";
 import type { Value } from "../../src/contract/report.js";
 
@@ -40,7 +57,7 @@ function assertSafe(attrs: Attr[]) {
 
 describe("encodeTemplate value kinds", () => {
   it("bool attributes take YAML booleans", () => {
-    expect(encodeTemplate({ TOKEN: true, CKA_SIGN: false, "cka_verify": true })).toEqual([
+    expect(encodeTemplate({ TOKEN: true, CKA_SIGN: false, cka_verify: true })).toEqual([
       { type: A("TOKEN"), value: true },
       { type: A("SIGN"), value: false },
       { type: A("VERIFY"), value: true },
@@ -48,7 +65,14 @@ describe("encodeTemplate value kinds", () => {
   });
 
   it("ulong enum attributes take names (prefix optional) and numbers", () => {
-    expect(encodeTemplate({ CLASS: "SECRET_KEY", KEY_TYPE: "CKK_AES", KEY_GEN_MECHANISM: "AES_KEY_GEN", CERTIFICATE_TYPE: "X_509" })).toEqual([
+    expect(
+      encodeTemplate({
+        CLASS: "SECRET_KEY",
+        KEY_TYPE: "CKK_AES",
+        KEY_GEN_MECHANISM: "AES_KEY_GEN",
+        CERTIFICATE_TYPE: "X_509",
+      }),
+    ).toEqual([
       { type: A("CLASS"), value: codeOf("CKO", "SECRET_KEY") },
       { type: A("KEY_TYPE"), value: 0x1f },
       { type: A("KEY_GEN_MECHANISM"), value: 0x1080 },
@@ -117,7 +141,12 @@ describe("encodeTemplate value kinds", () => {
   });
 
   it("vendor and unknown attributes by number: bool -> 1 byte, number -> CK_ULONG, text -> bytes, always Buffers", () => {
-    const attrs = encodeTemplate({ "0x80000001": true, "VENDOR_DEFINED+2": 5, "CKA_VENDOR_DEFINED+0x3": "hex:abcd", "2147483652": "text" });
+    const attrs = encodeTemplate({
+      "0x80000001": true,
+      "VENDOR_DEFINED+2": 5,
+      "CKA_VENDOR_DEFINED+0x3": "hex:abcd",
+      "2147483652": "text",
+    });
     const byType = new Map(attrs.map((a) => [a.type, a.value]));
     expect(byType.get(0x80000001)).toEqual(Buffer.from([1]));
     expect(byType.get(0x80000002)).toEqual(ulong(5));
@@ -130,8 +159,17 @@ describe("encodeTemplate value kinds", () => {
 
   it("never produces a JS type pkcs11js cannot take", () => {
     const spec: Record<string, Value> = {
-      CLASS: "PRIVATE_KEY", TOKEN: true, LABEL: "x", ID: "0x01", MODULUS_BITS: 2048, PUBLIC_EXPONENT: 65537,
-      START_DATE: "2020-01-01", ALLOWED_MECHANISMS: ["SHA256_RSA_PKCS"], EC_PARAMS: "P-521", "0x80000010": 7, VALUE_LEN: 2 ** 40,
+      CLASS: "PRIVATE_KEY",
+      TOKEN: true,
+      LABEL: "x",
+      ID: "0x01",
+      MODULUS_BITS: 2048,
+      PUBLIC_EXPONENT: 65537,
+      START_DATE: "2020-01-01",
+      ALLOWED_MECHANISMS: ["SHA256_RSA_PKCS"],
+      EC_PARAMS: "P-521",
+      "0x80000010": 7,
+      VALUE_LEN: 2 ** 40,
     };
     assertSafe(encodeTemplate(spec));
   });
@@ -141,7 +179,11 @@ describe("encodeTemplate strictness", () => {
   const cases: [string, Value, RegExp][] = [
     ["SIGN", "yes", /^CKA_SIGN must be true or false, got 'yes'$/],
     ["SIGN", 1, /^CKA_SIGN must be true or false, got 1$/],
-    ["KEY_TYPE", "AEZ", /^CKA_KEY_TYPE must be a CKK_ name \(prefix optional\) or a number, got 'AEZ'; did you mean CKK_AES\?$/],
+    [
+      "KEY_TYPE",
+      "AEZ",
+      /^CKA_KEY_TYPE must be a CKK_ name \(prefix optional\) or a number, got 'AEZ'; did you mean CKK_AES\?$/,
+    ],
     ["KEY_TYPE", true, /^CKA_KEY_TYPE must be a CKK_ name/],
     ["KEY_TYPE", -1, /must be a CKK_ name/],
     ["MODULUS_BITS", 2048.5, /^CKA_MODULUS_BITS must be a non-negative integer, got 2048.5$/],
@@ -160,7 +202,11 @@ describe("encodeTemplate strictness", () => {
     ["START_DATE", "20240101", /must be a date YYYY-MM-DD/],
     ["START_DATE", "", /must be a date YYYY-MM-DD/],
     ["ALLOWED_MECHANISMS", "SHA256_RSA_PKCS", /must be a list of mechanism names/],
-    ["ALLOWED_MECHANISMS", ["SHA256_RSA_PKC"], /unknown mechanism 'SHA256_RSA_PKC' \(item 1\); did you mean CKM_SHA256_RSA_PKCS\?/],
+    [
+      "ALLOWED_MECHANISMS",
+      ["SHA256_RSA_PKC"],
+      /unknown mechanism 'SHA256_RSA_PKC' \(item 1\); did you mean CKM_SHA256_RSA_PKCS\?/,
+    ],
     ["EC_PARAMS", "P-257", /must be a curve name \(P-256, P-384, P-521, secp256k1, Ed25519, Ed448, X25519, X448\)/],
     ["WRAP_TEMPLATE", { CLASS: "SECRET_KEY" }, /nested template/],
     ["0x80000001", [1], /got a list/],
@@ -226,18 +272,50 @@ describe("null removes attributes from defaults", () => {
 
 describe("decodeAttribute", () => {
   it("decodes each kind for display", () => {
-    expect(decodeAttribute(A("TOKEN"), Buffer.from([1]))).toEqual({ type: A("TOKEN"), name: "CKA_TOKEN", kind: "bool", display: "true", value: true });
-    expect(decodeAttribute(A("KEY_TYPE"), ulong(0x1f))).toMatchObject({ name: "CKA_KEY_TYPE", kind: "ulong", display: "CKK_AES", value: 0x1f });
+    expect(decodeAttribute(A("TOKEN"), Buffer.from([1]))).toEqual({
+      type: A("TOKEN"),
+      name: "CKA_TOKEN",
+      kind: "bool",
+      display: "true",
+      value: true,
+    });
+    expect(decodeAttribute(A("KEY_TYPE"), ulong(0x1f))).toMatchObject({
+      name: "CKA_KEY_TYPE",
+      kind: "ulong",
+      display: "CKK_AES",
+      value: 0x1f,
+    });
     expect(decodeAttribute(A("MODULUS_BITS"), ulong(2048))).toMatchObject({ display: "2048", value: 2048 });
-    expect(decodeAttribute(A("LABEL"), Buffer.from("clé"))).toMatchObject({ kind: "string", display: "clé", value: "clé" });
-    expect(decodeAttribute(A("ID"), Buffer.from([0xab, 1]))).toMatchObject({ kind: "bytes", display: "ab01", value: "hex:ab01" });
-    expect(decodeAttribute(A("PUBLIC_EXPONENT"), Buffer.from([1, 0, 1]))).toMatchObject({ kind: "bigint", display: "65537" });
-    expect(decodeAttribute(A("END_DATE"), Buffer.from("20301231"))).toMatchObject({ kind: "date", display: "2030-12-31" });
+    expect(decodeAttribute(A("LABEL"), Buffer.from("clé"))).toMatchObject({
+      kind: "string",
+      display: "clé",
+      value: "clé",
+    });
+    expect(decodeAttribute(A("ID"), Buffer.from([0xab, 1]))).toMatchObject({
+      kind: "bytes",
+      display: "ab01",
+      value: "hex:ab01",
+    });
+    expect(decodeAttribute(A("PUBLIC_EXPONENT"), Buffer.from([1, 0, 1]))).toMatchObject({
+      kind: "bigint",
+      display: "65537",
+    });
+    expect(decodeAttribute(A("END_DATE"), Buffer.from("20301231"))).toMatchObject({
+      kind: "date",
+      display: "2030-12-31",
+    });
     expect(decodeAttribute(A("ALLOWED_MECHANISMS"), Buffer.concat([ulong(0x40), ulong(0x80000001)]))).toMatchObject({
       display: "CKM_SHA256_RSA_PKCS, CKM_VENDOR_DEFINED+0x1",
     });
-    expect(decodeAttribute(A("EC_PARAMS"), Buffer.from("06052b81040022", "hex"))).toMatchObject({ display: "P-384", value: "P-384" });
-    expect(decodeAttribute(0x80000001, Buffer.from([1, 2]))).toMatchObject({ name: "CKA_VENDOR_DEFINED+0x1", kind: "bytes", display: "0102" });
+    expect(decodeAttribute(A("EC_PARAMS"), Buffer.from("06052b81040022", "hex"))).toMatchObject({
+      display: "P-384",
+      value: "P-384",
+    });
+    expect(decodeAttribute(0x80000001, Buffer.from([1, 2]))).toMatchObject({
+      name: "CKA_VENDOR_DEFINED+0x1",
+      kind: "bytes",
+      display: "0102",
+    });
   });
 
   it("falls back to hex when the bytes do not fit the kind", () => {
@@ -247,9 +325,18 @@ describe("decodeAttribute", () => {
 
   it("round trips: encoding the decoded value gives the same bytes", () => {
     const spec: Record<string, Value> = {
-      TOKEN: false, CLASS: "CKO_PUBLIC_KEY", KEY_TYPE: "EC", MODULUS_BITS: 3072, LABEL: "k é", ID: "hex:0102",
-      PUBLIC_EXPONENT: 65537, MODULUS: "0x00ff", START_DATE: "1999-12-31", ALLOWED_MECHANISMS: ["ECDSA", "ECDSA_SHA256"],
-      EC_PARAMS: "Ed25519", "0x80000009": "hex:0001",
+      TOKEN: false,
+      CLASS: "CKO_PUBLIC_KEY",
+      KEY_TYPE: "EC",
+      MODULUS_BITS: 3072,
+      LABEL: "k é",
+      ID: "hex:0102",
+      PUBLIC_EXPONENT: 65537,
+      MODULUS: "0x00ff",
+      START_DATE: "1999-12-31",
+      ALLOWED_MECHANISMS: ["ECDSA", "ECDSA_SHA256"],
+      EC_PARAMS: "Ed25519",
+      "0x80000009": "hex:0001",
     };
     for (const attr of encodeTemplate(spec)) {
       const raw = attributeBytes(attr);

@@ -30,19 +30,37 @@ function report(cases: CaseResult[], extra: Partial<Report["run"]> = {}): Report
     status: "complete",
     finishedAt: null,
     summary: { pass: 0, fail: 0, unsupported: 0, skipped: 0, error: 0 },
-    run: { suites: ["demo"], clients: { demo: client }, caseCount: cases.length, keysGenerated: 0, workerRestarts: 0, notes: [], ...extra },
+    run: {
+      suites: ["demo"],
+      clients: { demo: client },
+      caseCount: cases.length,
+      keysGenerated: 0,
+      workerRestarts: 0,
+      notes: [],
+      ...extra,
+    },
     cases,
   };
 }
 
 describe("client verdicts", () => {
   it("works when every case of the client's calls passes; experiments do not count", () => {
-    const r = report([caseResult("demo/login", "pass"), caseResult("demo/sign-rsa", "pass"), caseResult("demo/attribute-x", "fail", { ckr: ckr("CKR_ATTRIBUTE_TYPE_INVALID", 0x12), function: "C_GenerateKeyPair", attribute: "CKA_X" })]);
+    const r = report([
+      caseResult("demo/login", "pass"),
+      caseResult("demo/sign-rsa", "pass"),
+      caseResult("demo/attribute-x", "fail", {
+        ckr: ckr("CKR_ATTRIBUTE_TYPE_INVALID", 0x12),
+        function: "C_GenerateKeyPair",
+        attribute: "CKA_X",
+      }),
+    ]);
     const v = clientVerdict(r, "demo", client);
     expect(v.verdict).toBe("works");
     expect(v.counts).toMatchObject({ pass: 2, fail: 0 });
     // ...but what the experiment found is still named
-    expect(v.attributes).toEqual([expect.objectContaining({ attribute: "CKA_X", kind: "not-accepted", cases: ["demo/attribute-x"] })]);
+    expect(v.attributes).toEqual([
+      expect.objectContaining({ attribute: "CKA_X", kind: "not-accepted", cases: ["demo/attribute-x"] }),
+    ]);
   });
 
   it("does not work when a need has no passing case, naming the blocking cases", () => {
@@ -53,7 +71,15 @@ describe("client verdicts", () => {
     ]);
     const v = clientVerdict(r, "demo", client);
     expect(v.verdict).toBe("does not work");
-    expect(v.unmet).toEqual([{ need: "sign", cases: [expect.objectContaining({ id: "demo/sign-rsa", reason: "C_SignInit: CKR_KEY_TYPE_INCONSISTENT (0x63)" }), expect.objectContaining({ id: "demo/sign-ec", reason: "CKM_ECDSA not offered" })] }]);
+    expect(v.unmet).toEqual([
+      {
+        need: "sign",
+        cases: [
+          expect.objectContaining({ id: "demo/sign-rsa", reason: "C_SignInit: CKR_KEY_TYPE_INCONSISTENT (0x63)" }),
+          expect.objectContaining({ id: "demo/sign-ec", reason: "CKM_ECDSA not offered" }),
+        ],
+      },
+    ]);
   });
 
   it("works with caveats when a need is met but another case is not; a passing fallback is no caveat", () => {
@@ -66,7 +92,9 @@ describe("client verdicts", () => {
     const v = clientVerdict(r, "demo", client);
     expect(v.verdict).toBe("works with caveats");
     expect(v.caveats.map((c) => c.id)).toEqual(["demo/sign-ec"]);
-    expect(v.fallbacks).toEqual([{ case: expect.objectContaining({ id: "demo/digest-sign" }), fallback: "demo/sign-raw" }]);
+    expect(v.fallbacks).toEqual([
+      { case: expect.objectContaining({ id: "demo/digest-sign" }), fallback: "demo/sign-raw" },
+    ]);
   });
 
   it("collects every blocking attribute from the diagnoses and turns them into the smallest change", () => {
@@ -74,8 +102,22 @@ describe("client verdicts", () => {
       function: "C_GenerateKeyPair",
       ckr: ckr("CKR_ATTRIBUTE_VALUE_INVALID", 0x13),
       culprits: [
-        { attribute: "CKA_ID", template: "public" as const, kind: "value-rejected" as const, value: "4 bytes, 5a3c0f01", accepted: ["1 byte, 05"], rejected: [] },
-        { attribute: "CKA_COPYABLE", template: "private" as const, kind: "not-accepted" as const, value: "false", accepted: [], rejected: [] },
+        {
+          attribute: "CKA_ID",
+          template: "public" as const,
+          kind: "value-rejected" as const,
+          value: "4 bytes, 5a3c0f01",
+          accepted: ["1 byte, 05"],
+          rejected: [],
+        },
+        {
+          attribute: "CKA_COPYABLE",
+          template: "private" as const,
+          kind: "not-accepted" as const,
+          value: "false",
+          accepted: [],
+          rejected: [],
+        },
       ],
       missing: [{ attribute: "CKA_PUBLIC_EXPONENT", template: "public" as const, value: "65537" }],
       calls: 9,
@@ -86,11 +128,20 @@ describe("client verdicts", () => {
     const r = report([
       caseResult("demo/login", "pass"),
       caseResult("demo/sign-rsa", "fail", { function: "C_GenerateKeyPair", ckr: diagnosis.ckr, diagnosis }),
-      caseResult("demo/sign-ec", "fail", { function: "C_GenerateKeyPair", ckr: diagnosis.ckr, diagnosis: { ...diagnosis, culprits: [{ ...diagnosis.culprits[0]!, value: "4 bytes, 5a3c0f02" }], missing: [] } }),
+      caseResult("demo/sign-ec", "fail", {
+        function: "C_GenerateKeyPair",
+        ckr: diagnosis.ckr,
+        diagnosis: { ...diagnosis, culprits: [{ ...diagnosis.culprits[0]!, value: "4 bytes, 5a3c0f02" }], missing: [] },
+      }),
     ]);
     const v = clientVerdict(r, "demo", client);
     expect(v.attributes).toEqual([
-      expect.objectContaining({ attribute: "CKA_ID", template: "public", values: ["4 bytes, 5a3c0f01", "4 bytes, 5a3c0f02"], cases: ["demo/sign-rsa", "demo/sign-ec"] }),
+      expect.objectContaining({
+        attribute: "CKA_ID",
+        template: "public",
+        values: ["4 bytes, 5a3c0f01", "4 bytes, 5a3c0f02"],
+        cases: ["demo/sign-rsa", "demo/sign-ec"],
+      }),
       expect.objectContaining({ attribute: "CKA_COPYABLE", kind: "not-accepted" }),
       expect.objectContaining({ attribute: "CKA_PUBLIC_EXPONENT", kind: "missing" }),
     ]);
@@ -105,11 +156,23 @@ describe("client verdicts", () => {
     const cases = [
       caseResult("demo/login", "pass"),
       caseResult("demo/sign-rsa", "pass", { keysGenerated: 1 }),
-      caseResult("demo/attribute-login", "fail", { function: "C_GenerateKeyPair", ckr: ckr("CKR_USER_TYPE_INVALID", 0x103) }),
+      caseResult("demo/attribute-login", "fail", {
+        function: "C_GenerateKeyPair",
+        ckr: ckr("CKR_USER_TYPE_INVALID", 0x103),
+      }),
     ];
     const so = clientVerdict(report(cases, { keyLogin: "SO" }), "demo", client);
-    expect(so.login.findings).toEqual([{ function: "C_GenerateKeyPair", ckr: "CKR_USER_TYPE_INVALID (0x103)", cases: ["demo/attribute-login"], needs: "SO" }]);
-    expect(so.changes).toEqual(["log in as CKU_SO for C_GenerateKeyPair (as CKU_USER the token answers CKR_USER_TYPE_INVALID (0x103))"]);
+    expect(so.login.findings).toEqual([
+      {
+        function: "C_GenerateKeyPair",
+        ckr: "CKR_USER_TYPE_INVALID (0x103)",
+        cases: ["demo/attribute-login"],
+        needs: "SO",
+      },
+    ]);
+    expect(so.changes).toEqual([
+      "log in as CKU_SO for C_GenerateKeyPair (as CKU_USER the token answers CKR_USER_TYPE_INVALID (0x103))",
+    ]);
     // Without a run that made keys as SO there is no evidence that SO would do.
     expect(clientVerdict(report(cases), "demo", client).login.findings[0]).not.toHaveProperty("needs");
   });
@@ -126,11 +189,18 @@ describe("client verdicts", () => {
 });
 
 describe("client verdicts across reports", () => {
-  const a = report([caseResult("demo/login", "pass"), caseResult("demo/sign-rsa", "fail", { function: "C_SignInit", ckr: ckr("CKR_MECHANISM_INVALID", 0x70) })]);
+  const a = report([
+    caseResult("demo/login", "pass"),
+    caseResult("demo/sign-rsa", "fail", { function: "C_SignInit", ckr: ckr("CKR_MECHANISM_INVALID", 0x70) }),
+  ]);
   const other = (profile: string, cases: CaseResult[]) => ({ ...report(cases), device: { ...a.device, profile } });
 
   it("puts reports of one device in one column, and a second verdict for the same client in another", () => {
-    const second = { ...a, run: { ...a.run, clients: { demo2: { ...client, name: "Demo2" } } }, cases: [caseResult("demo2/login", "pass"), caseResult("demo2/sign-x", "pass")] };
+    const second = {
+      ...a,
+      run: { ...a.run, clients: { demo2: { ...client, name: "Demo2" } } },
+      cases: [caseResult("demo2/login", "pass"), caseResult("demo2/sign-x", "pass")],
+    };
     const g = clientGrid([clientVerdicts(a), clientVerdicts(second), clientVerdicts(a)]);
     expect(g.tokens).toEqual(["tok", "tok #2"]);
     expect(g.rows.get("Demo")!.map((v) => v?.verdict)).toEqual(["does not work", "does not work"]);
@@ -138,8 +208,16 @@ describe("client verdicts across reports", () => {
   });
 
   it("lists verdicts that differ from the expected ones, and verdicts that are new", () => {
-    const g = clientGrid([clientVerdicts(a), clientVerdicts(other("b", [caseResult("demo/login", "pass"), caseResult("demo/sign-rsa", "pass")]))]);
-    expect(verdictChanges(g, [{ client: "Demo", device: "tok", verdict: "works" }, { client: "Demo", device: "gone", verdict: "works" }])).toEqual([
+    const g = clientGrid([
+      clientVerdicts(a),
+      clientVerdicts(other("b", [caseResult("demo/login", "pass"), caseResult("demo/sign-rsa", "pass")])),
+    ]);
+    expect(
+      verdictChanges(g, [
+        { client: "Demo", device: "tok", verdict: "works" },
+        { client: "Demo", device: "gone", verdict: "works" },
+      ]),
+    ).toEqual([
       'Demo on tok: expected "works", now "does not work"',
       'Demo on gone: expected "works", not in these reports',
       'Demo on b: "works", not in the expected verdicts',
@@ -151,7 +229,9 @@ describe("client verdicts across reports", () => {
     expect(html).toContain('id="tab-clients"');
     expect(html).toMatch(/<td class="cv v-bad"><b>does not work<\/b>/);
     expect(html).toContain("C_SignInit: CKR_MECHANISM_INVALID (0x70)");
-    const plain = renderHtml([other("x", [caseResult("keys/a", "pass")])].map((r) => ({ ...r, run: { ...r.run, clients: undefined } })));
+    const plain = renderHtml(
+      [other("x", [caseResult("keys/a", "pass")])].map((r) => ({ ...r, run: { ...r.run, clients: undefined } })),
+    );
     expect(plain).not.toContain('id="tab-clients"');
   });
 });
@@ -164,13 +244,27 @@ describe("client blocks in suite files", () => {
   });
 
   it("points at a pattern that names no case group", () => {
-    const text = ["suite: demo", "client:", "  name: Demo", "  source: x", "  login: USER", "  needs:", "    - { name: sign, cases: [sing] }", "cases:", "  - id: sign", "    steps: [{ op: login }]", ""].join("\n");
+    const text = [
+      "suite: demo",
+      "client:",
+      "  name: Demo",
+      "  source: x",
+      "  login: USER",
+      "  needs:",
+      "    - { name: sign, cases: [sing] }",
+      "cases:",
+      "  - id: sign",
+      "    steps: [{ op: login }]",
+      "",
+    ].join("\n");
     try {
       loadSuiteText(text, "demo.yaml");
       throw new Error("loaded");
     } catch (err) {
       expect(err).toBeInstanceOf(InputError);
-      expect((err as Error).message).toMatch(/demo\.yaml:7:\d+: 'sing' names no case group of this suite.*did you mean.*sign/s);
+      expect((err as Error).message).toMatch(
+        /demo\.yaml:7:\d+: 'sing' names no case group of this suite.*did you mean.*sign/s,
+      );
     }
   });
 });

@@ -6,10 +6,22 @@ import { alternatives, display } from "../../src/diagnose/alternatives.js";
 import { Pkcs11CallError, type TemplateCall } from "../../src/pkcs11/errors.js";
 import type { Attr } from "../../src/pkcs11/attributes.js";
 
-const CKA = { CLASS: 0x0, TOKEN: 0x1, LABEL: 0x3, ID: 0x102, VALUE_LEN: 0x161, LOCAL: 0x163, KEY_TYPE: 0x100, SENSITIVE: 0x103 };
+const CKA = {
+  CLASS: 0x0,
+  TOKEN: 0x1,
+  LABEL: 0x3,
+  ID: 0x102,
+  VALUE_LEN: 0x161,
+  LOCAL: 0x163,
+  KEY_TYPE: 0x100,
+  SENSITIVE: 0x103,
+};
 
 /** A call whose outcome is decided by `rule` over the attributes (first template only). */
-function synthetic(template: Attr[], rule: (t: Map<number, Attr["value"]>) => number): Pkcs11CallError & { templateCall: TemplateCall } {
+function synthetic(
+  template: Attr[],
+  rule: (t: Map<number, Attr["value"]>) => number,
+): Pkcs11CallError & { templateCall: TemplateCall } {
   let created = 0;
   const call: TemplateCall = {
     fn: "C_GenerateKey",
@@ -21,7 +33,10 @@ function synthetic(template: Attr[], rule: (t: Map<number, Attr["value"]>) => nu
     },
     destroy: () => {},
   };
-  const err = new Pkcs11CallError("C_GenerateKey", rule(new Map(template.map((a) => [a.type, a.value])))) as Pkcs11CallError & { templateCall: TemplateCall };
+  const err = new Pkcs11CallError(
+    "C_GenerateKey",
+    rule(new Map(template.map((a) => [a.type, a.value]))),
+  ) as Pkcs11CallError & { templateCall: TemplateCall };
   err.templateCall = call;
   return err;
 }
@@ -72,8 +87,12 @@ describe("diagnose on a synthetic call", () => {
 describe("alternatives", () => {
   it("offers the other boolean, lengths of byte strings and exponent encodings, never the rejected value", () => {
     expect(alternatives({ type: CKA.SENSITIVE, value: true }).map((a) => a.attr.value)).toEqual([false]);
-    expect(alternatives({ type: CKA.ID, value: Buffer.from([7, 7]) }).map((a) => (a.attr.value as Buffer).length)).toEqual([1, 4, 8, 16, 20, 32]);
-    const e = alternatives({ type: 0x122, value: Buffer.from([0, 1, 0, 1]) }).map((a) => (a.attr.value as Buffer).toString("hex"));
+    expect(
+      alternatives({ type: CKA.ID, value: Buffer.from([7, 7]) }).map((a) => (a.attr.value as Buffer).length),
+    ).toEqual([1, 4, 8, 16, 20, 32]);
+    const e = alternatives({ type: 0x122, value: Buffer.from([0, 1, 0, 1]) }).map((a) =>
+      (a.attr.value as Buffer).toString("hex"),
+    );
     expect(e).toEqual(["010001", "0000000000010001"]);
   });
   it("shows secret values only as their length", () => {
@@ -83,10 +102,33 @@ describe("alternatives", () => {
 
 describe("summarise", () => {
   it("puts missing attributes first and joins culprits with 'also'", () => {
-    const text = summarise("C_GenerateKeyPair", { name: "CKR_ATTRIBUTE_TYPE_INVALID", code: 0x12 }, [
-      { attribute: "CKA_SIGN", template: "public", kind: "not-accepted", value: "true", ckr: { name: "CKR_ATTRIBUTE_TYPE_INVALID", code: 0x12 }, accepted: [], rejected: [] },
-      { attribute: "CKA_LOCAL", template: "private", kind: "read-only", value: "true", ckr: { name: "CKR_ATTRIBUTE_READ_ONLY", code: 0x10 }, accepted: [], rejected: [] },
-    ], [], "", false);
+    const text = summarise(
+      "C_GenerateKeyPair",
+      { name: "CKR_ATTRIBUTE_TYPE_INVALID", code: 0x12 },
+      [
+        {
+          attribute: "CKA_SIGN",
+          template: "public",
+          kind: "not-accepted",
+          value: "true",
+          ckr: { name: "CKR_ATTRIBUTE_TYPE_INVALID", code: 0x12 },
+          accepted: [],
+          rejected: [],
+        },
+        {
+          attribute: "CKA_LOCAL",
+          template: "private",
+          kind: "read-only",
+          value: "true",
+          ckr: { name: "CKR_ATTRIBUTE_READ_ONLY", code: 0x10 },
+          accepted: [],
+          rejected: [],
+        },
+      ],
+      [],
+      "",
+      false,
+    );
     expect(text).toBe(
       "CKA_SIGN is not accepted at all in the public template (CKR_ATTRIBUTE_TYPE_INVALID (0x12)); also CKA_LOCAL cannot be set by the caller in the private template (CKR_ATTRIBUTE_READ_ONLY (0x10)): leave it out, the token sets it.",
     );

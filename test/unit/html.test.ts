@@ -10,14 +10,22 @@ import { matrixText } from "../../src/report/matrix-text.js";
 import { caseResult, report } from "../fixtures/reports.js";
 
 const fail = (id: string, extra: Partial<CaseResult> = {}) =>
-  caseResult(id, "fail", { function: "C_Sign", ckr: { name: "CKR_FUNCTION_FAILED", code: 6 }, message: "C_Sign returned CKR_FUNCTION_FAILED (0x06)", ...extra });
+  caseResult(id, "fail", {
+    function: "C_Sign",
+    ckr: { name: "CKR_FUNCTION_FAILED", code: 6 },
+    message: "C_Sign returned CKR_FUNCTION_FAILED (0x06)",
+    ...extra,
+  });
 
 /** The cells of the case row with this id: [class outcome, visible text] per token. */
 function rowCells(html: string, id: string): { outcome: string; text: string }[] {
   const rows = [...html.matchAll(/<tr data-i="\d+"><th class="case" scope="row"><code>(.*?)<\/code>.*?<\/tr>/gs)];
   const row = rows.find((r) => r[1]!.replace(/<wbr>/g, "") === id);
   if (!row) throw new Error(`no row ${id}`);
-  return [...row[0].matchAll(/<td class="c o-([a-z-]+)"[^>]*><span class="o">([^<]*)<\/span>/g)].map((m) => ({ outcome: m[1]!, text: m[2]! }));
+  return [...row[0].matchAll(/<td class="c o-([a-z-]+)"[^>]*><span class="o">([^<]*)<\/span>/g)].map((m) => ({
+    outcome: m[1]!,
+    text: m[2]!,
+  }));
 }
 
 function embeddedData(html: string): { results: ({ message: string } | null)[][]; tokens: { label: string }[] } {
@@ -39,7 +47,9 @@ describe("renderHtml", () => {
     expect(html).not.toContain("<b>&</b>");
     expect(html).toContain("&lt;i&gt;&quot;tok&quot;&lt;/i&gt;");
     expect(html).toContain("dev&lt;1&gt;");
-    expect(html).toContain(`title="&lt;/script&gt;&lt;script&gt;window.pwned=1&lt;/script&gt; &lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &#39;quotes&#39;`);
+    expect(html).toContain(
+      `title="&lt;/script&gt;&lt;script&gt;window.pwned=1&lt;/script&gt; &lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &#39;quotes&#39;`,
+    );
     expect(html).toContain("title &lt;b&gt;&amp;&lt;/b&gt;");
     // Exactly the page's two script elements, and no comment opened by report text.
     expect(html.match(/<\/script/gi)).toHaveLength(2);
@@ -77,7 +87,10 @@ describe("renderHtml", () => {
 
   it("matches cases by id across reports whatever their order, and shows a missing case as not run", () => {
     const a = report("alpha", [caseResult("x/1", "pass"), fail("x/2"), caseResult("x/3", "skipped")]);
-    const b = report("beta", [caseResult("x/2", "pass"), caseResult("x/1", "unsupported", { ckr: { name: "CKR_MECHANISM_INVALID", code: 0x70 } })]);
+    const b = report("beta", [
+      caseResult("x/2", "pass"),
+      caseResult("x/1", "unsupported", { ckr: { name: "CKR_MECHANISM_INVALID", code: 0x70 } }),
+    ]);
     const html = renderHtml([a, b]);
     expect(rowCells(html, "x/1")).toEqual([
       { outcome: "pass", text: "pass" },
@@ -92,7 +105,9 @@ describe("renderHtml", () => {
       { outcome: "not-run", text: "not run" },
     ]);
     // The CK_RV under the outcome, and the counts in each token's header.
-    expect(html).toMatch(/<td class="c o-unsupported"[^>]*><span class="o">unsupported<\/span><small>MECHANISM_<wbr>INVALID<\/small>/);
+    expect(html).toMatch(
+      /<td class="c o-unsupported"[^>]*><span class="o">unsupported<\/span><small>MECHANISM_<wbr>INVALID<\/small>/,
+    );
     expect(html).toMatch(/data-t="1" data-o="not-run" title="not run">1</);
     expect(html).toMatch(/data-t="0" data-o="not-run" title="not run">0</);
     const data = embeddedData(html);
@@ -101,7 +116,12 @@ describe("renderHtml", () => {
 
   it("orders rows as the reports do: a case only one report has follows its predecessor there", () => {
     const a = report("a", [caseResult("s/1", "pass"), caseResult("s/3", "pass")]);
-    const b = report("b", [caseResult("s/1", "pass"), caseResult("s/2", "pass"), caseResult("s/3", "pass"), caseResult("t/9", "pass")]);
+    const b = report("b", [
+      caseResult("s/1", "pass"),
+      caseResult("s/2", "pass"),
+      caseResult("s/3", "pass"),
+      caseResult("t/9", "pass"),
+    ]);
     const c = report("c", [caseResult("r/0", "pass"), caseResult("s/3", "pass")]);
     expect(buildMatrix([a, b, c]).cases.map((x) => x.id)).toEqual(["s/1", "s/2", "r/0", "s/3", "t/9"]);
   });
@@ -118,21 +138,38 @@ describe("renderHtml", () => {
 });
 
 describe("mechanisms across tokens", () => {
-  const mech = (name: string, code: number, flags: number, min = 0, max = 0) => ({ name, code, flags, minKeySize: min, maxKeySize: max });
+  const mech = (name: string, code: number, flags: number, min = 0, max = 0) => ({
+    name,
+    code,
+    flags,
+    minKeySize: min,
+    maxKeySize: max,
+  });
 
   it("counts per operation what worked and where a case failed", () => {
     const gen = { mechanism: "CKM_AES_KEY_GEN", op: "generate", keySize: 32 };
     const a = report(
       "a",
       [
-        caseResult("enc/1", "pass", { uses: [gen, { mechanism: "CKM_AES_GCM", op: "encrypt" }, { mechanism: "CKM_AES_GCM", op: "decrypt" }] }),
+        caseResult("enc/1", "pass", {
+          uses: [gen, { mechanism: "CKM_AES_GCM", op: "encrypt" }, { mechanism: "CKM_AES_GCM", op: "decrypt" }],
+        }),
         fail("enc/2", { mechanism: "CKM_AES_GCM", uses: [gen, { mechanism: "CKM_AES_GCM", op: "encrypt" }] }),
       ],
       { mechanisms: [mech("CKM_AES_KEY_GEN", 0x1080, 0x8000, 16, 32), mech("CKM_AES_GCM", 0x1087, 0x300, 16, 32)] },
     );
-    const b = report("b", [caseResult("enc/1", "unsupported", { mechanism: "CKM_AES_GCM", uses: [gen, { mechanism: "CKM_AES_GCM", op: "encrypt" }] })], {
-      mechanisms: [mech("CKM_AES_KEY_GEN", 0x1080, 0x8000, 16, 32)],
-    });
+    const b = report(
+      "b",
+      [
+        caseResult("enc/1", "unsupported", {
+          mechanism: "CKM_AES_GCM",
+          uses: [gen, { mechanism: "CKM_AES_GCM", op: "encrypt" }],
+        }),
+      ],
+      {
+        mechanisms: [mech("CKM_AES_KEY_GEN", 0x1080, 0x8000, 16, 32)],
+      },
+    );
     const m = buildMatrix([a, b]);
     const gcm = m.mechanisms.find((x) => x.name === "CKM_AES_GCM")!;
     expect(gcm.keyType).toBe("AES");
@@ -150,7 +187,9 @@ describe("mechanisms across tokens", () => {
 
     const html = renderHtml([a, b]);
     expect(html).toContain(`<code>CKM_AES_GCM</code>`);
-    expect(html).toMatch(/<td class="m s-fail" data-t="0"[^>]*><div class="adv">advertised · 16–32<\/div><div class="flags"><span title="CKF_ENCRYPT">ENC<\/span> <span title="CKF_DECRYPT">DEC<\/span><\/div>/);
+    expect(html).toMatch(
+      /<td class="m s-fail" data-t="0"[^>]*><div class="adv">advertised · 16–32<\/div><div class="flags"><span title="CKF_ENCRYPT">ENC<\/span> <span title="CKF_DECRYPT">DEC<\/span><\/div>/,
+    );
     expect(html).toMatch(/<td class="m s-unsupported" data-t="1"[^>]*><div class="adv no">not advertised<\/div>/);
   });
 
@@ -168,7 +207,9 @@ describe("mechanisms across tokens", () => {
       { mechanism: "CKM_ECDSA", op: "sign", status: "pass" },
       { mechanism: "CKM_ECDSA", op: "verify", status: "fail" },
     ]);
-    expect(attributeUses(caseResult("s/p", "skipped", { uses: [{ mechanism: "CKM_SHA256", op: "digest" }] }))).toEqual([{ mechanism: "CKM_SHA256", op: "digest", status: "skipped" }]);
+    expect(attributeUses(caseResult("s/p", "skipped", { uses: [{ mechanism: "CKM_SHA256", op: "digest" }] }))).toEqual([
+      { mechanism: "CKM_SHA256", op: "digest", status: "skipped" },
+    ]);
   });
 
   it("decodes mechanism flags, unknown bits included", () => {

@@ -20,7 +20,10 @@ describe("lanes", () => {
     c("sign/a", { big }, [gen("big"), sign]),
     c("sign/b", { mid }, [gen("mid"), sign]),
     c("digest/a", {}, [{ op: "digest", mechanism: { name: "SHA256" } }]),
-    c("wrap/a", { mid, aes: { type: "AES", bits: 256 } }, [gen("aes"), { op: "wrap", mechanism: { name: "AES_KEY_WRAP" }, target: "mid" }]),
+    c("wrap/a", { mid, aes: { type: "AES", bits: 256 } }, [
+      gen("aes"),
+      { op: "wrap", mechanism: { name: "AES_KEY_WRAP" }, target: "mid" },
+    ]),
   ];
 
   it("keeps every user of a cached key in one lane, wrap targets included", () => {

@@ -14,7 +14,20 @@ function oracle(all: string[], bad: string[], pairs: [string, string][] = [], re
   return { passesWithout, calls: () => calls };
 }
 
-const ATTRS = ["CLASS", "KEY_TYPE", "VALUE_LEN", "TOKEN", "LABEL", "ID", "SENSITIVE", "EXTRACTABLE", "VENDOR", "LOCAL", "ENCRYPT", "DECRYPT"];
+const ATTRS = [
+  "CLASS",
+  "KEY_TYPE",
+  "VALUE_LEN",
+  "TOKEN",
+  "LABEL",
+  "ID",
+  "SENSITIVE",
+  "EXTRACTABLE",
+  "VENDOR",
+  "LOCAL",
+  "ENCRYPT",
+  "DECRYPT",
+];
 
 describe("minimalSubset", () => {
   it("finds a single bad attribute", () => {

@@ -21,7 +21,13 @@ const result = (id: string, outcome: CaseResult["outcome"], message = "ok"): Cas
 describe("ReportWriter", () => {
   it("keeps the file valid JSON after every append and after finishing", () => {
     const file = path.join(tmpDir("writer"), "r.json");
-    const w = new ReportWriter(file, header, { suites: ["a"], caseCount: 3, keysGenerated: 0, workerRestarts: 0, notes: [] });
+    const w = new ReportWriter(file, header, {
+      suites: ["a"],
+      caseCount: 3,
+      keysGenerated: 0,
+      workerRestarts: 0,
+      notes: [],
+    });
     expect(readReport(file).cases).toEqual([]);
     expect(readReport(file).status).toBe("running");
     const outcomes = ["pass", "fail", "unsupported"] as const;
@@ -47,7 +53,13 @@ describe("ReportWriter", () => {
 
   it("shrinks the trailer without leaving stray bytes", () => {
     const file = path.join(tmpDir("writer"), "r.json");
-    const w = new ReportWriter(file, header, { suites: [], caseCount: 0, keysGenerated: 0, workerRestarts: 0, notes: ["a long note ".repeat(20)] });
+    const w = new ReportWriter(file, header, {
+      suites: [],
+      caseCount: 0,
+      keysGenerated: 0,
+      workerRestarts: 0,
+      notes: ["a long note ".repeat(20)],
+    });
     w.update({ notes: [] });
     expect(readReport(file).run.notes).toEqual([]);
     w.finish("interrupted");
@@ -56,7 +68,13 @@ describe("ReportWriter", () => {
 
   it("renders the summary table and Markdown from a report", () => {
     const file = path.join(tmpDir("writer"), "r.json");
-    const w = new ReportWriter(file, header, { suites: ["a", "b"], caseCount: 4, keysGenerated: 0, workerRestarts: 0, notes: [] });
+    const w = new ReportWriter(file, header, {
+      suites: ["a", "b"],
+      caseCount: 4,
+      keysGenerated: 0,
+      workerRestarts: 0,
+      notes: [],
+    });
     w.append(result("a/x", "pass"));
     w.append(result("a/y", "fail", "C_Sign returned CKR_FUNCTION_FAILED (0x06)"));
     w.append(result("b/z", "unsupported", "not offered"));
@@ -78,13 +96,21 @@ describe("readReport", () => {
   it("refuses a report whose cases are not what p11compat writes, before any renderer embeds them", () => {
     const dir = tmpDir("hostile");
     const file = path.join(dir, "r.json");
-    const w = new ReportWriter(file, header, { suites: ["a"], caseCount: 1, keysGenerated: 0, workerRestarts: 0, notes: [] });
+    const w = new ReportWriter(file, header, {
+      suites: ["a"],
+      caseCount: 1,
+      keysGenerated: 0,
+      workerRestarts: 0,
+      notes: [],
+    });
     w.append(result("a/x", "pass"));
     w.finish("complete");
     const hostile = JSON.parse(readFileSync(file, "utf8"));
     hostile.cases[0].outcome = 'fail" autofocus onfocus="alert(1)" x="';
     writeFileSync(file, JSON.stringify(hostile));
-    expect(() => readReport(file)).toThrow(`${file}: cases/0/outcome: must be one of: pass, fail, unsupported, skipped, error, got string 'fail" autofocus onfocus="alert(1)" x="'`);
+    expect(() => readReport(file)).toThrow(
+      `${file}: cases/0/outcome: must be one of: pass, fail, unsupported, skipped, error, got string 'fail" autofocus onfocus="alert(1)" x="'`,
+    );
     writeFileSync(file, "{");
     expect(() => readReport(file)).toThrow(/not readable as JSON/);
   });
@@ -95,7 +121,11 @@ describe("ReportWriter.finish", () => {
     const dir = tmpDir("writer");
     const file = path.join(dir, "r.json");
     const mechanisms = [{ code: 0x250, name: "CKM_SHA256", minKeySize: 0, maxKeySize: 0, flags: 0x400 }];
-    const w = new ReportWriter(file, { ...header, mechanisms }, { suites: ["a"], caseCount: 2, keysGenerated: 0, workerRestarts: 0, notes: [] });
+    const w = new ReportWriter(
+      file,
+      { ...header, mechanisms },
+      { suites: ["a"], caseCount: 2, keysGenerated: 0, workerRestarts: 0, notes: [] },
+    );
     w.append(result("a/x", "pass"));
     w.append({ ...result("a/y", "fail"), uses: [{ mechanism: "CKM_SHA256", op: "digest" }], mechanism: "CKM_SHA256" });
     const r = w.finish("complete");

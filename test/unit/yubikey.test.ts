@@ -2,7 +2,18 @@
 // notes after a run, the --plan key order, and diagnosis leaving a slot-picking CKA_ID alone. The same
 // rules on a (virtual) card through ykcs11: test/integration/yubikey-safety.test.ts.
 import { describe, expect, it } from "@jest/globals";
-import { checkBeforeLogin, factoryDefaults, formatListing, leftoverNotes, parseApduOutput, parseMetadata, selectYubikey, slotPolicy, yubikeysIn, type Metadata } from "../../src/device/yubikey.js";
+import {
+  checkBeforeLogin,
+  factoryDefaults,
+  formatListing,
+  leftoverNotes,
+  parseApduOutput,
+  parseMetadata,
+  selectYubikey,
+  slotPolicy,
+  yubikeysIn,
+  type Metadata,
+} from "../../src/device/yubikey.js";
 import { parseSlots } from "../../src/device/piv.js";
 import { formatPlan, planKeys } from "../../src/plan/keys.js";
 import { diagnose } from "../../src/diagnose/diagnose.js";
@@ -13,8 +24,22 @@ import type { PlannedCase, Step } from "../../src/suite/model.js";
 const RETIRED = Array.from({ length: 20 }, (_, i) => (5 + i).toString(16).padStart(2, "0"));
 
 /** A YubiKey as ykcs11 lists it: objects per CKA_ID (class 1 certificate, 2 public key, 3 private key). */
-function token(serial: string, objects: TokenListing["objects"] = [], firmware = { major: 5, minor: 43 }, flags = 0x40d): TokenListing {
-  return { slot: "00", label: `YubiKey PIV #${serial}`, manufacturer: "Yubico (www.yubico.com)", model: "YubiKey YK5", serial, firmware, flags, objects };
+function token(
+  serial: string,
+  objects: TokenListing["objects"] = [],
+  firmware = { major: 5, minor: 43 },
+  flags = 0x40d,
+): TokenListing {
+  return {
+    slot: "00",
+    label: `YubiKey PIV #${serial}`,
+    manufacturer: "Yubico (www.yubico.com)",
+    model: "YubiKey YK5",
+    serial,
+    firmware,
+    flags,
+    objects,
+  };
 }
 const key = (id: string) => [
   { class: 2, id, label: `Public key for ${id}` },
@@ -51,14 +76,36 @@ describe("YubiKey slots", () => {
     ].join("\n");
     const answers = parseApduOutput(out);
     expect(answers.get("00 F7 00 84")).toEqual({ sw: "6A88", data: Buffer.alloc(0) });
-    expect(parseMetadata(answers.get("00 F7 00 80")!.data)).toEqual({ isDefault: true, retries: { total: 3, remaining: 1 } });
-    expect(parseMetadata(answers.get("00 F7 00 9B")!.data)).toEqual({ algorithm: 3, pinPolicy: 1, touchPolicy: 2, isDefault: false });
+    expect(parseMetadata(answers.get("00 F7 00 80")!.data)).toEqual({
+      isDefault: true,
+      retries: { total: 3, remaining: 1 },
+    });
+    expect(parseMetadata(answers.get("00 F7 00 9B")!.data)).toEqual({
+      algorithm: 3,
+      pinPolicy: 1,
+      touchPolicy: 2,
+      isDefault: false,
+    });
   });
 
   it("sees a slot as occupied by a key, a certificate or an attestation, and before 5.3 an empty-looking slot as unknown", () => {
-    const [k] = yubikeysIn([token("1", [...key("05"), cert("06"), { class: 1, id: "07", label: "X.509 Certificate for PIV Attestation 84" }, attestation])]);
+    const [k] = yubikeysIn([
+      token("1", [
+        ...key("05"),
+        cert("06"),
+        { class: 1, id: "07", label: "X.509 Certificate for PIV Attestation 84" },
+        attestation,
+      ]),
+    ]);
     const state = (id: string) => k!.slots.find((s) => s.id === id)!.state;
-    expect([state("05"), state("06"), state("07"), state("08"), state("01"), state("19")]).toEqual(["occupied", "occupied", "occupied", "empty", "empty", "occupied"]);
+    expect([state("05"), state("06"), state("07"), state("08"), state("01"), state("19")]).toEqual([
+      "occupied",
+      "occupied",
+      "occupied",
+      "empty",
+      "empty",
+      "occupied",
+    ]);
     expect(k!.firmware).toBe("5.4.3");
     const [old] = yubikeysIn([token("2", [], { major: 5, minor: 27 })]);
     expect(old!.slots.find((s) => s.id === "05")!.state).toBe("unknown");
@@ -128,7 +175,9 @@ describe("YubiKey slots", () => {
     const [after] = yubikeysIn([token("7", [...key("05"), ...key("06"), cert("07")])]);
     const policy = slotPolicy(before!, RETIRED, ["06"], "7");
     const notes = leftoverNotes(before!, after, ["05", "06"], policy);
-    expect(notes.find((n) => n.includes("still hold a key"))).toMatch(/slots 82, 83 still hold a key this run made \(CKA_ID 05, 06\).*ykman piv reset/);
+    expect(notes.find((n) => n.includes("still hold a key"))).toMatch(
+      /slots 82, 83 still hold a key this run made \(CKA_ID 05, 06\).*ykman piv reset/,
+    );
     expect(notes.find((n) => n.startsWith("slot 83 held"))).toMatch(/--allow-overwrite let the run replace it/);
     expect(notes.find((n) => n.startsWith("slot 84 changed"))).toMatch(/although p11compat did not write it/);
     const [five7] = yubikeysIn([token("7", key("05"), { major: 5, minor: 71 })]);
@@ -147,11 +196,22 @@ describe("--plan", () => {
     steps,
     pos: { file: "s.yaml", line: 1, col: 1 },
   });
-  const k = (spec: string, extra: Partial<Extract<Step, { op: "key" }>> = {}): Step => ({ op: "key", spec, source: "generate", ...extra });
+  const k = (spec: string, extra: Partial<Extract<Step, { op: "key" }>> = {}): Step => ({
+    op: "key",
+    spec,
+    source: "generate",
+    ...extra,
+  });
 
   it("makes each key once, in the order cases need it; fresh keys anew; after a logout again, in the slots freed", () => {
     const plan = planKeys(
-      [c("one", [k("a")]), c("two", [k("a"), k("b")]), c("three", [k("a", { fresh: true })]), c("out", [{ op: "logout" }]), c("four", [k("b")])],
+      [
+        c("one", [k("a")]),
+        c("two", [k("a"), k("b")]),
+        c("three", [k("a", { fresh: true })]),
+        c("out", [{ op: "logout" }]),
+        c("four", [k("b")]),
+      ],
       ["05", "06", "07"],
     );
     expect(plan.keys.map((x) => [x.name, x.id, x.cases])).toEqual([
@@ -169,7 +229,10 @@ describe("--plan", () => {
   });
 
   it("works for any token: without keys.ids it lists the keys and the objects create steps make", () => {
-    const plan = planKeys([c("one", [k("a"), { op: "create", as: "d", template: {} }]), c("two", [k("a", { source: "import" })])]);
+    const plan = planKeys([
+      c("one", [k("a"), { op: "create", as: "d", template: {} }]),
+      c("two", [k("a", { source: "import" })]),
+    ]);
     const text = formatPlan(plan, { title: "plan" });
     expect(text).toMatch(/1\. a \(P-256\), generated on the token\n\s+made by one\n/);
     expect(text).toMatch(/2\. a \(P-256\), imported from node:crypto/);
@@ -210,7 +273,15 @@ describe("diagnosis on a token whose CKA_ID picks the slot", () => {
   it("stops, with what it found, when the harness refuses an experiment", () => {
     const call: TemplateCall = {
       fn: "C_GenerateKey",
-      templates: [{ name: "template", attrs: [{ type: 0x161, value: 17 }, { type: 0x1, value: true }] }],
+      templates: [
+        {
+          name: "template",
+          attrs: [
+            { type: 0x161, value: 17 },
+            { type: 0x1, value: true },
+          ],
+        },
+      ],
       replay: ([t]) => {
         if (t!.length < 2) throw new Error("p11compat refused C_GenerateKey");
         throw new Pkcs11CallError("C_GenerateKey", 0x13);

@@ -16,7 +16,10 @@ describe("BER-TLV", () => {
   });
 
   it("reads back what it writes, multi-byte tags included", () => {
-    const buf = Buffer.concat([tlv(0x7f49, tlv(0x81, Buffer.alloc(256, 1)), tlv(0x82, Buffer.from([1, 0, 1]))), tlv(0x5c, Buffer.from("5fc105", "hex"))]);
+    const buf = Buffer.concat([
+      tlv(0x7f49, tlv(0x81, Buffer.alloc(256, 1)), tlv(0x82, Buffer.from([1, 0, 1]))),
+      tlv(0x5c, Buffer.from("5fc105", "hex")),
+    ]);
     const [outer, id] = parseAll(buf);
     expect(outer!.tag).toBe(0x7f49);
     const inner = parseMap(outer!.value);
@@ -41,7 +44,11 @@ describe("command APDUs", () => {
   });
 
   it("parses case 3 and 4 short APDUs and tolerates a missing Le", () => {
-    expect(parseCommand(Buffer.from("0020008008313233343536ffff", "hex"))).toMatchObject({ ins: 0x20, p2: 0x80, le: undefined });
+    expect(parseCommand(Buffer.from("0020008008313233343536ffff", "hex"))).toMatchObject({
+      ins: 0x20,
+      p2: 0x80,
+      le: undefined,
+    });
     expect(parseCommand(Buffer.from("00cb3fff055c035fc10b08", "hex"))).toMatchObject({ ins: 0xcb, le: 8 });
   });
 

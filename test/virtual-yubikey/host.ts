@@ -96,7 +96,12 @@ export class Host {
   }
 
   putData(id: number, value: Buffer): Answer {
-    return this.send(0xdb, 0x3f, 0xff, Buffer.concat([tlv(0x5c, Buffer.from([id >> 16, (id >> 8) & 0xff, id & 0xff])), tlv(0x53, value)]));
+    return this.send(
+      0xdb,
+      0x3f,
+      0xff,
+      Buffer.concat([tlv(0x5c, Buffer.from([id >> 16, (id >> 8) & 0xff, id & 0xff])), tlv(0x53, value)]),
+    );
   }
 }
 

@@ -20,7 +20,10 @@ const b64 = (b: Buffer) => b.toString("base64url");
 
 function ecPublic(point: Buffer, crv: "P-256" | "P-384"): KeyObject {
   const n = (point.length - 1) / 2;
-  return createPublicKey({ key: { kty: "EC", crv, x: b64(point.subarray(1, 1 + n)), y: b64(point.subarray(1 + n)) }, format: "jwk" });
+  return createPublicKey({
+    key: { kty: "EC", crv, x: b64(point.subarray(1, 1 + n)), y: b64(point.subarray(1 + n)) },
+    format: "jwk",
+  });
 }
 
 function rsaPublic(fields: Map<number, Buffer>): KeyObject {
@@ -118,7 +121,9 @@ describe("management key", () => {
   it("uses AES-192 by default on 5.7 and refuses 3DES there", () => {
     const host = ready("5.7.1");
     expect(host.authenticate().sw).not.toBe(0x9000);
-    expect(host.authenticate(Buffer.from("010203040506070801020304050607080102030405060708", "hex"), ALG.AES192).sw).toBe(0x9000);
+    expect(
+      host.authenticate(Buffer.from("010203040506070801020304050607080102030405060708", "hex"), ALG.AES192).sw,
+    ).toBe(0x9000);
   });
 
   it("takes AES keys from 5.4 on only", () => {
@@ -215,15 +220,31 @@ describe("keys", () => {
     const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 });
     const j = rsa.privateKey.export({ format: "jwk" });
     const part = (tag: number, v: string | undefined) => tlv(tag, Buffer.from(v!, "base64url"));
-    expect(host.send(0xfe, ALG.RSA1024, 0x95, Buffer.concat([part(1, j.p), part(2, j.q), part(3, j.dp), part(4, j.dq), part(5, j.qi)])).sw).toBe(0x9000);
+    expect(
+      host.send(
+        0xfe,
+        ALG.RSA1024,
+        0x95,
+        Buffer.concat([part(1, j.p), part(2, j.q), part(3, j.dp), part(4, j.dq), part(5, j.qi)]),
+      ).sw,
+    ).toBe(0x9000);
     const ec = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     const d = Buffer.from(ec.privateKey.export({ format: "jwk" }).d!, "base64url");
     expect(host.send(0xfe, ALG.ECCP256, 0x94, tlv(0x06, d)).sw).toBe(0x9000);
     host.verify("123456");
     const message = Buffer.from("imported");
-    expect(verify("sha256", message, rsa.publicKey, host.generalAuthenticate(ALG.RSA1024, 0x95, pkcs1Sha256(message, 128)).data)).toBe(true);
+    expect(
+      verify(
+        "sha256",
+        message,
+        rsa.publicKey,
+        host.generalAuthenticate(ALG.RSA1024, 0x95, pkcs1Sha256(message, 128)).data,
+      ),
+    ).toBe(true);
     const digest = createHash("sha256").update(message).digest();
-    expect(verify("sha256", message, ec.publicKey, host.generalAuthenticate(ALG.ECCP256, 0x94, digest).data)).toBe(true);
+    expect(verify("sha256", message, ec.publicKey, host.generalAuthenticate(ALG.ECCP256, 0x94, digest).data)).toBe(
+      true,
+    );
     const meta = parseMap(host.ok(0xf7, 0, 0x94));
     expect(meta.get(0x03)).toEqual(Buffer.from([2]));
     expect(host.send(0xf9, 0x94).sw).toBe(0x6a80);
@@ -237,7 +258,11 @@ describe("keys", () => {
     const host = ready("5.7.1");
     host.authenticate(Buffer.from("010203040506070801020304050607080102030405060708", "hex"), ALG.AES192);
     const ed = parseMap(host.generate(0x9a, ALG.ED25519).data).get(0x86)!;
-    const edPub = createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), ed]), format: "der", type: "spki" });
+    const edPub = createPublicKey({
+      key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), ed]),
+      format: "der",
+      type: "spki",
+    });
     host.verify("123456");
     const message = Buffer.from("an Ed25519 message, not a digest");
     expect(verify(null, message, edPub, host.generalAuthenticate(ALG.ED25519, 0x9a, message).data)).toBe(true);
@@ -245,7 +270,11 @@ describe("keys", () => {
     const peer = generateKeyPairSync("x25519");
     const peerRaw = Buffer.from(peer.publicKey.export({ format: "jwk" }).x!, "base64url");
     const shared = host.generalAuthenticate(ALG.X25519, 0x9d, peerRaw, 0x85).data;
-    const cardPub = createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b656e032100", "hex"), x]), format: "der", type: "spki" });
+    const cardPub = createPublicKey({
+      key: Buffer.concat([Buffer.from("302a300506032b656e032100", "hex"), x]),
+      format: "der",
+      type: "spki",
+    });
     expect(shared).toEqual(diffieHellman({ privateKey: peer.privateKey, publicKey: cardPub }));
     expect(rsaPublic(parseMap(host.generate(0x82, ALG.RSA3072).data)).asymmetricKeyDetails?.modulusLength).toBe(3072);
   });
@@ -291,7 +320,9 @@ describe("metadata and attestation", () => {
     expect(att.subject).toBe("CN=YubiKey PIV Attestation 9a");
     expect(att.issuer).toBe(f9.subject);
     expect(att.verify(f9.publicKey)).toBe(true);
-    expect(att.publicKey.export({ format: "der", type: "spki" })).toEqual(ecPublic(point, "P-256").export({ format: "der", type: "spki" }));
+    expect(att.publicKey.export({ format: "der", type: "spki" })).toEqual(
+      ecPublic(point, "P-256").export({ format: "der", type: "spki" }),
+    );
     const der = att.raw.toString("hex");
     expect(der).toContain("060a2b0601040182c40a0303"); // 1.3.6.1.4.1.41482.3.3 firmware
     expect(der).toContain("0403050403"); // its value: 5.4.3
@@ -347,7 +378,9 @@ describe("data objects", () => {
   it("refuses to write the discovery object", () => {
     const host = ready();
     host.authenticate();
-    expect(host.send(0xdb, 0x3f, 0xff, Buffer.concat([tlv(0x5c, Buffer.from([0x7e])), tlv(0x53, Buffer.alloc(2))])).sw).toBe(0x6a80);
+    expect(
+      host.send(0xdb, 0x3f, 0xff, Buffer.concat([tlv(0x5c, Buffer.from([0x7e])), tlv(0x53, Buffer.alloc(2))])).sw,
+    ).toBe(0x6a80);
   });
 });
 

@@ -22,7 +22,10 @@ function readAssets(): PageAssets {
   const bytes = readFileSync(new URL("./matrix.js", import.meta.url));
   const script = bytes.toString("utf8");
   // Inlined as is: text that would end the element or open a comment would break the page.
-  for (const [text, name] of [[script, "matrix.js"], [css, "matrix.css"]] as const) {
+  for (const [text, name] of [
+    [script, "matrix.js"],
+    [css, "matrix.css"],
+  ] as const) {
     const bad = /<\/(script|style)|<!--/i.exec(text);
     if (bad) throw new Error(`${name} contains "${bad[0]}", which cannot be inlined in the page`);
   }

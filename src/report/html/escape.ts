@@ -10,7 +10,10 @@ export function escapeHtml(s: string | number | undefined | null): string {
 
 /** Escaped text with a line-break opportunity (<wbr>) after each separator the pattern captures. */
 export function breakable(s: string, separators: RegExp): string {
-  return s.split(separators).map((part, i) => (i % 2 ? `${escapeHtml(part)}<wbr>` : escapeHtml(part))).join("");
+  return s
+    .split(separators)
+    .map((part, i) => (i % 2 ? `${escapeHtml(part)}<wbr>` : escapeHtml(part)))
+    .join("");
 }
 
 /** JSON safe inside <script type="application/json">: no "</script", "<!--", or line separators. */

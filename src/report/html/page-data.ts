@@ -4,7 +4,15 @@
 // (matrix.js imports it in JSDoc), so tsc checks both sides of the contract.
 import type { CaseResult, Culprit, Diagnosis } from "../../contract/report.js";
 import { formatCkr, type Ckr } from "../../pkcs11/errors.js";
-import { CELL_OUTCOMES, MECH_STATUS_LABEL, mechanismFlags, OUTCOME_LABEL, outcomesDiffer, paramsText, type Matrix } from "../matrix.js";
+import {
+  CELL_OUTCOMES,
+  MECH_STATUS_LABEL,
+  mechanismFlags,
+  OUTCOME_LABEL,
+  outcomesDiffer,
+  paramsText,
+  type Matrix,
+} from "../matrix.js";
 
 /** A CK_RV as the panel shows it: formatCkr's name and hex, and the decimal code, "CKR_X (0x13 = 19)". */
 export function ckrText(rv: Ckr): string {
@@ -25,13 +33,23 @@ export type PageResult = Omit<CaseResult, "id" | "suite" | "title" | "params" | 
 export function pageData(m: Matrix) {
   return {
     tokens: m.tokens,
-    cases: m.cases.map((c) => ({ id: c.id, suite: c.suite, title: c.title, paramsText: paramsText(c.params), keyType: c.keyType ?? null, mechs: c.mechanisms, differs: outcomesDiffer(c) })),
+    cases: m.cases.map((c) => ({
+      id: c.id,
+      suite: c.suite,
+      title: c.title,
+      paramsText: paramsText(c.params),
+      keyType: c.keyType ?? null,
+      mechs: c.mechanisms,
+      differs: outcomesDiffer(c),
+    })),
     results: m.tokens.map((_, t) => m.cases.map((c) => pageResult(c.results[t]))),
     mechs: m.mechanisms.map((mech) => ({
       name: mech.name,
       keyType: mech.keyType ?? null,
       cells: mech.cells.map((c) => ({
-        advertised: c.advertised ? { ...c.advertised, codeText: hex(c.advertised.code), flagsText: hex(c.advertised.flags) } : null,
+        advertised: c.advertised
+          ? { ...c.advertised, codeText: hex(c.advertised.code), flagsText: hex(c.advertised.flags) }
+          : null,
         flags: c.advertised ? mechanismFlags(c.advertised.flags).map((f) => f.name) : [],
         ops: c.ops,
         keySizes: c.keySizes,
@@ -53,6 +71,13 @@ function pageResult(r: CaseResult | undefined): PageResult | null {
   return {
     ...rest,
     ...(r.ckr ? { ckrText: ckrText(r.ckr) } : {}),
-    ...(diagnosis ? { diagnosis: { ...diagnosis, culprits: diagnosis.culprits.map((x) => (x.ckr ? { ...x, ckrText: ckrText(x.ckr) } : x)) } } : {}),
+    ...(diagnosis
+      ? {
+          diagnosis: {
+            ...diagnosis,
+            culprits: diagnosis.culprits.map((x) => (x.ckr ? { ...x, ckrText: ckrText(x.ckr) } : x)),
+          },
+        }
+      : {}),
   };
 }

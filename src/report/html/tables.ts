@@ -3,7 +3,21 @@
 import type { CaseResult } from "../../contract/report.js";
 import { verdictLine } from "../clients.js";
 import { details, type ClientGrid } from "../clients-table.js";
-import { CELL_OUTCOMES, cellOutcome, MECH_STATUS_LABEL, mechanismFlags, OUTCOME_LABEL, paramsText, tokenCounts, tokenHeading, type CellOutcome, type Matrix, type MatrixToken, type MechanismCell, type OpTally } from "../matrix.js";
+import {
+  CELL_OUTCOMES,
+  cellOutcome,
+  MECH_STATUS_LABEL,
+  mechanismFlags,
+  OUTCOME_LABEL,
+  paramsText,
+  tokenCounts,
+  tokenHeading,
+  type CellOutcome,
+  type Matrix,
+  type MatrixToken,
+  type MechanismCell,
+  type OpTally,
+} from "../matrix.js";
 import { breakable, escapeHtml } from "./escape.js";
 
 function tokenTooltip(t: MatrixToken): string {
@@ -27,7 +41,8 @@ function cellDetail(c: CaseResult): string {
 
 function countsHtml(n: Record<CellOutcome, number>, t: number): string {
   return CELL_OUTCOMES.map(
-    (o) => `<span class="n o-${o}${n[o] ? "" : " zero"}" data-t="${t}" data-o="${o}" title="${escapeHtml(OUTCOME_LABEL[o])}">${n[o]}</span>`,
+    (o) =>
+      `<span class="n o-${o}${n[o] ? "" : " zero"}" data-t="${t}" data-o="${o}" title="${escapeHtml(OUTCOME_LABEL[o])}">${n[o]}</span>`,
   ).join("");
 }
 
@@ -51,7 +66,9 @@ export function casesTable(m: Matrix): string {
     if (c.suite !== suite) {
       suite = c.suite;
       const n = m.cases.filter((x) => x.suite === suite).length;
-      rows.push(`<tr class="grp" data-suite="${escapeHtml(suite)}"><th colspan="${cols}" scope="rowgroup"><span>${escapeHtml(suite)} <small>${n} cases</small></span></th></tr>`);
+      rows.push(
+        `<tr class="grp" data-suite="${escapeHtml(suite)}"><th colspan="${cols}" scope="rowgroup"><span>${escapeHtml(suite)} <small>${n} cases</small></span></th></tr>`,
+      );
     }
     const key = typeof c.params.key === "string" ? `<small>${escapeHtml(c.params.key)}</small>` : "";
     const cells = c.results.map((r, t) => {
@@ -91,18 +108,27 @@ function mechanismCellHtml(cell: MechanismCell, t: number): string {
   const a = cell.advertised;
   const size = a && (a.minKeySize || a.maxKeySize) ? ` · ${a.minKeySize}–${a.maxKeySize}` : "";
   const adv = a ? `<div class="adv">advertised${escapeHtml(size)}</div>` : `<div class="adv no">not advertised</div>`;
-  const flags = a ? `<div class="flags">${mechanismFlags(a.flags).map((f) => `<span title="${escapeHtml(f.name)}">${escapeHtml(f.short)}</span>`).join(" ")}</div>` : "";
+  const flags = a
+    ? `<div class="flags">${mechanismFlags(a.flags)
+        .map((f) => `<span title="${escapeHtml(f.name)}">${escapeHtml(f.short)}</span>`)
+        .join(" ")}</div>`
+    : "";
   const ops = Object.entries(cell.ops);
   const opsHtml = ops.length ? `<div class="ops">${ops.map(([op, tally]) => opChip(op, tally)).join("")}</div>` : "";
-  const warn = cell.findings.length ? `<div class="warn" title="${escapeHtml(cell.findings.map((f) => `${f.kind}: ${f.detail}`).join("\n"))}">⚠ ${cell.findings.map((f) => escapeHtml(f.kind)).join(", ")}</div>` : "";
+  const warn = cell.findings.length
+    ? `<div class="warn" title="${escapeHtml(cell.findings.map((f) => `${f.kind}: ${f.detail}`).join("\n"))}">⚠ ${cell.findings.map((f) => escapeHtml(f.kind)).join(", ")}</div>`
+    : "";
   return `<td class="m s-${cell.status}" data-t="${t}" tabindex="0" title="${escapeHtml(MECH_STATUS_LABEL[cell.status])}">${adv}${flags}${opsHtml}${warn}</td>`;
 }
 
 export function mechanismsTable(m: Matrix): string {
   const rows = m.mechanisms.map(
-    (mech, i) => `<tr data-i="${i}"><th class="mech" scope="row"><code>${escapeHtml(mech.name)}</code></th><td class="kt">${escapeHtml(mech.keyType ?? "")}</td>${mech.cells.map((c, t) => mechanismCellHtml(c, t)).join("")}</tr>`,
+    (mech, i) =>
+      `<tr data-i="${i}"><th class="mech" scope="row"><code>${escapeHtml(mech.name)}</code></th><td class="kt">${escapeHtml(mech.keyType ?? "")}</td>${mech.cells.map((c, t) => mechanismCellHtml(c, t)).join("")}</tr>`,
   );
-  rows.push(`<tr class="empty" hidden><td colspan="${2 + m.tokens.length}">No mechanism matches the filters.</td></tr>`);
+  rows.push(
+    `<tr class="empty" hidden><td colspan="${2 + m.tokens.length}">No mechanism matches the filters.</td></tr>`,
+  );
   return (
     `<table class="matrix" id="mechs"><thead><tr><th class="corner" scope="col">Mechanism <small>${m.mechanisms.length}</small></th><th class="kt" scope="col">Key</th>` +
     `${m.tokens.map((_, t) => tokenHeader(m, t, false)).join("")}</tr></thead><tbody>${rows.join("\n")}</tbody></table>`
@@ -116,14 +142,28 @@ export function clientsView(grid: ClientGrid): string {
     const source = vs.find((v) => v)?.source ?? "";
     const cells = vs.map((v) => {
       if (!v) return `<td class="cv v-none">not in this report</td>`;
-      const cls = v.verdict === "works" ? "v-ok" : v.verdict === "works with caveats" ? "v-cav" : v.verdict === "does not work" ? "v-bad" : "v-none";
+      const cls =
+        v.verdict === "works"
+          ? "v-ok"
+          : v.verdict === "works with caveats"
+            ? "v-cav"
+            : v.verdict === "does not work"
+              ? "v-bad"
+              : "v-none";
       const line = verdictLine(v);
       const reason = line.includes(": ") ? line.slice(line.indexOf(": ") + 2) : "";
-      const lines = details(v).map((l) => `<li${l.startsWith("  ") ? ' class="sub"' : ""}>${escapeHtml(l.trim().replace(/^- /, "").replace(/`/g, ""))}</li>`).join("");
+      const lines = details(v)
+        .map(
+          (l) =>
+            `<li${l.startsWith("  ") ? ' class="sub"' : ""}>${escapeHtml(l.trim().replace(/^- /, "").replace(/`/g, ""))}</li>`,
+        )
+        .join("");
       return `<td class="cv ${cls}"><b>${escapeHtml(v.verdict)}</b>${reason ? `<span class="why">${escapeHtml(reason)}</span>` : ""}<details><summary>evidence</summary><ul>${lines}</ul></details></td>`;
     });
     return `<tr><th scope="row">${escapeHtml(name)}<small>${escapeHtml(source)}</small></th>${cells.join("")}</tr>`;
   });
-  return `<table class="clients" id="clients"><thead>${head}</thead><tbody>${rows.join("")}</tbody></table>` +
-    `<p class="note">A client works when every case of its calls passes; it works with caveats when what it cannot do without works but something else does not; it does not work when something it cannot do without fails on every case. The cases are the client's own calls and templates, read from its source (suites/clients/).</p>`;
+  return (
+    `<table class="clients" id="clients"><thead>${head}</thead><tbody>${rows.join("")}</tbody></table>` +
+    `<p class="note">A client works when every case of its calls passes; it works with caveats when what it cannot do without works but something else does not; it does not work when something it cannot do without fails on every case. The cases are the client's own calls and templates, read from its source (suites/clients/).</p>`
+  );
 }

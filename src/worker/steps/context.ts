@@ -38,9 +38,16 @@ export interface StepContext {
   tok: Pkcs11Token;
 }
 
-export function mechanism(session: TokenSession, state: CaseState, spec: { name: string; params?: object }, ctx = {}): ResolvedMechanism {
+export function mechanism(
+  session: TokenSession,
+  state: CaseState,
+  spec: { name: string; params?: object },
+  ctx = {},
+): ResolvedMechanism {
   const m = resolveMechanism(spec, ctx);
-  const explicit = Object.entries(spec.params ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
+  const explicit = Object.entries(spec.params ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ");
   state.mechanism = { ...inPlay(session, m.name), explicitParams: explicit || undefined };
   state.uses.push({ mechanism: m.name, op: state.op });
   return m;

@@ -39,14 +39,25 @@ async function keyStep(ctx: StepContext, step: Extract<Step, { op: "key" }>): Pr
 }
 
 /** The token signs; node:crypto must accept the signature (or the MAC) over the same message. */
-function signChecked(ctx: StepContext, key: TokenKey, mech: ResolvedMechanism, message: Buffer, parts?: number): Buffer {
+function signChecked(
+  ctx: StepContext,
+  key: TokenKey,
+  mech: ResolvedMechanism,
+  message: Buffer,
+  parts?: number,
+): Buffer {
   const { session, tok } = ctx;
   const input = oracle.signatureInput(mech.name, mech.params, message, curveOf(key.spec));
   const signature = tok.sign(session.ops, mech.pk, signingHandle(key), split(input, parts));
   const checker = key.secret ?? key.publicKey;
-  if (!checker) throw new CannotCheck(`the ${key.name} secret cannot be read from the token, so node:crypto cannot check the MAC`, lastFn(tok));
+  if (!checker)
+    throw new CannotCheck(
+      `the ${key.name} secret cannot be read from the token, so node:crypto cannot check the MAC`,
+      lastFn(tok),
+    );
   const v = oracle.verifySignature(mech.name, mech.params, checker, message, signature);
-  if (!v.ok) throw new VerificationFailure(lastFn(tok), `node:crypto rejects the token's ${mech.name} signature: ${v.reason}`);
+  if (!v.ok)
+    throw new VerificationFailure(lastFn(tok), `node:crypto rejects the token's ${mech.name} signature: ${v.reason}`);
   return signature;
 }
 
@@ -69,7 +80,9 @@ async function verifyStep(ctx: StepContext, step: Extract<Step, { op: "verify" }
   const message = dataOf(step.data);
   const input = oracle.signatureInput(mech.name, mech.params, message, curveOf(key.spec));
   const signer = key.secret ?? key.privateKey;
-  const signature = signer ? oracle.sign(mech.name, mech.params, signer, message) : signChecked(ctx, key, mech, message);
+  const signature = signer
+    ? oracle.sign(mech.name, mech.params, signer, message)
+    : signChecked(ctx, key, mech, message);
   const origin = signer ? "node:crypto" : "the token (checked by node:crypto)";
   const handle = verifyingHandle(key);
   if (!tok.verify(session.ops, mech.pk, handle, split(input, step.parts), signature)) {
@@ -88,17 +101,33 @@ async function encryptStep(ctx: StepContext, step: Extract<Step, { op: "encrypt"
   const key = keyOf(state, step.key);
   const mech = mechanism(session, state, step.mechanism);
   const plaintext = dataOf(step.data);
-  const ciphertext = tok.encrypt(session.ops, mech.pk, key.secretHandle ?? key.publicHandle!, split(plaintext, step.parts));
+  const ciphertext = tok.encrypt(
+    session.ops,
+    mech.pk,
+    key.secretHandle ?? key.publicHandle!,
+    split(plaintext, step.parts),
+  );
   const decryptor = key.secret ?? key.privateKey;
-  if (!decryptor) throw new CannotCheck(`node:crypto cannot decrypt: the ${key.name} key exists only on the token (use source: import)`, lastFn(tok));
+  if (!decryptor)
+    throw new CannotCheck(
+      `node:crypto cannot decrypt: the ${key.name} key exists only on the token (use source: import)`,
+      lastFn(tok),
+    );
   let back: Buffer;
   try {
     back = oracle.decrypt(mech.name, mech.params, decryptor, ciphertext);
   } catch (err) {
     if (err instanceof OracleUnsupported) throw err;
-    throw new VerificationFailure(lastFn(tok), `node:crypto cannot decrypt the token's ${mech.name} ciphertext: ${(err as Error).message}`);
+    throw new VerificationFailure(
+      lastFn(tok),
+      `node:crypto cannot decrypt the token's ${mech.name} ciphertext: ${(err as Error).message}`,
+    );
   }
-  if (!back.equals(plaintext)) throw new VerificationFailure(lastFn(tok), `node:crypto decrypts the token's ${mech.name} ciphertext to different bytes`);
+  if (!back.equals(plaintext))
+    throw new VerificationFailure(
+      lastFn(tok),
+      `node:crypto decrypts the token's ${mech.name} ciphertext to different bytes`,
+    );
   state.verified.push(`${mech.name} ciphertext decrypted by node:crypto`);
 }
 
@@ -111,7 +140,11 @@ async function decryptStep(ctx: StepContext, step: Extract<Step, { op: "decrypt"
   if (!encryptor) throw new CannotCheck(`node:crypto cannot encrypt: the ${key.name} secret cannot be read`);
   const ciphertext = oracle.encrypt(mech.name, mech.params, encryptor, plaintext);
   const back = tok.decrypt(session.ops, mech.pk, key.secretHandle ?? key.privateHandle!, split(ciphertext, step.parts));
-  if (!back.equals(plaintext)) throw new VerificationFailure(lastFn(tok), `the token decrypts a node:crypto ${mech.name} ciphertext to different bytes`);
+  if (!back.equals(plaintext))
+    throw new VerificationFailure(
+      lastFn(tok),
+      `the token decrypts a node:crypto ${mech.name} ciphertext to different bytes`,
+    );
   state.verified.push(`node:crypto ${mech.name} ciphertext decrypted by the token`);
 }
 
@@ -149,7 +182,12 @@ async function deriveStep(ctx: StepContext, step: Extract<Step, { op: "derive" }
   state.mine.push(derived);
   const value = tok.getAttribute(session.objects, derived, code("CKA_VALUE"));
   const want = oracle.ecdh(key.spec.curve, peer.privateKey, ecPointOf(key.publicKey!));
-  if (!Buffer.from(value).equals(want)) throw new VerificationFailure("C_DeriveKey", "the derived secret differs from node:crypto's ECDH result", "CKA_VALUE");
+  if (!Buffer.from(value).equals(want))
+    throw new VerificationFailure(
+      "C_DeriveKey",
+      "the derived secret differs from node:crypto's ECDH result",
+      "CKA_VALUE",
+    );
   state.verified.push("ECDH secret recomputed by node:crypto");
 }
 
@@ -163,15 +201,26 @@ async function wrapStep(ctx: StepContext, step: Extract<Step, { op: "wrap" }>): 
   if (!target.secret) throw new CannotCheck(`the ${step.target} key value cannot be read to compare`);
   const wrapped = tok.wrapKey(session.ops, mech.pk, key.secretHandle ?? key.publicHandle!, target.secretHandle!);
   const unwrapper = key.secret ?? key.privateKey;
-  if (!unwrapper) throw new CannotCheck(`node:crypto cannot unwrap: the ${key.name} key exists only on the token (use source: import)`, "C_WrapKey");
+  if (!unwrapper)
+    throw new CannotCheck(
+      `node:crypto cannot unwrap: the ${key.name} key exists only on the token (use source: import)`,
+      "C_WrapKey",
+    );
   let value: Buffer;
   try {
     value = oracle.unwrapKey(mech.name, unwrapper, wrapped, mech.params);
   } catch (err) {
     if (err instanceof OracleUnsupported) throw err;
-    throw new VerificationFailure("C_WrapKey", `node:crypto cannot unwrap the token's ${mech.name} output: ${(err as Error).message}`);
+    throw new VerificationFailure(
+      "C_WrapKey",
+      `node:crypto cannot unwrap the token's ${mech.name} output: ${(err as Error).message}`,
+    );
   }
-  if (!value.equals(target.secret)) throw new VerificationFailure("C_WrapKey", `node:crypto unwraps the token's ${mech.name} output to a different key`);
+  if (!value.equals(target.secret))
+    throw new VerificationFailure(
+      "C_WrapKey",
+      `node:crypto unwraps the token's ${mech.name} output to a different key`,
+    );
   state.verified.push(`${mech.name} wrapped key unwrapped by node:crypto`);
 }
 
@@ -191,7 +240,12 @@ async function unwrapStep(ctx: StepContext, step: Extract<Step, { op: "unwrap" }
   session.track(handle, tokenFlag(template, false));
   state.mine.push(handle);
   const got = tok.getAttribute(session.objects, handle, code("CKA_VALUE"));
-  if (!Buffer.from(got).equals(value)) throw new VerificationFailure("C_UnwrapKey", "the unwrapped key differs from the one node:crypto wrapped", "CKA_VALUE");
+  if (!Buffer.from(got).equals(value))
+    throw new VerificationFailure(
+      "C_UnwrapKey",
+      "the unwrapped key differs from the one node:crypto wrapped",
+      "CKA_VALUE",
+    );
   state.verified.push(`node:crypto ${mech.name} wrapping unwrapped by the token`);
 }
 
@@ -199,9 +253,15 @@ async function randomStep(ctx: StepContext, step: Extract<Step, { op: "random" }
   const { session, state, tok } = ctx;
   const a = tok.random(session.ops, step.length);
   const b = tok.random(session.ops, step.length);
-  if (a.length !== step.length) throw new VerificationFailure("C_GenerateRandom", `asked for ${step.length} bytes, got ${a.length}`);
-  if (step.length >= 16 && (a.equals(b) || a.every((x) => x === 0))) throw new VerificationFailure("C_GenerateRandom", "two calls returned the same (or all-zero) bytes");
-  state.verified.push(step.length >= 16 ? `${step.length} random bytes, two calls differ` : `${step.length} random bytes (too few to compare)`);
+  if (a.length !== step.length)
+    throw new VerificationFailure("C_GenerateRandom", `asked for ${step.length} bytes, got ${a.length}`);
+  if (step.length >= 16 && (a.equals(b) || a.every((x) => x === 0)))
+    throw new VerificationFailure("C_GenerateRandom", "two calls returned the same (or all-zero) bytes");
+  state.verified.push(
+    step.length >= 16
+      ? `${step.length} random bytes, two calls differ`
+      : `${step.length} random bytes (too few to compare)`,
+  );
 }
 
 export const cryptoSteps = {

@@ -12,14 +12,16 @@ async function loginStep(ctx: StepContext, step: Extract<Step, { op: "login" }>)
   const { session, state } = ctx;
   if (session.isLoggedIn()) session.logout();
   session.login();
-  if (!session.isLoggedIn()) throw new VerificationFailure("C_GetSessionInfo", "C_Login succeeded but the session is not in a user state");
+  if (!session.isLoggedIn())
+    throw new VerificationFailure("C_GetSessionInfo", "C_Login succeeded but the session is not in a user state");
   state.verified.push("session state is user after C_Login");
 }
 
 async function logoutStep(ctx: StepContext, step: Extract<Step, { op: "logout" }>): Promise<void> {
   const { session, state } = ctx;
   session.logout();
-  if (session.isLoggedIn()) throw new VerificationFailure("C_GetSessionInfo", "C_Logout succeeded but the session is still in a user state");
+  if (session.isLoggedIn())
+    throw new VerificationFailure("C_GetSessionInfo", "C_Logout succeeded but the session is still in a user state");
   state.verified.push("session state is public after C_Logout");
 }
 
@@ -47,10 +49,12 @@ async function findStep(ctx: StepContext, step: Extract<Step, { op: "find" }>): 
   const { session, state, tok } = ctx;
   const found = tok.find(session.objects, encode(step.template)).map((h) => h.toString("hex"));
   for (const name of step.expectFound ?? []) {
-    if (!found.includes(objectOf(state, name).toString("hex"))) throw new VerificationFailure("C_FindObjects", `object ${name} matches the template but was not found`);
+    if (!found.includes(objectOf(state, name).toString("hex")))
+      throw new VerificationFailure("C_FindObjects", `object ${name} matches the template but was not found`);
   }
   for (const name of step.expectNotFound ?? []) {
-    if (found.includes(objectOf(state, name).toString("hex"))) throw new VerificationFailure("C_FindObjects", `object ${name} does not match the template but was found`);
+    if (found.includes(objectOf(state, name).toString("hex")))
+      throw new VerificationFailure("C_FindObjects", `object ${name} does not match the template but was found`);
   }
   if (step.expectCount !== undefined && found.length !== step.expectCount) {
     throw new VerificationFailure("C_FindObjects", `expected ${step.expectCount} objects, found ${found.length}`);
@@ -67,8 +71,14 @@ async function getStep(ctx: StepContext, step: Extract<Step, { op: "get" }>): Pr
     if (expected === null) continue;
     const want = attributeBytes(encodeAttribute(name, expected));
     if (!Buffer.from(raw).equals(want)) {
-      const shown = isSensitiveAttribute(type) ? `${raw.length} bytes that differ from the expected ${want.length}` : `${raw.toString("hex")}, expected ${want.toString("hex")}`;
-      throw new VerificationFailure("C_GetAttributeValue", `${name} of ${step.object} reads ${shown}`, attributeName(type));
+      const shown = isSensitiveAttribute(type)
+        ? `${raw.length} bytes that differ from the expected ${want.length}`
+        : `${raw.toString("hex")}, expected ${want.toString("hex")}`;
+      throw new VerificationFailure(
+        "C_GetAttributeValue",
+        `${name} of ${step.object} reads ${shown}`,
+        attributeName(type),
+      );
     }
   }
   state.verified.push(`attributes of ${step.object} read back as expected`);
