@@ -130,12 +130,12 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
     const caseOptions = { trace: opts.trace, diagnosisBudget: opts.diagnosisBudget ?? 64 };
     // Each lane runs its cases in order in its own worker; results go to the report as they arrive.
     const runLane = async (supervisor: Supervisor, cases: PlannedCase[]): Promise<void> => {
-      for (const planned of cases) {
+      for (const [k, planned] of cases.entries()) {
         if (opts.signal?.aborted) {
           status = "interrupted";
           return;
         }
-        const result = await supervisor.run(planned, caseOptions, opts.now);
+        const result = await supervisor.run(planned, caseOptions, opts.now, cases[k + 1]);
         if (!result) {
           status = "interrupted";
           return;

@@ -89,6 +89,10 @@ function takeSpare(): ChildProcess | undefined {
 export class Supervisor {
   private child?: ChildProcess;
   private waiting?: { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
+  /** Replies that came before anyone waited for them (the result of a case sent ahead). */
+  private early: FromWorker[] = [];
+  /** The case sent ahead to the current worker, which runs it as soon as the one before it ends. */
+  private queued?: string;
   restarts = 0;
   started = 0;
   /** Workers that died or were killed during a case: their clean-up never ran. */
@@ -163,13 +167,15 @@ export class Supervisor {
       }
       const w = this.waiting;
       this.waiting = undefined;
-      w?.resolve(msg);
+      if (w) w.resolve(msg);
+      else this.early.push(msg);
     });
     // A send to a worker that has just died surfaces as an 'error' event; its exit event settles the request.
     child.on("error", () => {});
     child.on("exit", (code, signal) => {
       if (this.child !== child) return;
       this.child = undefined;
+      this.forgetAhead();
       const w = this.waiting;
       this.waiting = undefined;
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
@@ -182,7 +188,12 @@ export class Supervisor {
    * The case's result; `undefined` if `now` aborted it (the user insisted on stopping at once: the
    * worker is killed and the half-run case is not recorded).
    */
-  async run(planned: PlannedCase, options: CaseOptions, now?: AbortSignal): Promise<CaseResult | undefined> {
+  async run(
+    planned: PlannedCase,
+    options: CaseOptions,
+    now?: AbortSignal,
+    next?: PlannedCase,
+  ): Promise<CaseResult | undefined> {
     if (now?.aborted) return undefined;
     if (!this.child) {
       this.restarts++;
@@ -192,13 +203,17 @@ export class Supervisor {
     const onAbort = () => this.waiting?.reject(new Aborted());
     now?.addEventListener("abort", onAbort, { once: true });
     try {
-      const reply = await this.request({ type: "case", case: planned, options }, this.opts.caseTimeoutMs);
-      if (reply.type === "result") return reply.result;
-      return errorResult(
-        planned,
-        reply.type === "fatal" ? `worker failed: ${reply.message}` : `unexpected worker reply ${reply.type}`,
-        t0,
-      );
+      const sent = this.queued === planned.id;
+      this.queued = undefined;
+      const reply = this.request(sent ? undefined : { type: "case", case: planned, options }, this.opts.caseTimeoutMs);
+      // The next case waits in the worker's queue, so the worker starts it the moment this one ends
+      // instead of waiting a round trip for the parent. Should this one crash or hang, `next` was never
+      // started: it goes to the fresh worker.
+      if (next && this.child?.connected) {
+        this.child.send({ type: "case", case: next, options } satisfies ToWorker);
+        this.queued = next.id;
+      }
+      return await reply.then((r) => this.reply(planned, r, t0));
     } catch (err) {
       this.kill();
       if (err instanceof Aborted) return undefined;
@@ -210,10 +225,30 @@ export class Supervisor {
     }
   }
 
+  private reply(planned: PlannedCase, reply: FromWorker, t0: number): CaseResult {
+    if (reply.type === "result") return reply.result;
+    return errorResult(
+      planned,
+      reply.type === "fatal" ? `worker failed: ${reply.message}` : `unexpected worker reply ${reply.type}`,
+      t0,
+    );
+  }
+
+  private forgetAhead(): void {
+    this.queued = undefined;
+    this.early = [];
+  }
+
   /** Asks the worker to destroy what the run created and finalize; returns what it could not clean. */
   async stop(): Promise<string[]> {
     if (!this.child) return [];
     try {
+      // A run stopped early (Ctrl-C) may have a case sent ahead: it runs to its end (its own clean-up
+      // included) before the shutdown; its result is not recorded, as the run stopped before it.
+      if (this.queued) {
+        this.queued = undefined;
+        await this.request(undefined, this.opts.caseTimeoutMs);
+      }
       const reply = await this.request({ type: "shutdown" }, 30_000);
       return reply.type === "closed" ? reply.problems : [];
     } catch (err) {
@@ -226,12 +261,18 @@ export class Supervisor {
   kill(): void {
     const child = this.child;
     this.child = undefined;
+    this.forgetAhead();
     if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
 
-  private request(msg: ToWorker, timeoutMs: number): Promise<FromWorker> {
+  /** Sends `msg` (none: the reply to a message sent earlier) and waits for the worker's next reply. */
+  private request(msg: ToWorker | undefined, timeoutMs: number): Promise<FromWorker> {
     const child = this.child;
     if (!child) return Promise.reject(new Error("no worker"));
+    // No message: the reply is to one sent ahead, and may be here already. A new message makes any
+    // earlier unclaimed reply stale.
+    if (!msg && this.early.length) return Promise.resolve(this.early.shift()!);
+    if (msg) this.early = [];
     return new Promise<FromWorker>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting = undefined;
@@ -242,7 +283,7 @@ export class Supervisor {
         reject: (e) => (clearTimeout(timer), reject(e)),
       };
       if (!child.connected) return this.waiting.reject(new Error("the worker process is gone"));
-      child.send(msg, (err) => err && this.waiting?.reject(new Error(`could not reach the worker: ${err.message}`)));
+      if (msg) child.send(msg, (err) => err && this.waiting?.reject(new Error(`could not reach the worker: ${err.message}`)));
     });
   }
 }
