@@ -283,7 +283,8 @@ export class Supervisor {
         reject: (e) => (clearTimeout(timer), reject(e)),
       };
       if (!child.connected) return this.waiting.reject(new Error("the worker process is gone"));
-      if (msg) child.send(msg, (err) => err && this.waiting?.reject(new Error(`could not reach the worker: ${err.message}`)));
+      if (msg)
+        child.send(msg, (err) => err && this.waiting?.reject(new Error(`could not reach the worker: ${err.message}`)));
     });
   }
 }
