@@ -83,7 +83,7 @@ export function renderHtml(reports: Report[], opts: HtmlOptions = {}): string {
 ${clients ? `<button type="button" role="tab" id="tab-clients" data-view="clients" aria-selected="false">Clients <small>${clients.rows.size}</small></button>` : ""}
 </nav>
 </header>
-<form class="toolbar" id="filters" autocomplete="off" onsubmit="return false">
+<form class="toolbar" id="filters" autocomplete="off">
 <input type="search" id="q" placeholder="Search id, title, message, CKR_…" aria-label="Search">
 <label class="for-cases">Suite <select id="f-suite">${options(suites, "all")}</select></label>
 <label>Mechanism <select id="f-mech">${options(mechNames, "all")}</select></label>

@@ -155,6 +155,13 @@ describe("the HTML matrix in Chromium", () => {
     await page.fill("#q", "rejected-value");
     await page.waitForFunction(() => document.querySelector("#shown")!.textContent.startsWith("1 of "));
     expect(await visible()).toEqual([REJECTED]);
+    // Enter keeps the page and the filter (no form submission, no reload).
+    const url = page.url();
+    await page.press("#q", "Enter");
+    await page.waitForTimeout(200);
+    expect(page.url()).toBe(url);
+    expect(await page.inputValue("#q")).toBe("rejected-value");
+    expect(await visible()).toEqual([REJECTED]);
   });
 
   it("opens a failing cell's evidence: function, CK_RV name and number, message, diagnosis, trace", async () => {

@@ -261,6 +261,11 @@
     if (e.target instanceof Element && e.target.id === "q") timer = window.setTimeout(apply, 90);
     else apply();
   });
+  // Enter in the search box would submit the form and reload the page (the CSP forbids an inline onsubmit).
+  el("#filters").addEventListener("submit", function (e) {
+    e.preventDefault();
+    apply();
+  });
   el("#clear").addEventListener("click", function () {
     /** @type {HTMLFormElement} */ (el("#filters")).reset();
     apply();
