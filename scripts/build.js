@@ -121,29 +121,16 @@ export async function build() {
  */
 const load = (module) => import(pathToFileURL(path.join(DIST, module)).href);
 
-/** @type {(() => Promise<object>)[]} */
-const SCHEMAS = [
-  async () => {
-    /** @type {SuiteSchemas} */
-    const m = await load("suite/schema.js");
-    return m.suiteSchema;
-  },
-  async () => {
-    /** @type {SuiteSchemas} */
-    const m = await load("suite/schema.js");
-    return m.stepSchema;
-  },
-  async () => {
-    /** @type {DeviceSchemas} */
-    const m = await load("device/schema.js");
-    return m.deviceSchema;
-  },
-  async () => {
-    /** @type {object} */
-    const schema = JSON.parse(readFileSync(path.join(ROOT, "schema/report.schema.json"), "utf8"));
-    return schema;
-  },
-];
+/** @returns {Promise<object[]>} */
+async function schemas() {
+  /** @type {SuiteSchemas} */
+  const suite = await load("suite/schema.js");
+  /** @type {DeviceSchemas} */
+  const device = await load("device/schema.js");
+  /** @type {object} */
+  const report = JSON.parse(readFileSync(path.join(ROOT, "schema/report.schema.json"), "utf8"));
+  return [suite.suiteSchema, suite.stepSchema, device.deviceSchema, report];
+}
 
 /** The validator files, compiled where missing. */
 async function precompileValidators() {
@@ -151,8 +138,7 @@ async function precompileValidators() {
   const { precompiledValidator, schemaKey } = await load("input/yamlSchema.js");
   /** @type {string[]} */
   const files = [];
-  for (const schemaOf of SCHEMAS) {
-    const schema = await schemaOf();
+  for (const schema of await schemas()) {
     const file = path.join(DIST, "input/validators", `${schemaKey(schema)}.cjs`);
     if (!existsSync(file)) writeAtomic(file, precompiledValidator(schema).code);
     files.push(file);

@@ -6,11 +6,8 @@ import { renderJunit } from "../report/junit.js";
 import { loadDevice } from "../device/load.js";
 import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
-import { runCases } from "../runner/run.js";
+import { runCases, warmUpWorkers } from "../runner/run.js";
 import { planRun } from "../runner/preflight.js";
-import { prefetchInSpares, startSpareWorkers } from "../runner/supervisor.js";
-import { lanes } from "../plan/lanes.js";
-import { importKeys } from "../plan/prefetch.js";
 import { summaryTable } from "../report/summary.js";
 import type { TraceMode } from "../contract/worker.js";
 import { ROOT } from "../tool.js";
@@ -37,9 +34,8 @@ interface RunFlags {
 
 export async function runCommand(flags: RunFlags): Promise<void> {
   const profile = await loadDevice(flags.device, DEVICES_DIR);
-  // The run's workers, as runCases will split it: their Node.js and modules load while the suites do.
-  const workers = Math.min(flags.workers === undefined ? profile.workers : workersOf(flags.workers), profile.workers);
-  if (!flags.plan) startSpareWorkers(workers);
+  const workers = flags.workers === undefined ? undefined : workersOf(flags.workers);
+  if (!flags.plan) warmUpWorkers(profile, workers);
   const suites = await loadSuites(flags.suite ?? [], SUITES_DIR);
   let cases = suites.flatMap(expandSuite);
   if (flags.filter) {
@@ -48,8 +44,6 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     if (!cases.length)
       throw new UsageError(`no case id contains "${flags.filter}"; \`p11compat suites --ids\` lists them`);
   }
-
-  if (!flags.plan) prefetchInSpares(lanes(cases, workers).map((lane) => importKeys(lane.cases)));
 
   if (flags.plan) {
     const text = await planRun({
@@ -110,7 +104,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     modulePath: flags.module,
     trace: flags.trace,
     diagnosisBudget: budgetOf(flags.diagnose),
-    workers: flags.workers === undefined ? undefined : workersOf(flags.workers),
+    workers,
     signal: controller.signal,
     now: now.signal,
     serial: flags.serial,

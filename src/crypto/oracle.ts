@@ -25,17 +25,19 @@ export class OracleRejected extends Error {
   override name = "OracleRejected";
 }
 
+// Key generation rows describe how the keys are checked, but there is no output to recompute.
+const checkable = (row: MechanismRow | undefined): row is MechanismRow => !!row?.check && row.family !== "KEY_GEN";
+
 /** The catalogue row of a mechanism node:crypto can check. */
 export function mechanismInfo(mech: string): MechanismRow {
   const row = mechanism(mech);
-  if (!row?.check || row.family === "KEY_GEN")
+  if (!checkable(row))
     throw new OracleUnsupported(`node:crypto has no implementation of ${normalizeMechanism(mech)} in this harness`);
   return row;
 }
 
 export function hasOracle(mech: string): boolean {
-  const row = mechanism(mech);
-  return !!row?.check && row.family !== "KEY_GEN";
+  return checkable(mechanism(mech));
 }
 export function hashOf(mech: string): DigestName | undefined {
   return mechanismInfo(mech).hash;

@@ -352,20 +352,7 @@ const RANGE = new Set([
   "minLength",
   "maxLength",
 ]);
-const LEAF = new Set([
-  "type",
-  "enum",
-  "const",
-  "pattern",
-  "format",
-  "minimum",
-  "maximum",
-  "exclusiveMinimum",
-  "exclusiveMaximum",
-  "multipleOf",
-  "minLength",
-  "maxLength",
-]);
+const LEAF = new Set(["type", "enum", "const", "pattern", "format", ...RANGE]);
 
 function collect(root: Schema, schema: Schema, data: unknown): RawIssue[] {
   const validate = compile(root, schema);

@@ -13,7 +13,7 @@ import { writeMarkdown } from "../report/markdown.js";
 import type { CaseResult, Report } from "../contract/report.js";
 import type { TraceMode, WorkerEvent } from "../contract/worker.js";
 import { prepareDevice } from "./preflight.js";
-import { Supervisor } from "./supervisor.js";
+import { Supervisor, prefetchInSpares, startSpareWorkers } from "./supervisor.js";
 import { importKeys } from "../plan/prefetch.js";
 import { lanes } from "../plan/lanes.js";
 import { TOOL } from "../tool.js";
@@ -68,9 +68,25 @@ function reportPathFor(outDir: string, device: string, startedAt: Date): string 
   return file;
 }
 
+/** How many workers a run uses: --workers, never more than the profile allows. */
+function workerCount(profile: DeviceProfile, requested?: number): number {
+  return Math.min(requested ?? profile.workers, profile.workers);
+}
+
+/**
+ * Starts the run's worker processes before the suites are loaded, so Node.js and the worker's modules
+ * load meanwhile; runCases takes them over.
+ */
+export function warmUpWorkers(profile: DeviceProfile, requested?: number): void {
+  startSpareWorkers(workerCount(profile, requested));
+}
+
 export async function runCases(opts: RunOptions): Promise<RunOutcome> {
   const startedAt = new Date();
   const runTag = randomBytes(4).toString("hex");
+  const split = lanes(opts.cases, workerCount(opts.profile, opts.workers));
+  // Each lane's worker starts on the node:crypto keys its imports need while the device is set up.
+  prefetchInSpares(split.map((lane) => importKeys(lane.cases)));
   const prov = await provision(opts.profile, { modulePath: opts.modulePath, runTag });
   const supervisors: Supervisor[] = [];
   let writer: ReportWriter | undefined;
@@ -83,7 +99,6 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
     const settled = await device.beforeLogin();
     for (const line of settled) opts.onNotice?.(line);
     notes.push(...settled);
-    const split = lanes(opts.cases, Math.min(opts.workers ?? opts.profile.workers, opts.profile.workers));
     for (const lane of split) {
       supervisors.push(
         new Supervisor({
