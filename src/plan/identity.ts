@@ -18,7 +18,7 @@ export function caseIdentity(planned: PlannedCase): CaseIdentity {
 
 /** Which key steps share one key: the planner's count of key generations and the worker's cache agree by using this. */
 export function keyCacheKey(step: KeyStep, spec: KeySpec): string {
-  return JSON.stringify([step.spec, spec, step.source, step.template ?? null, step.login ?? null]);
+  return JSON.stringify([step.spec, spec, step.source, step.template ?? null, step.login ?? null, step.exact ?? false]);
 }
 
 /** The key steps a step implies: itself for a key step, the generated target of a wrap step. */

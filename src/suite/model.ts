@@ -47,6 +47,8 @@ export interface KeyStep extends StepBase {
   as?: string; // name later steps use; default "key"
   template?: { public?: TemplateSpec; private?: TemplateSpec; secret?: TemplateSpec };
   fresh?: boolean; // do not reuse a cached key
+  /** The templates are complete (a recorded client's): no harness defaults are merged in. */
+  exact?: boolean;
   /** Who is logged in for the call that makes the key: a client's own login; default the device profile's keys.login. */
   login?: "USER" | "SO";
 }
@@ -68,9 +70,12 @@ export interface VerifyStep extends CryptoStep {
 }
 export interface EncryptStep extends CryptoStep {
   op: "encrypt";
+  /** No key node:crypto can use: check by the token's own round trip (a recorded client's keys). */
+  roundTrip?: boolean;
 }
 export interface DecryptStep extends CryptoStep {
   op: "decrypt";
+  roundTrip?: boolean;
 }
 export interface DigestStep extends StepBase {
   op: "digest";

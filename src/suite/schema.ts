@@ -73,6 +73,14 @@ function build(mode: Mode) {
         mechanism: ref("mechanism"),
         data: data(),
         parts: parts(),
+        ...(op === "encrypt" || op === "decrypt"
+          ? {
+              roundTrip: prop(
+                "Where node:crypto cannot see the key (generated, never extractable, as a client makes it), check by the token's own round trip instead of skipping; the evidence says so. For replayed clients.",
+                { type: "boolean" },
+              ),
+            }
+          : {}),
       },
       ["mechanism"],
     );
@@ -102,6 +110,10 @@ function build(mode: Mode) {
           additionalProperties: false,
         }),
         fresh: prop("Make a new key instead of reusing a cached one.", { type: "boolean" }),
+        exact: prop(
+          "The templates are the whole templates (a recorded client's): none of the harness's default attributes are added (generate only).",
+          { type: "boolean" },
+        ),
         login: prop(
           "Who is logged in for the call that makes the key, as a client would be: USER or SO. Default: the device profile's keys.login (user unless it says so).",
           { type: "string", enum: ["USER", "SO"] },

@@ -1,6 +1,7 @@
 // Templates from YAML values: what pkcs11js gets. pkcs11js crashes or silently truncates on a wrong
 // JS type (numbers become uint32), so encoding only ever produces boolean (CK_BBOOL), number <=
 // 0xffffffff (CK_ULONG) or Buffer, and rejects anything it cannot encode exactly.
+import { randomBytes } from "node:crypto";
 import { codeOf, type ConstKind } from "../pkcs11/constants.js";
 import {
   NAMED_CURVES,
@@ -164,7 +165,7 @@ export function mergeTemplates(defaults: Attr[], spec: TemplateSpec): Attr[] {
   return out;
 }
 
-const BYTES_FORMS = "hex:0a0b, 0x0a0b, base64:..., utf8:text or text";
+const BYTES_FORMS = "hex:0a0b, 0x0a0b, base64:..., utf8:text, random:N or text";
 const MAX_ULONG = ULONG_SIZE === 8 ? 2n ** 64n - 1n : 2n ** 32n - 1n;
 
 /** pkcs11js truncates numbers to 32 bits, so larger CK_ULONGs go as bytes. */
@@ -211,13 +212,19 @@ function encodeBytesValue(value: Value, fail: Fail): Buffer {
   return fail(allowed, typeof value === "number" ? " (quote hex bytes: '0x0a0b')" : "");
 }
 
-/** hex:, 0x, base64:, utf8: or plain UTF-8 text. */
+/** hex:, 0x, base64:, utf8:, random:N (N fresh random bytes each time) or plain UTF-8 text. */
 function parseBytes(text: string, fail: Fail, allowed: string): Buffer {
-  const prefixed = /^(hex:|0x|base64:|utf8:)/i.exec(text);
+  const prefixed = /^(hex:|0x|base64:|utf8:|random:)/i.exec(text);
   if (!prefixed) return Buffer.from(text, "utf8");
   const form = prefixed[1]!.toLowerCase();
   const rest = text.slice(prefixed[1]!.length);
   if (form === "utf8:") return Buffer.from(rest, "utf8");
+  if (form === "random:") {
+    // A value that differs on every run (a client's random CKA_ID): fresh bytes of the recorded length.
+    if (!/^\d{1,4}$/.test(rest) || Number(rest) > 4096)
+      return fail(allowed, " (random:N takes a length of 0 to 4096 bytes)");
+    return randomBytes(Number(rest));
+  }
   if (form === "base64:") {
     const b64 = rest.replace(/\s+/g, "");
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) return fail(allowed, " (invalid base64)");

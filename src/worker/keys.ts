@@ -237,11 +237,13 @@ export class KeyStore {
   private generateAs(key: TokenKey, id: Buffer, spec: KeySpec, step: KeyStep): TokenKey {
     const s = this.session;
     const name = key.name;
+    // exact: the client's templates as recorded, nothing of the harness's own.
+    const base = (attrs: Attr[]) => (step.exact ? [] : attrs);
     if (isAsymmetric(spec)) {
       const { mechanism, pub, priv } = keyPairTemplates(spec);
-      const pubT = mergeTemplates([...this.common(id, name), ...pub], step.template?.public ?? {});
+      const pubT = mergeTemplates(base([...this.common(id, name), ...pub]), step.template?.public ?? {});
       const privT = mergeTemplates(
-        [...this.common(id, name), bool("CKA_PRIVATE", true), bool("CKA_SENSITIVE", true), ...priv],
+        base([...this.common(id, name), bool("CKA_PRIVATE", true), bool("CKA_SENSITIVE", true), ...priv]),
         step.template?.private ?? {},
       );
       const pair = s.token.generateKeyPair(s.objects, { mechanism: code(mechanism) }, pubT, privT);
@@ -254,7 +256,7 @@ export class KeyStore {
       key.checked = "public key attributes parsed by node:crypto";
     } else {
       const { mechanism, attrs } = secretTemplate(spec);
-      const t = mergeTemplates([...this.common(id, name), ...attrs], step.template?.secret ?? {});
+      const t = mergeTemplates(base([...this.common(id, name), ...attrs]), step.template?.secret ?? {});
       key.secretHandle = s.token.generateKey(s.objects, { mechanism: code(mechanism) }, t);
       s.track(key.secretHandle, s.device.tokenObjects);
       s.keysGenerated++;

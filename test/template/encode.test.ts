@@ -190,7 +190,7 @@ describe("encodeTemplate strictness", () => {
     ["MODULUS_BITS", "big", /must be a non-negative integer/],
     ["LABEL", 12, /^CKA_LABEL must be text, got 12 \(write it in quotes\)$/],
     ["LABEL", ["a"], /must be text, got a list/],
-    ["ID", 2571, /^CKA_ID must be bytes \(hex:0a0b, 0x0a0b, base64:\.\.\., utf8:text or text\), got 2571/],
+    ["ID", 2571, /^CKA_ID must be bytes \(hex:0a0b, 0x0a0b, base64:\.\.\., utf8:text, random:N or text\), got 2571/],
     ["ID", "0x0a0", /hex needs an even number of hex digits/],
     ["ID", "hex:zz", /hex needs an even number/],
     ["ID", "base64:a", /invalid base64/],

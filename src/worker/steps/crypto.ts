@@ -108,6 +108,7 @@ async function encryptStep(ctx: StepContext, step: Extract<Step, { op: "encrypt"
     split(plaintext, step.parts),
   );
   const decryptor = key.secret ?? key.privateKey;
+  if (!decryptor && step.roundTrip) return tokenRoundTrip(ctx, mech, key, plaintext, ciphertext);
   if (!decryptor)
     throw new CannotCheck(
       `node:crypto cannot decrypt: the ${key.name} key exists only on the token (use source: import)`,
@@ -131,12 +132,35 @@ async function encryptStep(ctx: StepContext, step: Extract<Step, { op: "encrypt"
   state.verified.push(`${mech.name} ciphertext decrypted by node:crypto`);
 }
 
+/**
+ * A key node:crypto never sees (a client's own, never extractable): the token decrypts its own
+ * ciphertext. Weaker than an independent check, and the evidence says so.
+ */
+function tokenRoundTrip(
+  { session, state, tok }: StepContext,
+  mech: ResolvedMechanism,
+  key: TokenKey,
+  plaintext: Buffer,
+  ciphertext: Buffer,
+): void {
+  const back = tok.decrypt(session.ops, mech.pk, key.secretHandle ?? key.privateHandle!, [ciphertext]);
+  if (!back.equals(plaintext))
+    throw new VerificationFailure(lastFn(tok), `the token decrypts its own ${mech.name} ciphertext to different bytes`);
+  state.verified.push(
+    `${mech.name} round trip on the token only (node:crypto cannot check it: the ${key.name} key never leaves the token)`,
+  );
+}
+
 async function decryptStep(ctx: StepContext, step: Extract<Step, { op: "decrypt" }>): Promise<void> {
   const { session, state, tok } = ctx;
   const key = keyOf(state, step.key);
   const mech = mechanism(session, state, step.mechanism);
   const plaintext = dataOf(step.data);
   const encryptor = key.secret ?? key.publicKey;
+  if (!encryptor && step.roundTrip) {
+    const handle = key.secretHandle ?? key.publicHandle!;
+    return tokenRoundTrip(ctx, mech, key, plaintext, tok.encrypt(session.ops, mech.pk, handle, [plaintext]));
+  }
   if (!encryptor) throw new CannotCheck(`node:crypto cannot encrypt: the ${key.name} secret cannot be read`);
   const ciphertext = oracle.encrypt(mech.name, mech.params, encryptor, plaintext);
   const back = tok.decrypt(session.ops, mech.pk, key.secretHandle ?? key.privateHandle!, split(ciphertext, step.parts));
