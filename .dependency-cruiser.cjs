@@ -14,7 +14,7 @@ const LAYERS = [
   ["worker"],
   ["report"],
   ["runner"],
-  ["bench"],
+  ["bench", "record"],
   ["cli"],
 ];
 /** @param {string[]} names */

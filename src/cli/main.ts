@@ -55,6 +55,28 @@ program
   .action(lazy(() => import("./run.js"), "runCommand"));
 
 program
+  .command("record")
+  .description(
+    "run a client (any program that loads a PKCS#11 module) on a fresh throwaway token with OpenSC's pkcs11-spy in between, and write what it did as a client profile (suites/clients/ format); PINs and secret values never reach any file",
+  )
+  .usage("[options] -- <command> [args...]   ({module}: the module path to give the client, {pin}: the token's PIN)")
+  .argument("<command>", "the client program")
+  .argument("[args...]", "its arguments; {module} and {pin} are filled in")
+  .option("-d, --device <name|file>", "a throwaway device profile (the token is created for the recording)", "softhsm")
+  .option("-o, --out <file>", "the profile to write (never over an existing file)", "recorded.yaml")
+  .option("-m, --module <path>", "PKCS#11 module the spy forwards to, instead of the profile's")
+  .option(
+    "--module-env <var>",
+    "also set this environment variable to the module path (for clients that read it from there)",
+  )
+  .option(
+    "--twice",
+    "record twice, each on a fresh token, and replay values that differ (random ids, times) as fresh random bytes",
+  )
+  .option("--timeout <seconds>", "kill the client after this long", "300")
+  .action(lazy(() => import("./record.js"), "recordCommand"));
+
+program
   .command("yubikey")
   .description(
     "list the YubiKeys ykcs11 sees: serial, firmware, model, PIN and management key state, and which PIV slots are free (reads only)",
