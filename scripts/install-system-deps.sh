@@ -7,7 +7,7 @@
 set -euo pipefail
 
 declare -A device_packages=(
-  [softhsm]="softhsm2 opensc openssl"
+  [softhsm]="softhsm2 opensc opensc-pkcs11 openssl"
   [nss]="libnss3 libnss3-tools"
   [tpm2]="libtpm2-pkcs11-1 libtpm2-pkcs11-tools swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus-daemon"
   [opencryptoki]="opencryptoki procps"
