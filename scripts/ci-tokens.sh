@@ -17,10 +17,10 @@ for d in "${CI_DEVICES[@]}"; do
   fi
   report=$(ls "$out"/"$d"-*.json)
   sed -n '/^suite/,/^total/p' "$out/$d.log"
-  if [ -f "reports/reference/$d.json" ]; then
-    if ! node bin/p11compat.js diff --baseline "reports/reference/$d.json" "$report" --out "$out/$d-diff.txt"; then
+  if [ -f "$REFERENCE_DIR/$d.json" ]; then
+    if ! node bin/p11compat.js diff --baseline "$REFERENCE_DIR/$d.json" "$report" --out "$out/$d-diff.txt"; then
       cat "$out/$d-diff.txt"
-      failed+=("$d: regressions against reports/reference/$d.json")
+      failed+=("$d: regressions against $REFERENCE_DIR/$d.json")
     else
       tail -n 1 "$out/$d-diff.txt"
     fi
@@ -40,8 +40,8 @@ done
 if [ ${#client_reports[@]} -gt 0 ]; then
   node bin/p11compat.js clients "${client_reports[@]}"
   node bin/p11compat.js clients "${client_reports[@]}" --format markdown --out "$out/clients.md" >/dev/null
-  if ! node bin/p11compat.js clients "${client_reports[@]}" --format json --out "$out/clients.json" --expect reports/reference/clients.json >/dev/null; then
-    failed+=("client verdicts differ from reports/reference/clients.json (npm run reference)")
+  if ! node bin/p11compat.js clients "${client_reports[@]}" --format json --out "$out/clients.json" --expect "$REFERENCE_DIR/clients.json" >/dev/null; then
+    failed+=("client verdicts differ from $REFERENCE_DIR/clients.json (npm run reference)")
   fi
 fi
 if compgen -G "$out/*-2*.json" >/dev/null; then

@@ -34,6 +34,20 @@ for d in "${devices[@]}"; do
   packages+=("${pkgs[@]}")
 done
 
+# Node.js 20 or newer. Debian 13 ships it (nodejs 20.19, npm 9; the headers pkcs11js builds against
+# are in libnode-dev); Debian 12's is 18, too old: there Node.js comes from elsewhere (NodeSource).
+if ! command -v node >/dev/null 2>&1; then
+  if apt-cache show nodejs 2>/dev/null | grep -qE '^Version: (2[0-9]|[3-9][0-9])\.'; then
+    packages+=(nodejs npm libnode-dev)
+  else
+    echo "Node.js 20 or newer is needed and this distribution's nodejs is older: install it from https://nodejs.org or NodeSource, then run this again" >&2
+    exit 1
+  fi
+elif [ ! -e /usr/include/node/node.h ] && dpkg-query -W -f='${Status}' nodejs 2>/dev/null | grep -q "install ok installed" && ! dpkg -L nodejs 2>/dev/null | grep -q /usr/include/node/node.h; then
+  # Debian's own nodejs: its headers are a package of their own.
+  packages+=(libnode-dev)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

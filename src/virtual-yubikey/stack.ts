@@ -195,6 +195,16 @@ function findPcscd(given?: string): string {
 }
 
 /**
+ * pcscd 2.x built with polkit (Debian 13's 2.3.3) rejects every client when no polkit daemon runs
+ * ("Rejected unauthorized PC/SC client"; ykcs11 then answers CKR_DEVICE_ERROR). This pcscd serves
+ * only our own card in a namespace of its own, so its polkit check is switched off where it has one.
+ */
+function polkitFlag(pcscd: string): string[] {
+  const help = spawnSync(pcscd, ["--help"], { encoding: "utf8", timeout: 5000 });
+  return `${help.stdout ?? ""}${help.stderr ?? ""}`.includes("--disable-polkit") ? ["--disable-polkit"] : [];
+}
+
+/**
  * Runs pcscd in the foreground in a private mount namespace (DIR/run bound over /run) with the
  * TCP_NODELAY library preloaded; resolves with its exit code. SIGTERM and SIGINT are passed on.
  */
@@ -223,7 +233,7 @@ export async function runPcscd(opts: PcscdOptions): Promise<number> {
     path.join(dir, "run"),
     pcscd,
     path.resolve(opts.readers),
-    opts.autoExit ? "--auto-exit" : "",
+    [opts.autoExit ? "--auto-exit" : "", ...polkitFlag(pcscd)].join(" "),
   ];
   const env: NodeJS.ProcessEnv = { ...process.env, ...(nodelay ? { LD_PRELOAD: nodelay } : {}) };
   delete env.PCSCLITE_CSOCK_NAME;
