@@ -37,7 +37,9 @@ done
 # Node.js 20 or newer. Debian 13 ships it (nodejs 20.19, npm 9; the headers pkcs11js builds against
 # are in libnode-dev); Debian 12's is 18, too old: there Node.js comes from elsewhere (NodeSource).
 if ! command -v node >/dev/null 2>&1; then
-  if apt-cache show nodejs 2>/dev/null | grep -qE '^Version: (2[0-9]|[3-9][0-9])\.'; then
+  # (the list first: grep -q would close the pipe early and fail it under pipefail)
+  candidate=$(apt-cache show nodejs 2>/dev/null || true)
+  if grep -qE '^Version: (2[0-9]|[3-9][0-9])\.' <<<"$candidate"; then
     packages+=(nodejs npm libnode-dev)
   else
     echo "Node.js 20 or newer is needed and this distribution's nodejs is older: install it from https://nodejs.org or NodeSource, then run this again" >&2
