@@ -14,7 +14,9 @@ if (!modulePath || pin === undefined) {
 }
 const { Module, KeyGenMechanism, KeyType, ObjectClass, SessionFlag, UserType, MechanismEnum } = graphene;
 const mod = Module.load(modulePath, "token");
-mod.initialize();
+// NSS softokn takes its database from the C_Initialize parameters (P11COMPAT_LIBRARY_PARAMETERS).
+const libraryParameters = process.env.P11COMPAT_LIBRARY_PARAMETERS;
+mod.initialize(libraryParameters ? { libraryParameters } : undefined);
 let failed = 0;
 /** @param {string} name @param {() => void} fn */
 const step = (name, fn) => {
@@ -27,7 +29,13 @@ const step = (name, fn) => {
   }
 };
 try {
-  const slot = mod.getSlots(true).items(0);
+  // The token by its label where one is named (NSS shows two slots), else the first with a token.
+  const label = process.env.P11COMPAT_TOKEN_LABEL;
+  const slots = mod.getSlots(true);
+  let slot = slots.items(0);
+  for (let i = 0; label && i < slots.length; i++) {
+    if (slots.items(i).getToken().label.trim() === label) slot = slots.items(i);
+  }
   const session = slot.open(SessionFlag.SERIAL_SESSION | SessionFlag.RW_SESSION);
   session.login(pin, UserType.USER);
   const data = Buffer.from("graphene-pk11 client data");

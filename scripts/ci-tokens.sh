@@ -44,6 +44,13 @@ if [ ${#client_reports[@]} -gt 0 ]; then
     failed+=("client verdicts differ from $REFERENCE_DIR/clients.json (npm run reference)")
   fi
 fi
+# The real programs (scripts/real-clients/) on every CI token, their outcomes against the verdicts.
+if [ -f "$out/clients.json" ]; then
+  echo "== real clients against their profiles"
+  if ! node scripts/real-clients.js "$out/real-clients" "$out/clients.json" "${CI_DEVICES[@]}"; then
+    failed+=("real clients: an outcome disagrees with its profile's verdict ($out/real-clients/real-clients.json)")
+  fi
+fi
 if compgen -G "$out/*-2*.json" >/dev/null; then
   clients=()
   [ ${#client_reports[@]} -gt 0 ] && clients=(--clients "${client_reports[@]}")

@@ -77,6 +77,20 @@ program
   .action(lazy(() => import("./record.js"), "recordCommand"));
 
 program
+  .command("exec")
+  .description(
+    "run a client on a fresh throwaway token of a device profile (set up, the client, torn down): does my program work with this token? The exit code is the client's",
+  )
+  .usage("[options] -- <command> [args...]   ({module}: the token's module path, {pin}: its PIN)")
+  .argument("<command>", "the client program")
+  .argument("[args...]", "its arguments; {module} and {pin} are filled in")
+  .option("-d, --device <name|file>", "a throwaway device profile", "softhsm")
+  .option("-m, --module <path>", "PKCS#11 module to load instead of the profile's")
+  .option("--module-env <var>", "also set this environment variable to the module path")
+  .option("--timeout <seconds>", "kill the client after this long", "300")
+  .action(lazy(() => import("./record.js"), "execCommand"));
+
+program
   .command("yubikey")
   .description(
     "list the YubiKeys ykcs11 sees: serial, firmware, model, PIN and management key state, and which PIV slots are free (reads only)",

@@ -1,6 +1,6 @@
 // `p11compat record -- CLIENT ARGS`: the client's conversation with a throwaway token as a client profile.
 import { loadDevice } from "../device/load.js";
-import { record, RecordError } from "../record/record.js";
+import { execOn, record, RecordError } from "../record/record.js";
 import { DEVICES_DIR } from "./run.js";
 import { UsageError } from "./output.js";
 
@@ -13,10 +13,40 @@ interface RecordFlags {
   timeout: string;
 }
 
+function secondsOf(text: string): number {
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new UsageError(`--timeout must be a number of seconds > 0, got ${text}`);
+  return seconds;
+}
+
+/** `p11compat exec -- CLIENT ARGS`: the client on a fresh throwaway token; its exit code is ours. */
+export async function execCommand(
+  command: string,
+  args: string[],
+  flags: Omit<RecordFlags, "out" | "twice">,
+): Promise<void> {
+  const profile = await loadDevice(flags.device, DEVICES_DIR);
+  try {
+    const run = await execOn({
+      profile,
+      command,
+      args,
+      modulePath: flags.module,
+      moduleEnv: flags.moduleEnv,
+      timeoutSeconds: secondsOf(flags.timeout),
+    });
+    if (run.timedOut) process.stderr.write(`p11compat: ${command} timed out after ${flags.timeout} s\n`);
+    else if (run.signal) process.stderr.write(`p11compat: ${command} was killed by ${run.signal}\n`);
+    process.exitCode = run.exitCode ?? 1;
+  } catch (err) {
+    if (err instanceof RecordError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 export async function recordCommand(command: string, args: string[], flags: RecordFlags): Promise<void> {
-  const timeoutSeconds = Number(flags.timeout);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
-    throw new UsageError(`--timeout must be a number of seconds > 0, got ${flags.timeout}`);
+  const timeoutSeconds = secondsOf(flags.timeout);
   const profile = await loadDevice(flags.device, DEVICES_DIR);
   try {
     await record({

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { DeviceProfile } from "../device/model.js";
 import { provision } from "../device/provision.js";
-import { capture, RecordError, type Captured } from "./capture.js";
+import { capture, runClient, RecordError, type Captured, type ClientRun } from "./capture.js";
 import { toProfile, varyingValues, type Converted } from "./profile.js";
 
 export { RecordError } from "./capture.js";
@@ -29,15 +29,35 @@ export interface Recorded extends Converted {
   varying: number;
 }
 
-async function once(opts: RecordOptions, n: number): Promise<Captured> {
-  const prov = await provision(opts.profile, { modulePath: opts.modulePath, runTag: `record${n}` });
+/** The client is the user's program: it may write or delete anything on the token it is given. */
+function throwawayOnly(profile: DeviceProfile): void {
+  if (profile.throwaway) return;
+  throw new RecordError(
+    `${profile.id} is not a throwaway token: the client runs against a token the profile creates for the run (softhsm, nss, virtual-yubikey ...), never one that holds real keys`,
+  );
+}
+
+export type ExecOptions = Omit<RecordOptions, "out" | "twice" | "log">;
+
+/** A fresh token of the profile for one client run: set up, the client, torn down. */
+async function onFreshToken<T>(
+  opts: ExecOptions,
+  tag: string,
+  fn: (o: Parameters<typeof capture>[0]) => Promise<T>,
+): Promise<T> {
+  throwawayOnly(opts.profile);
+  const prov = await provision(opts.profile, { modulePath: opts.modulePath, runTag: tag });
   try {
-    return await capture({
+    return await fn({
       modulePath: prov.modulePath,
       command: opts.command,
       args: opts.args,
       env: prov.env,
       pin: prov.device.pins.user,
+      soPin: prov.device.pins.so,
+      keyLogin: prov.device.keys?.login,
+      libraryParameters: prov.device.libraryParameters,
+      tokenLabel: prov.device.select.label,
       moduleEnv: opts.moduleEnv,
       timeoutMs: opts.timeoutSeconds * 1000,
     });
@@ -46,14 +66,16 @@ async function once(opts: RecordOptions, n: number): Promise<Captured> {
   }
 }
 
+const once = (opts: RecordOptions, n: number): Promise<Captured> => onFreshToken(opts, `record${n}`, capture);
+
+/** `p11compat exec`: the client on a fresh token of the profile, loading the token's module itself. */
+export function execOn(opts: ExecOptions): Promise<ClientRun> {
+  return onFreshToken(opts, "exec", (o) => runClient(o, o.modulePath));
+}
+
 /** Records the client and writes its profile; what was recorded is kept even when the client failed. */
 export async function record(opts: RecordOptions): Promise<Recorded> {
-  if (!opts.profile.throwaway) {
-    // The client is the user's program: it may write or delete anything on the token it is given.
-    throw new RecordError(
-      `${opts.profile.id} is not a throwaway token: record runs the client against a token the profile creates for the run (softhsm, nss, virtual-yubikey ...), never one that holds real keys`,
-    );
-  }
+  throwawayOnly(opts.profile);
   if (existsSync(opts.out))
     throw new RecordError(`${opts.out} exists; record never writes over a file (choose another --out)`);
   const first = await once(opts, 1);
