@@ -4,7 +4,16 @@
 // command only (a private library directory on LD_LIBRARY_PATH, as pcsc-lite's install_spy.sh does
 // system-wide), so clients that link libpcsclite and those that dlopen it (OpenSC, pyscard) are seen.
 import { spawn, spawnSync } from "node:child_process";
-import { constants, createWriteStream, existsSync, mkdtempSync, openSync, rmSync, symlinkSync } from "node:fs";
+import {
+  constants,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -39,11 +48,11 @@ export async function capture(
   const dir = mkdtempSync(path.join(os.tmpdir(), "p11compat-capture-"));
   try {
     const lib = path.join(dir, "lib");
-    spawnSync("mkdir", ["-p", lib]);
+    mkdirSync(lib);
     symlinkSync(spy, path.join(lib, "libpcsclite.so.1"));
     symlinkSync(real, path.join(lib, "libpcsclite_nospy.so.1")); // where the spy finds the real library
     const fifo = path.join(dir, "pcsc-spy"); // the spy writes to $HOME/pcsc-spy
-    if (spawnSync("mkfifo", ["-m", "600", fifo]).status !== 0 || !existsSync(fifo))
+    if (spawnSync("sh", ["-c", 'mkfifo -m 600 "$0"', fifo]).status !== 0 || !existsSync(fifo))
       throw new Error(`could not create the FIFO ${fifo}`);
     // Read and write end held here: opening never blocks, and a command that never uses PC/SC is fine.
     const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);

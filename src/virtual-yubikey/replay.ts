@@ -80,7 +80,7 @@ const hex2 = (n: number) => n.toString(16).toUpperCase().padStart(2, "0");
 const swText = (a?: Answer) => (a ? a.sw.toString(16).toUpperCase().padStart(4, "0") : "none");
 
 /** The structure of an answer: its TLV tags, nested for constructed ones, or its length. */
-export function shape(data: Buffer): string {
+function shape(data: Buffer): string {
   if (data.length === 0) return "-";
   const walk = (buf: Buffer): string | undefined => {
     try {
@@ -100,7 +100,7 @@ export function shape(data: Buffer): string {
 }
 
 /** Chains and GET RESPONSE sequences joined into logical commands. */
-export function exchanges(trace: string): Event[] {
+function exchanges(trace: string): Event[] {
   const out: Event[] = [];
   let index = 0;
   let chain: { first: number; parts: Buffer[]; raw: Buffer[]; ins: number } | undefined;
@@ -164,7 +164,7 @@ function commandData(apdu: Buffer): Buffer {
 }
 
 /** The firmware and serial a trace's card reported (GET VERSION, GET SERIAL or the OTP serial). */
-export function identify(events: Event[]): { firmware?: string; serial?: number } {
+function identify(events: Event[]): { firmware?: string; serial?: number } {
   const out: { firmware?: string; serial?: number } = {};
   for (const e of events) {
     if (e.kind !== "exchange" || e.recorded?.sw !== 0x9000) continue;
@@ -205,7 +205,7 @@ function freshKey(alg: number): Buffer | undefined {
     [ALG.RSA4096]: 4096,
   };
   if (rsaBits[alg]) {
-    const jwk = generateKeyPairSync("rsa", { modulusLength: rsaBits[alg]! }).privateKey.export({ format: "jwk" });
+    const jwk = generateKeyPairSync("rsa", { modulusLength: rsaBits[alg] }).privateKey.export({ format: "jwk" });
     return Buffer.concat([
       tlv(0x01, b(jwk.p)),
       tlv(0x02, b(jwk.q)),

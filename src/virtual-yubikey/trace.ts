@@ -84,7 +84,7 @@ function dataRange(apdu: Buffer): { start: number; length: number } | undefined 
  * Zeroes every primitive value in BER-TLV data, keeping tags and lengths (and the values of `keep`,
  * an import's PIN and touch policies); data that is not TLV is zeroed whole.
  */
-export function zeroValues(data: Buffer, keep: ReadonlySet<number> = new Set()): Buffer {
+function zeroValues(data: Buffer, keep: ReadonlySet<number> = new Set()): Buffer {
   const out = Buffer.from(data);
   const walk = (start: number, end: number): boolean => {
     let pos = start;

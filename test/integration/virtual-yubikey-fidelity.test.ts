@@ -5,10 +5,11 @@
 // management key's "default" flag.
 import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createPublicKey, verify } from "node:crypto";
 import path from "node:path";
 import { startStack, stopStack } from "../../src/virtual-yubikey/stack.js";
+import { readTrace } from "../../src/virtual-yubikey/trace.js";
 import { ROOT, tmpDir } from "./helpers.js";
 import { requireFiles } from "./devices-helpers.js";
 
@@ -27,6 +28,7 @@ requireFiles(
     [OPENSC, "opensc-pkcs11"],
     [YKCS11, "ykcs11"],
     ["/usr/bin/yubico-piv-tool", "yubico-piv-tool"],
+    ["/usr/lib/x86_64-linux-gnu/libpcscspy.so.0", "libpcsclite-dev"],
   ],
   "virtual-yubikey",
 );
@@ -191,5 +193,49 @@ describe("the management key's default flag counts the algorithm as well as the 
     } finally {
       await factory.stop();
     }
+  });
+});
+
+describe("a pcsc-spy trace of OpenSC against the 5.7.1 card: captured redacted, replayed without a difference", () => {
+  const c = card("5.7.1");
+  beforeAll(() => c.start());
+  afterAll(() => c.stop());
+
+  it("captures with pcsc-lite's spy, keeps the PIN out of the file, and replays it to no differences", () => {
+    const pub = path.join(c.dir, "pub.pem");
+    expect(c.run("ykman", ["piv", "keys", "generate", "-m", KEY, "-a", "ECCP256", "9a", pub]).code).toBe(0);
+    expect(
+      c.run("ykman", ["piv", "certificates", "generate", "-m", KEY, "-P", "123456", "-s", "CN=t", "9a", pub]).code,
+    ).toBe(0);
+    const msg = path.join(c.dir, "msg");
+    writeFileSync(msg, "p11compat");
+    const script = path.join(c.dir, "session.sh");
+    writeFileSync(
+      script,
+      [
+        "opensc-tool -r 0 -s 00:FD:00:00",
+        `pkcs11-tool --module ${OPENSC} --login --pin 24680 -O >/dev/null 2>&1 || true`,
+        `pkcs11-tool --module ${OPENSC} --login --pin 123456 --sign --id 01 -m ECDSA-SHA256 -i ${msg} -o ${msg}.sig`,
+        `pkcs11-tool --module ${OPENSC} --generate-random 16 -o ${msg}.rnd`,
+      ].join("\n"),
+    );
+    const out = path.join(c.dir, "session.trace");
+    const cli = path.join(ROOT, "bin/virtual-yubikey.js");
+    const captured = c.run(process.execPath, [cli, "capture", "--out", out, "--", "sh", "-e", script]);
+    expect(captured.code).toBe(0);
+    expect(captured.text).toMatch(/buffers redacted/);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const text = readFileSync(out, "utf8");
+    expect(text).not.toMatch(/31 32 33 34 35 36 FF FF/); // 123456, padded
+    const verifies = readTrace(text).flatMap((e) =>
+      e.kind === "transmit" && e.command[1] === 0x20 && e.command.length > 5 ? [e] : [],
+    );
+    expect(verifies.map((v) => v.response?.toString("hex"))).toEqual(["63c2", "9000"]); // a wrong PIN, then the right one
+    const replayed = c.run(process.execPath, [cli, "replay", "--json", out]);
+    const r = JSON.parse(replayed.out.toString());
+    expect(r.firmware).toBe("5.7.1");
+    expect(r.seeded.keys).toEqual(["9a"]);
+    expect(r.differences).toEqual([]);
+    expect(replayed.code).toBe(0);
   });
 });
