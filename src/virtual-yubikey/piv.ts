@@ -114,7 +114,8 @@ const blockCipher = (alg: number): { name: string; block: number; keyLength: num
     [ALG.AES256]: { name: "aes-256-ecb", block: 16, keyLength: 32 },
   })[alg];
 
-function ecb(alg: number, key: Buffer, data: Buffer, encrypt: boolean): Buffer {
+/** One ECB operation with a management key (hosts do the same in the handshake; the replay plays a host). */
+export function ecb(alg: number, key: Buffer, data: Buffer, encrypt: boolean): Buffer {
   const c = blockCipher(alg)!;
   const cipher = encrypt ? createCipheriv(c.name, key, null) : createDecipheriv(c.name, key, null);
   cipher.setAutoPadding(false);

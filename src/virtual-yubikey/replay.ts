@@ -4,11 +4,11 @@
 // a VERIFY that answered 9000 is sent with the virtual card's PIN, one that failed with a wrong PIN;
 // a management key handshake is done with the virtual card's key (or a wrong one), an imported key
 // is replaced by a fresh one of the same algorithm and policies.
-import { createECDH, createCipheriv, createDecipheriv, generateKeyPairSync, randomBytes } from "node:crypto";
+import { createECDH, generateKeyPairSync, randomBytes } from "node:crypto";
 import { encodeCommand, parseCommand } from "./apdu.js";
 import { VirtualYubiKey } from "./card.js";
 import { ALG, firmwareProfile, versionString } from "./firmware.js";
-import { DEFAULT_MANAGEMENT_KEY } from "./piv.js";
+import { DEFAULT_MANAGEMENT_KEY, ecb } from "./piv.js";
 import { readTrace } from "./trace.js";
 import { parseAll, parseMap, tlv, unwrap } from "../codec/tlv.js";
 
@@ -181,20 +181,6 @@ const pad8 = (s: string) => {
   return b;
 };
 
-const CIPHERS: Record<number, string> = {
-  [ALG.TDES]: "des-ede3",
-  [ALG.AES128]: "aes-128-ecb",
-  [ALG.AES192]: "aes-192-ecb",
-  [ALG.AES256]: "aes-256-ecb",
-};
-
-function ecb(alg: number, key: Buffer, data: Buffer, encrypt: boolean): Buffer {
-  const name = CIPHERS[alg] ?? "des-ede3";
-  const c = encrypt ? createCipheriv(name, key, null) : createDecipheriv(name, key, null);
-  c.setAutoPadding(false);
-  return Buffer.concat([c.update(data), c.final()]);
-}
-
 /** A fresh private key of a PIV algorithm in IMPORT KEY's TLVs (RSA 01-05, EC 06), or none. */
 function freshKey(alg: number): Buffer | undefined {
   const b = (s: string | undefined) => Buffer.from(s ?? "", "base64url");
@@ -227,6 +213,7 @@ class Player {
   private puk = "12345678";
   private mgm: { alg: number; key: Buffer };
   private pending?: { witness?: Buffer; challenge?: Buffer };
+  private newKey?: { alg: number; key: Buffer };
 
   constructor(readonly card: VirtualYubiKey) {
     this.mgm = { alg: card.firmware.defaultManagementKeyAlgorithm, key: DEFAULT_MANAGEMENT_KEY };
@@ -279,7 +266,7 @@ class Player {
         const alg = x.data[0] ?? ALG.TDES;
         const length = unwrap(x.data.subarray(1), 0x9b)?.length ?? 24;
         const key = Buffer.concat([DEFAULT_MANAGEMENT_KEY, DEFAULT_MANAGEMENT_KEY]).subarray(0, length);
-        if (ok) this.mgm = { alg, key };
+        this.newKey = { alg, key }; // in use once the virtual card took it
         return Buffer.concat([Buffer.from([alg]), tlv(0x9b, key)]);
       }
       case 0xfe: {
@@ -341,7 +328,9 @@ class Player {
   }
 
   play(x: Exchange): Answer {
+    this.newKey = undefined;
     const answer = this.send(x, this.dataFor(x));
+    if (this.newKey && answer.sw === 0x9000) this.mgm = this.newKey;
     if (x.ins === 0x87 && x.p2 === 0x9b && answer.sw === 0x9000) {
       try {
         const f = parseMap(unwrap(answer.data, 0x7c) ?? Buffer.alloc(0));

@@ -58,6 +58,32 @@ describe("the OpenSC fixture (pkcs11-tool: wrong PIN, right PIN, ECDSA signature
   });
 });
 
+describe("the piv-tool fixture (OpenSC's piv-tool on 5.2.7: two 3DES mutual authentications and key generations, one wrong key)", () => {
+  const pivTool = readFileSync(path.join(path.dirname(FIXTURE), "piv-tool-5.2.7.trace"), "utf8");
+
+  it("plays the redacted handshakes with the virtual card's key and replays without a difference", () => {
+    const r = replay(pivTool);
+    expect(r.firmware).toBe("5.2.7");
+    expect(r.serial).toBe(24242424);
+    expect(r.seeded).toEqual({ keys: [], objects: [] });
+    expect(r.differences).toEqual([]);
+  });
+
+  it("shows on 5.7.1 what its AES-192 factory key does to a 3DES client: 6A86, then no key generation", () => {
+    const by = new Map<string, number>();
+    for (const d of replay(pivTool, { firmware: "5.7.1" }).differences) {
+      const k = `${d.name} ${d.recorded.sw}>${d.replayed.sw}`;
+      by.set(k, (by.get(k) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(by)).toEqual({
+      "GET VERSION 9000>9000": 5,
+      "GENERAL AUTHENTICATE 9000>6A86": 5, // the wrong key's witness request too
+      "GENERAL AUTHENTICATE 6982>6A86": 1,
+      "GENERATE ASYMMETRIC KEY PAIR 9000>6982": 2,
+    });
+  });
+});
+
 describe("redaction", () => {
   const state = {};
   it("zeroes PINs, PUKs and management keys but keeps lengths, the algorithm and the status words", () => {
