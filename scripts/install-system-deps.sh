@@ -13,8 +13,9 @@ declare -A device_packages=(
   [opencryptoki]="opencryptoki procps"
   # The virtual YubiKey: pcscd and vpcd carry the emulated card, ykcs11 is the module under test,
   # yubico-piv-tool, OpenSC and ykman (yubikey-manager) are the independent clients of its tests,
-  # gcc + libc6-dev compile the small TCP_NODELAY library preloaded into the private pcscd.
-  [virtual-yubikey]="pcscd vsmartcard-vpcd ykcs11 yubico-piv-tool opensc opensc-pkcs11 yubikey-manager gcc libc6-dev util-linux"
+  # gcc + libc6-dev compile the small TCP_NODELAY library preloaded into the private pcscd;
+  # libpcsclite-dev brings pcsc-lite's spy (libpcscspy), which `virtual-yubikey capture` records traces with.
+  [virtual-yubikey]="pcscd vsmartcard-vpcd ykcs11 yubico-piv-tool opensc opensc-pkcs11 yubikey-manager gcc libc6-dev util-linux libpcsclite-dev"
 )
 all_devices=(softhsm nss tpm2 opencryptoki virtual-yubikey)
 # Always: the toolchain npm ci needs to build pkcs11js (node-gyp), and chromium for the HTML

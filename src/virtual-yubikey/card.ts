@@ -128,12 +128,15 @@ export class VirtualYubiKey implements SmartCard {
     const aid = cmd.data;
     const matches = (known: Buffer) => aid.length >= known.length && aid.subarray(0, known.length).equals(known);
     // A failed SELECT leaves the current application selected (OpenSC probes other AIDs, then goes on).
-    if (matches(AID.PIV) || matches(AID.OTP) || matches(AID.MANAGEMENT)) this.piv.deselect();
+    // The OTP application is disabled (as the device info says) but on firmware 4, where libykpiv
+    // reads the serial through it: there it answers that one command.
+    const otp = matches(AID.OTP) && !this.firmware.serialCommand;
+    if (matches(AID.PIV) || otp || matches(AID.MANAGEMENT)) this.piv.deselect();
     if (matches(AID.PIV)) {
       this.selected = "piv";
       return tlv(0x61, PIV_SELECT_RESPONSE);
     }
-    if (matches(AID.OTP)) {
+    if (otp) {
       this.selected = "otp";
       const [a, b, c] = this.firmware.version;
       return Buffer.from([a, b, c, 0x01, 0x05, 0x00]); // version, program sequence, touch level
@@ -167,13 +170,14 @@ export class VirtualYubiKey implements SmartCard {
 
   /** READ CONFIG of the management application (what ykman shows): capabilities, serial, form factor, version. */
   private deviceInfo(): Buffer {
-    const caps = Buffer.from([0x02, 0x3f]); // OTP, U2F, OpenPGP, PIV, OATH, FIDO2 (USB)
+    const { supported, enabled } = this.firmware.usb;
+    const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
     const serial = Buffer.alloc(4);
     serial.writeUInt32BE(this.piv.serial >>> 0);
     const body = Buffer.concat([
-      tlv(0x01, caps),
+      tlv(0x01, u16(supported)),
       tlv(0x02, serial),
-      tlv(0x03, caps),
+      ...(enabled === undefined ? [] : [tlv(0x03, u16(enabled))]),
       tlv(0x04, Buffer.from([this.firmware.formFactor])),
       tlv(0x05, Buffer.from(this.firmware.version)),
       tlv(0x0a, Buffer.from([0x00])),

@@ -5,6 +5,8 @@ import { Command, Option } from "commander";
 import { ALG, FAMILY_DEFAULTS, firmwareProfile } from "./firmware.js";
 import { readerConf, startCard } from "./server.js";
 import { runPcscd, socketPath, startStack, stopStack } from "./stack.js";
+import { capture } from "./capture.js";
+import { formatReplay, replay } from "./replay.js";
 
 const firmwareHelp = `firmware to emulate: ${Object.values(FAMILY_DEFAULTS).join(", ")} or any patch level of 4.3, 5.2, 5.4, 5.7`;
 const defaultFirmware = process.env.VIRTUAL_YUBIKEY_FIRMWARE || FAMILY_DEFAULTS["5.4"];
@@ -194,6 +196,42 @@ program
       noNodelay: !o.nodelay,
     });
     process.exit(code);
+  });
+
+program
+  .command("capture")
+  .description(
+    "run COMMAND with pcsc-lite's spy (libpcsclite-dev) in front of PC/SC and write its trace to --out, " +
+      "with PINs, PUKs, management keys and imported keys redacted before anything is written",
+  )
+  .requiredOption("--out <file>", "the trace file to write (mode 0600)")
+  .argument("<command...>", "the client to run, after --, e.g. -- p11compat run --device yubikey")
+  .action(async (command: string[], o: { out: string }) => {
+    const r = await capture(o.out, command);
+    process.stderr.write(
+      `${o.out}: ${r.lines} lines, ${r.redactions} buffers redacted; the command exited with ${r.code}\n`,
+    );
+    process.exit(r.code);
+  });
+
+program
+  .command("replay")
+  .description(
+    "replay a pcsc-spy trace (from `capture`, or pcsc-spy's raw stream) against a virtual YubiKey of the trace's firmware " +
+      "and list every status word and response shape that differs; exit code 1 when something differs",
+  )
+  .argument("<trace>", "the trace file")
+  .addOption(
+    new Option(
+      "--firmware <version>",
+      "firmware to replay against (default: what the trace's GET VERSION answered)",
+    ).argParser(checkFirmware),
+  )
+  .option("--json", "print the result as JSON")
+  .action((trace: string, o: { firmware?: string; json?: boolean }) => {
+    const r = replay(readFileSync(trace, "utf8"), { firmware: o.firmware });
+    process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatReplay(r));
+    process.exit(r.differences.length ? 1 : 0);
   });
 
 program.parseAsync().catch((err: Error) => {

@@ -38,10 +38,24 @@ export interface Firmware {
   moveKey: boolean;
   /** Form factor byte in attestation and device info (1 = USB-A keychain). */
   formFactor: number;
+  /**
+   * Device info's USB capabilities (yubikit's bits: OTP 01, U2F 02, CCID 04, OpenPGP 08, PIV 10,
+   * OATH 20, FIDO2 200). `supported` is the model's hardware; `enabled` (tag 03, firmware 5 on) is
+   * PIV over CCID only, as on a YubiKey whose other applications `ykman config usb` disabled: the
+   * card has nothing else, so nothing else is announced. Firmware 4 has no tag 03 and ykman takes
+   * the supported set as enabled, so the 4.3 profile's supported set is PIV over CCID only.
+   */
+  usb: { supported: number; enabled?: number };
 }
 
 const ATR_YK4 = Buffer.from("3bf81300008131fe15597562696b657934d4", "hex");
 const ATR_YK5 = Buffer.from("3bfd1300008131fe158073c021c057597562694b657940", "hex");
+
+const CAP = { OTP: 0x01, U2F: 0x02, CCID: 0x04, OPENPGP: 0x08, PIV: 0x10, OATH: 0x20, FIDO2: 0x200 } as const;
+const YK5_USB = {
+  supported: CAP.OTP | CAP.U2F | CAP.CCID | CAP.OPENPGP | CAP.PIV | CAP.OATH | CAP.FIDO2,
+  enabled: CAP.CCID | CAP.PIV,
+};
 
 const CLASSIC = [ALG.RSA1024, ALG.RSA2048, ALG.ECCP256, ALG.ECCP384];
 
@@ -56,6 +70,7 @@ const FAMILIES: Record<Family, Omit<Firmware, "version">> = {
     keyAlgorithms: new Set(CLASSIC),
     moveKey: false,
     formFactor: 1,
+    usb: { supported: CAP.CCID | CAP.PIV },
   },
   "5.2": {
     family: "5.2",
@@ -67,6 +82,7 @@ const FAMILIES: Record<Family, Omit<Firmware, "version">> = {
     keyAlgorithms: new Set(CLASSIC),
     moveKey: false,
     formFactor: 1,
+    usb: YK5_USB,
   },
   "5.4": {
     family: "5.4",
@@ -78,6 +94,7 @@ const FAMILIES: Record<Family, Omit<Firmware, "version">> = {
     keyAlgorithms: new Set(CLASSIC),
     moveKey: false,
     formFactor: 1,
+    usb: YK5_USB,
   },
   "5.7": {
     family: "5.7",
@@ -89,6 +106,7 @@ const FAMILIES: Record<Family, Omit<Firmware, "version">> = {
     keyAlgorithms: new Set([...CLASSIC, ALG.RSA3072, ALG.RSA4096, ALG.ED25519, ALG.X25519]),
     moveKey: true,
     formFactor: 1,
+    usb: YK5_USB,
   },
 };
 

@@ -46,6 +46,7 @@ const SLOT = {
   KEY_MANAGEMENT: 0x9d,
   CARD_AUTH: 0x9e,
   ATTESTATION: 0xf9,
+  BIO: 0x96,
 } as const;
 const PIN_REF = 0x80;
 const PUK_REF = 0x81;
@@ -113,7 +114,8 @@ const blockCipher = (alg: number): { name: string; block: number; keyLength: num
     [ALG.AES256]: { name: "aes-256-ecb", block: 16, keyLength: 32 },
   })[alg];
 
-function ecb(alg: number, key: Buffer, data: Buffer, encrypt: boolean): Buffer {
+/** One ECB operation with a management key (hosts do the same in the handshake; the replay plays a host). */
+export function ecb(alg: number, key: Buffer, data: Buffer, encrypt: boolean): Buffer {
   const c = blockCipher(alg)!;
   const cipher = encrypt ? createCipheriv(c.name, key, null) : createDecipheriv(c.name, key, null);
   cipher.setAutoPadding(false);
@@ -174,7 +176,7 @@ export class PivApplet {
       algorithm,
       key: Buffer.from(key),
       touch: TOUCH_POLICY.NEVER,
-      isDefault: key.equals(DEFAULT_MANAGEMENT_KEY),
+      isDefault: this.isFactoryKey(algorithm, key),
     };
     const attestation = initial ? undefined : this.keys.get(SLOT.ATTESTATION);
     const attestationCert = initial ? undefined : this.objects.get(OBJECT.ATTESTATION);
@@ -360,18 +362,29 @@ export class PivApplet {
       algorithm: algorithm!,
       key: Buffer.from(key),
       touch: cmd.p2 === 0xfe ? TOUCH_POLICY.ALWAYS : TOUCH_POLICY.NEVER,
-      isDefault: key.equals(DEFAULT_MANAGEMENT_KEY),
+      isDefault: this.isFactoryKey(algorithm!, key),
     };
     return Buffer.alloc(0);
   }
 
+  /**
+   * The factory key is the default bytes *and* the firmware's default algorithm: the same 24 bytes
+   * as AES-192 on 5.4, or as 3DES on 5.7, are a key someone chose (ykman then no longer warns).
+   */
+  private isFactoryKey(algorithm: number, key: Buffer): boolean {
+    return algorithm === this.firmware.defaultManagementKeyAlgorithm && key.equals(DEFAULT_MANAGEMENT_KEY);
+  }
+
   /** Mutual authentication (80 witness, 81 challenge, 82 response) or the one-way form (81, then 82). */
   private managementAuth(cmd: Command, fields: Map<number, Buffer>): Buffer {
-    if (cmd.p1 !== this.mgm.algorithm)
+    const challenge = fields.get(0x81);
+    // OpenSC's PIV driver asks for random bytes this way (C_GenerateRandom): P1 00, an empty
+    // challenge request; a YubiKey answers with a challenge of its management key's block size.
+    const randomRequest = cmd.p1 === 0 && challenge?.length === 0 && fields.size === 1;
+    if (cmd.p1 !== this.mgm.algorithm && !randomRequest)
       throw new ApduError(SW.INCORRECT_P1P2, `the management key is algorithm 0x${this.mgm.algorithm.toString(16)}`);
     const block = blockCipher(this.mgm.algorithm)!.block;
     const witness = fields.get(0x80);
-    const challenge = fields.get(0x81);
     const response = fields.get(0x82);
     const pending = this.challenge;
     this.challenge = undefined;
@@ -426,7 +439,7 @@ export class PivApplet {
         SW.INCORRECT_DATA,
         `slot ${cmd.p2.toString(16)} holds algorithm 0x${key.algorithm.toString(16)}`,
       );
-    const policy = key.pinPolicy === PIN_POLICY.DEFAULT ? defaultPinPolicy(cmd.p2) : key.pinPolicy;
+    const policy = key.pinPolicy;
     if (policy === PIN_POLICY.ALWAYS || policy === PIN_POLICY.MATCH_ALWAYS) {
       if (!justVerified) throw new ApduError(SW.SECURITY_STATUS, "PIN policy ALWAYS: verify the PIN right before");
     } else if (policy !== PIN_POLICY.NEVER && !this.pinVerified) {
@@ -453,12 +466,19 @@ export class PivApplet {
     }
   }
 
-  private policies(fields: Map<number, Buffer>): { pin: number; touch: number } {
+  /**
+   * The policies a new key in `slot` gets. "Default" is resolved here, once: the key keeps what it
+   * got when it was made, also after MOVE KEY to a slot with another default (as a YubiKey does).
+   */
+  private policies(fields: Map<number, Buffer>, slot: number): { pin: number; touch: number } {
     const pin = fields.get(0xaa)?.[0] ?? PIN_POLICY.DEFAULT;
     const touch = fields.get(0xab)?.[0] ?? TOUCH_POLICY.DEFAULT;
     if (pin > PIN_POLICY.ALWAYS) throw new ApduError(SW.INCORRECT_DATA, "PIN policy not supported (no biometrics)");
     if (touch > TOUCH_POLICY.CACHED) throw new ApduError(SW.INCORRECT_DATA, "unknown touch policy");
-    return { pin, touch };
+    return {
+      pin: pin === PIN_POLICY.DEFAULT ? defaultPinPolicy(slot) : pin,
+      touch: touch === TOUCH_POLICY.DEFAULT ? TOUCH_POLICY.NEVER : touch,
+    };
   }
 
   private requireAlgorithm(alg: number | undefined): number {
@@ -484,7 +504,7 @@ export class PivApplet {
       throw new ApduError(SW.INCORRECT_DATA, "malformed AC template");
     }
     const alg = this.requireAlgorithm(fields.get(0x80)?.[0]);
-    const { pin, touch } = this.policies(fields);
+    const { pin, touch } = this.policies(fields, cmd.p2);
     const pair = generateKey(alg);
     this.keys.set(cmd.p2, { algorithm: alg, pinPolicy: pin, touchPolicy: touch, origin: "generated", ...pair });
     return tlv(0x7f49, publicKeyTlvs(alg, pair.publicKey));
@@ -500,7 +520,7 @@ export class PivApplet {
     } catch {
       throw new ApduError(SW.INCORRECT_DATA, "malformed key data");
     }
-    const { pin, touch } = this.policies(fields);
+    const { pin, touch } = this.policies(fields, cmd.p2);
     try {
       const pair = importKey(alg, fields);
       this.keys.set(cmd.p2, { algorithm: alg, pinPolicy: pin, touchPolicy: touch, origin: "imported", ...pair });
@@ -542,8 +562,8 @@ export class PivApplet {
     return attestationCertificate({
       slot: cmd.p1,
       publicKey: key.publicKey,
-      pinPolicy: key.pinPolicy === PIN_POLICY.DEFAULT ? defaultPinPolicy(cmd.p1) : key.pinPolicy,
-      touchPolicy: key.touchPolicy === TOUCH_POLICY.DEFAULT ? TOUCH_POLICY.NEVER : key.touchPolicy,
+      pinPolicy: key.pinPolicy,
+      touchPolicy: key.touchPolicy,
       firmware: this.firmware.version,
       serial: this.serial,
       formFactor: this.firmware.formFactor,
@@ -569,14 +589,15 @@ export class PivApplet {
         tlv(0x05, Buffer.from([this.mgm.isDefault ? 1 : 0])),
       ]);
     }
+    // The YubiKey Bio's fingerprint slot: a YubiKey without biometrics has no such reference
+    // (yubikit 5 asks for it before `ykman piv info` and every reset, and accepts only 6A88 or 6D00).
+    if (slot === SLOT.BIO) throw new ApduError(SW.REFERENCE_NOT_FOUND, "no biometrics on this YubiKey");
     this.checkSlot(slot);
     const key = this.keys.get(slot);
     if (!key) throw new ApduError(SW.REFERENCE_NOT_FOUND, `slot ${slot.toString(16)} holds no key`);
-    const pin = key.pinPolicy === PIN_POLICY.DEFAULT ? defaultPinPolicy(slot) : key.pinPolicy;
-    const touch = key.touchPolicy === TOUCH_POLICY.DEFAULT ? TOUCH_POLICY.NEVER : key.touchPolicy;
     return Buffer.concat([
       tlv(0x01, Buffer.from([key.algorithm])),
-      tlv(0x02, Buffer.from([pin, touch])),
+      tlv(0x02, Buffer.from([key.pinPolicy, key.touchPolicy])),
       tlv(0x03, Buffer.from([key.origin === "generated" ? 1 : 2])),
       tlv(0x04, publicKeyTlvs(key.algorithm, key.publicKey)),
     ]);

@@ -37,7 +37,11 @@ export interface RunningCard {
   close(): Promise<void>;
 }
 
-export function readerConf(host: string, port: number, name = "Yubico YubiKey OTP+FIDO+CCID"): string {
+/**
+ * The reader name tells clients the USB interfaces (ykman reads them from it): CCID only, as on a
+ * YubiKey with OTP and FIDO disabled; ykcs11 and yubico-piv-tool want the "Yubico" prefix.
+ */
+export function readerConf(host: string, port: number, name = "Yubico YubiKey CCID"): string {
   return [
     `FRIENDLYNAME "${name}"`,
     `DEVICENAME ${host}:${port}`,

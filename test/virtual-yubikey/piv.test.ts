@@ -68,6 +68,26 @@ describe("selection, version and serial", () => {
     expect(newCard("5.7.1").atr.toString("hex")).toBe("3bfd1300008131fe158073c021c057597562694b657940");
   });
 
+  it("announces PIV over CCID only in its device info; OTP answers only on 4.3 (the serial)", () => {
+    const info = (fw: string) => {
+      const host = ready(fw);
+      expect(host.send(0xa4, 0x04, 0x00, Buffer.from("a000000527471117", "hex")).sw).toBe(0x9000);
+      const r = host.ok(0x1d);
+      return {
+        tlvs: parseMap(r.subarray(1)),
+        otp: host.send(0xa4, 0x04, 0x00, Buffer.from("a000000527200101", "hex")).sw,
+      };
+    };
+    const five = info("5.7.1");
+    expect(five.tlvs.get(0x01)?.toString("hex")).toBe("023f"); // the model's hardware
+    expect(five.tlvs.get(0x03)?.toString("hex")).toBe("0014"); // enabled: CCID, PIV
+    expect(five.otp).toBe(0x6a82);
+    const four = info("4.3.7");
+    expect(four.tlvs.get(0x01)?.toString("hex")).toBe("0014");
+    expect(four.tlvs.has(0x03)).toBe(false);
+    expect(four.otp).toBe(0x9000);
+  });
+
   it("keeps the current application after a failed SELECT", () => {
     const host = ready();
     expect(host.send(0xa4, 0x04, 0x00, Buffer.from("a000000397", "hex")).sw).toBe(0x6a82);
@@ -138,6 +158,25 @@ describe("management key", () => {
     const meta = parseMap(host.ok(0xf7, 0, 0x9b));
     expect(meta.get(0x01)).toEqual(Buffer.from([ALG.AES128]));
     expect(meta.get(0x05)).toEqual(Buffer.from([0]));
+  });
+});
+
+describe("random bytes", () => {
+  it("answers OpenSC's challenge request (P1 00, 7C {81 00}) with a block of the management key's size", () => {
+    for (const [fw, size] of [
+      ["5.4.3", 8],
+      ["5.7.1", 16],
+    ] as const) {
+      const host = ready(fw);
+      const ask = () => host.send(0x87, 0x00, 0x9b, Buffer.from("7c028100", "hex"));
+      const [a, b] = [ask(), ask()];
+      expect(a.sw).toBe(0x9000);
+      const challenge = parseMap(unwrap(a.data, 0x7c)!).get(0x81)!;
+      expect(challenge.length).toBe(size);
+      expect(b.data.equals(a.data)).toBe(false);
+    }
+    // P1 00 is only for that request: a witness request names the algorithm
+    expect(ready().send(0x87, 0x00, 0x9b, Buffer.from("7c028000", "hex")).sw).toBe(0x6a86);
   });
 });
 
@@ -292,6 +331,24 @@ describe("keys", () => {
     expect(host.send(0xf6, 0xff, 0x83).sw).toBe(0x9000);
     expect(host.send(0xf7, 0, 0x83).sw).toBe(0x6a88);
   });
+
+  it("keeps a moved key's PIN policy: 9c's default ALWAYS still applies in 9a, 9e's NEVER in 82", () => {
+    const host = ready("5.7.1");
+    host.authenticate(Buffer.from("010203040506070801020304050607080102030405060708", "hex"), ALG.AES192);
+    host.generate(0x9c, ALG.ECCP256);
+    host.generate(0x9e, ALG.ECCP256);
+    expect(host.send(0xf6, 0x9a, 0x9c).sw).toBe(0x9000);
+    expect(host.send(0xf6, 0x82, 0x9e).sw).toBe(0x9000);
+    expect(parseMap(host.ok(0xf7, 0, 0x9a)).get(0x02)).toEqual(Buffer.from([3, 1])); // ALWAYS, touch NEVER
+    expect(parseMap(host.ok(0xf7, 0, 0x82)).get(0x02)).toEqual(Buffer.from([1, 1])); // NEVER
+    const digest = Buffer.alloc(32, 7);
+    expect(host.generalAuthenticate(ALG.ECCP256, 0x82, digest).sw).toBe(0x9000); // no PIN at all
+    host.verify("123456");
+    host.send(0xfd); // another command between VERIFY and the signature: ALWAYS wants it right before
+    expect(host.generalAuthenticate(ALG.ECCP256, 0x9a, digest).sw).toBe(0x6982);
+    host.verify("123456");
+    expect(host.generalAuthenticate(ALG.ECCP256, 0x9a, digest).sw).toBe(0x9000);
+  });
 });
 
 describe("metadata and attestation", () => {
@@ -308,6 +365,31 @@ describe("metadata and attestation", () => {
     const mgm = parseMap(host.ok(0xf7, 0, 0x9b));
     expect(mgm.get(0x01)).toEqual(Buffer.from([ALG.TDES]));
     expect(mgm.get(0x05)).toEqual(Buffer.from([1]));
+  });
+
+  it("answers the bio slot 96 with 6A88 (no biometrics), as yubikit 5 expects before `piv info` and reset", () => {
+    expect(ready("5.4.3").send(0xf7, 0, 0x96).sw).toBe(0x6a88);
+    expect(ready("5.7.1").send(0xf7, 0, 0x96).sw).toBe(0x6a88);
+    expect(ready("5.2.7").send(0xf7, 0, 0x96).sw).toBe(0x6d00);
+  });
+
+  it("calls the management key default only with the factory bytes and the firmware's factory algorithm", () => {
+    const factory = Buffer.from("010203040506070801020304050607080102030405060708", "hex");
+    const isDefault = (h: ReturnType<typeof ready>) => parseMap(h.ok(0xf7, 0, 0x9b)).get(0x05)![0];
+    const set = (h: ReturnType<typeof ready>, alg: number) =>
+      h.send(0xff, 0xff, 0xff, Buffer.concat([Buffer.from([alg]), tlv(0x9b, factory)])).sw;
+    const four = ready("5.4.3");
+    four.authenticate();
+    expect(set(four, ALG.AES192)).toBe(0x9000);
+    expect(isDefault(four)).toBe(0);
+    four.authenticate(factory, ALG.AES192);
+    expect(set(four, ALG.TDES)).toBe(0x9000);
+    expect(isDefault(four)).toBe(1);
+    const seven = ready("5.7.1");
+    expect(isDefault(seven)).toBe(1);
+    seven.authenticate(factory, ALG.AES192);
+    expect(set(seven, ALG.TDES)).toBe(0x9000);
+    expect(isDefault(seven)).toBe(0);
   });
 
   it("attests a generated key with a certificate signed by the F9 key, carrying Yubico's extensions", () => {
