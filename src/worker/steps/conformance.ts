@@ -11,15 +11,7 @@ import type { ConformStep } from "../../suite/model.js";
 import type { ResolvedMechanism } from "../../catalogue/params.js";
 import { CannotCheck, Nonconformant } from "../outcomes.js";
 import { ecParamsFor } from "../../crypto/keys.js";
-import {
-  curveOf,
-  keyOf,
-  mechanism,
-  objectTemplate,
-  signingHandle,
-  tokenFlag,
-  type StepContext,
-} from "./context.js";
+import { curveOf, keyOf, mechanism, objectTemplate, signingHandle, tokenFlag, type StepContext } from "./context.js";
 
 const OK: Ckr = { name: "CKR_OK", code: 0 };
 /** pkcs11js passes an empty Buffer as a NULL pointer (see Pkcs11Token.output). */
@@ -51,7 +43,12 @@ class Findings {
       this.ctx.state.verified.push(
         `${req.fn}: ${rv.name}, where ${where} names ${req.required}; also allowed (${req.also[rv.name]})`,
       );
-    else this.nonconformant(req.fn, `${req.rule}: the spec requires ${req.required} (${where}), the token answered ${formatCkr(rv)}`, rv);
+    else
+      this.nonconformant(
+        req.fn,
+        `${req.rule}: the spec requires ${req.required} (${where}), the token answered ${formatCkr(rv)}`,
+        rv,
+      );
     return value;
   }
 
@@ -164,7 +161,8 @@ function operation(ctx: StepContext, step: ConformStep, which: OutputName): Oper
 function lengthCheck(ctx: StepContext, step: ConformStep, f: Findings): void {
   const which = step.output;
   if (which === "attribute") return attributeLength(ctx, step, f);
-  if (!which || which === "find") throw new Error("conform length needs output: sign, encrypt, decrypt, digest or wrap");
+  if (!which || which === "find")
+    throw new Error("conform length needs output: sign, encrypt, decrypt, digest or wrap");
   const op = operation(ctx, step, which);
   const fn = REQUIREMENTS[`${which}.fits`]!.fn;
   op.init();
@@ -179,7 +177,10 @@ function lengthCheck(ctx: StepContext, step: ConformStep, f: Findings): void {
       f.nonconformant(fn, `${fn} wrote ${got} bytes, more than the ${n} its length query returned`);
     const wrong = op.check(out.subarray(0, got));
     if (wrong) f.nonconformant(fn, `the output of ${fn} after the length query ${wrong}`);
-    else ctx.state.verified.push(`${fn}: NULL query gave ${n} bytes, the output took ${got} and was checked by node:crypto`);
+    else
+      ctx.state.verified.push(
+        `${fn}: NULL query gave ${n} bytes, the output took ${got} and was checked by node:crypto`,
+      );
   }
   if (REQUIREMENTS[`${which}.ended`]) f.expect(`${which}.ended`, () => op.run(Buffer.alloc(needed)));
 }
@@ -270,7 +271,9 @@ function endsAfterError(ctx: StepContext, step: ConformStep, f: Findings): void 
   const handle = key.secretHandle!;
   if (step.output === "encrypt") {
     tok.call("C_EncryptInit", undefined, () => tok.lib.C_EncryptInit(ops, mech.pk as never, handle));
-    f.expect("encrypt.data-len-range", () => tok.output("C_Encrypt", [ops, randomBytes(15)], Buffer.alloc(64), () => ({})));
+    f.expect("encrypt.data-len-range", () =>
+      tok.output("C_Encrypt", [ops, randomBytes(15)], Buffer.alloc(64), () => ({})),
+    );
     f.expect("encrypt.ended-by-error", () =>
       tok.output("C_Encrypt", [ops, randomBytes(16)], Buffer.alloc(64), () => ({})),
     );
@@ -352,7 +355,9 @@ function initRejected(ctx: StepContext, step: ConformStep, f: Findings, id: stri
   f.expect(id, () =>
     fn === "C_SignInit"
       ? tok.call(fn, undefined, () => tok.lib.C_SignInit(ops, mech.pk as never, signingHandle(key)))
-      : tok.call(fn, undefined, () => tok.lib.C_EncryptInit(ops, mech.pk as never, key.secretHandle ?? key.publicHandle!)),
+      : tok.call(fn, undefined, () =>
+          tok.lib.C_EncryptInit(ops, mech.pk as never, key.secretHandle ?? key.publicHandle!),
+        ),
   );
 }
 
@@ -432,17 +437,28 @@ function slotList(ctx: StepContext, f: Findings): void {
   const { tok } = ctx;
   const hex = (h: Handle) => h.toString("hex");
   const all = f.expect("slots.superset", () =>
-    tok.call("C_GetSlotList", () => ({ tokenPresent: false }), () => tok.lib.C_GetSlotList(false)),
+    tok.call(
+      "C_GetSlotList",
+      () => ({ tokenPresent: false }),
+      () => tok.lib.C_GetSlotList(false),
+    ),
   );
   const present = f.expect("slots.superset", () =>
-    tok.call("C_GetSlotList", () => ({ tokenPresent: true }), () => tok.lib.C_GetSlotList(true)),
+    tok.call(
+      "C_GetSlotList",
+      () => ({ tokenPresent: true }),
+      () => tok.lib.C_GetSlotList(true),
+    ),
   );
   if (!all || !present) return;
   const rule = REQUIREMENTS["slots.superset"]!;
   const allIds = new Set(all.map(hex));
   const missing = present.filter((s) => !allIds.has(hex(s)));
   if (missing.length)
-    f.nonconformant("C_GetSlotList", `${rule.rule}: slot(s) ${missing.map(hex).join(", ")} are listed with tokenPresent=true only (${cite(rule.section)})`);
+    f.nonconformant(
+      "C_GetSlotList",
+      `${rule.rule}: slot(s) ${missing.map(hex).join(", ")} are listed with tokenPresent=true only (${cite(rule.section)})`,
+    );
   const presentIds = new Set(present.map(hex));
   for (const slot of all) {
     const flags = tok.call("C_GetSlotInfo", undefined, () => tok.lib.C_GetSlotInfo(slot)).flags;
@@ -501,7 +517,13 @@ async function conformStep(ctx: StepContext, step: ConformStep): Promise<void> {
   f.settle();
 }
 
-function check(ctx: StepContext, step: ConformStep, f: Findings, tok: StepContext["tok"], session: StepContext["session"]): void {
+function check(
+  ctx: StepContext,
+  step: ConformStep,
+  f: Findings,
+  tok: StepContext["tok"],
+  session: StepContext["session"],
+): void {
   switch (step.check) {
     case "length":
       lengthCheck(ctx, step, f);
