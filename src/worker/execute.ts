@@ -57,7 +57,8 @@ export async function executeCase(
       });
       result.attribute ??= result.diagnosis.culprits[0]?.attribute ?? result.diagnosis.missing[0]?.attribute;
     }
-    if (err instanceof Pkcs11CallError || err instanceof VerificationFailure || err instanceof Nonconformant) safely(() => session.resetOps());
+    if (err instanceof Pkcs11CallError || err instanceof VerificationFailure || err instanceof Nonconformant)
+      safely(() => session.resetOps());
   } finally {
     for (const handle of state.mine) session.dispose(handle);
     session.restore();

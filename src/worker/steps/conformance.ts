@@ -84,7 +84,7 @@ function operation(ctx: StepContext, step: ConformStep, which: OutputName): Oper
     case "digest": {
       const data = randomBytes(100);
       return {
-        init: () => init("C_DigestInit", () => tok.lib.C_DigestInit(ops(), mech.pk as never)),
+        init: () => init("C_DigestInit", () => tok.lib.C_DigestInit(ops(), mech.pk)),
         run: (out) => tok.output("C_Digest", [ops(), data], out, describe),
         check: (out) => (out.equals(oracle.digest(mech.name, data)) ? undefined : "differs from node:crypto's digest"),
       };
@@ -96,7 +96,7 @@ function operation(ctx: StepContext, step: ConformStep, which: OutputName): Oper
       const handle = signingHandle(key);
       return {
         init: () => {
-          init("C_SignInit", () => tok.lib.C_SignInit(ops(), mech.pk as never, handle));
+          init("C_SignInit", () => tok.lib.C_SignInit(ops(), mech.pk, handle));
           tok.afterInit?.(ops(), handle);
         },
         run: (out) => tok.output("C_Sign", [ops(), input], out, describe),
@@ -113,7 +113,7 @@ function operation(ctx: StepContext, step: ConformStep, which: OutputName): Oper
       const plaintext = randomBytes(40);
       const handle = key.secretHandle ?? key.publicHandle!;
       return {
-        init: () => init("C_EncryptInit", () => tok.lib.C_EncryptInit(ops(), mech.pk as never, handle)),
+        init: () => init("C_EncryptInit", () => tok.lib.C_EncryptInit(ops(), mech.pk, handle)),
         run: (out) => tok.output("C_Encrypt", [ops(), plaintext], out, describe),
         check: (out) => {
           const decryptor = key.secret ?? key.privateKey;
@@ -132,7 +132,7 @@ function operation(ctx: StepContext, step: ConformStep, which: OutputName): Oper
       const handle = key.secretHandle ?? key.privateHandle!;
       return {
         init: () => {
-          init("C_DecryptInit", () => tok.lib.C_DecryptInit(ops(), mech.pk as never, handle));
+          init("C_DecryptInit", () => tok.lib.C_DecryptInit(ops(), mech.pk, handle));
           tok.afterInit?.(ops(), handle);
         },
         run: (out) => tok.output("C_Decrypt", [ops(), ciphertext], out, describe),
@@ -396,10 +396,12 @@ function needUserPin(ctx: StepContext): string {
   return pin;
 }
 
-function loginChecks(ctx: StepContext, step: ConformStep, f: Findings): void {
+type LoginCheck = "login-already" | "logout-not-logged-in" | "login-another" | "login-wrong-pin";
+
+function loginChecks(ctx: StepContext, which: LoginCheck, f: Findings): void {
   const { session, tok } = ctx;
   const CKU_USER = code("CKU_USER");
-  switch (step.check) {
+  switch (which) {
     case "login-already": {
       const pin = needUserPin(ctx);
       session.checkPinSafety();
@@ -568,7 +570,7 @@ function check(
     case "logout-not-logged-in":
     case "login-another":
     case "login-wrong-pin":
-      loginChecks(ctx, step, f);
+      loginChecks(ctx, step.check, f);
       break;
     case "initialize-twice":
       f.expect("initialize.twice", () => tok.initialize(session.device.libraryParameters));
