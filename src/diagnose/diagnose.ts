@@ -529,11 +529,7 @@ function explainCulprit(
   else if (alone.ckr.name === "CKR_ATTRIBUTE_TYPE_INVALID") culprit.kind = "not-accepted";
   else {
     probeValues(c, culprit, others, fixes, attempt, ctx);
-    // No value of it is taken: not a conflict with another attribute, and looking for one costs a call each.
-    if (!culprit.accepted.length && culprit.rejected.length) {
-      culprit.kind = "not-accepted";
-      return culprit;
-    }
+    if (!culprit.accepted.length && culprit.rejected.length) culprit.kind = "not-accepted";
     // Inconsistent with what? An attribute of the working template whose removal lets this one in.
     const base = items.filter((i) => !removal.includes(i) && !fixes.has(i));
     const partnerInBase = base.find((b) => attempt([...others, b], { replace: fixes }).ok);

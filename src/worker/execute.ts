@@ -46,7 +46,9 @@ export async function executeCase(
   } catch (err) {
     ownCalls = session.token.trace.size;
     result = describeFailure(err, state);
-    if (options.diagnosisBudget > 0 && diagnosable(err)) {
+    // CKR_ARGUMENTS_BAD for a mechanism the suite gave parameters is about the parameters (classify.ts).
+    const aboutParams = result.outcome === "unsupported" && result.ckr?.name === "CKR_ARGUMENTS_BAD";
+    if (options.diagnosisBudget > 0 && diagnosable(err) && !aboutParams) {
       safely(() => session.resetOps());
       // The mechanism's key size range means CKA_VALUE_LEN / CKA_MODULUS_BITS only for key generation.
       const keygen = err.fn === "C_GenerateKey" || err.fn === "C_GenerateKeyPair";

@@ -78,3 +78,20 @@ describe("conformance on NSS softokn", () => {
     expect(c("lifecycle[check=close-all-sessions]").outcome).toBe("pass");
   }, 120_000);
 });
+
+describe("conformance on tpm2-pkcs11", () => {
+  it("finds tpm2-pkcs11's answers off the spec, and says what it cannot check there", async () => {
+    const { c, answered } = await conformance(await requireDevice("tpm2"));
+    expect(answered("length-cipher-rsa[output=encrypt,key=rsa-2048,mechanism=RSA_PKCS]")).toEqual([
+      "fail",
+      "C_Encrypt",
+      "CKR_GENERAL_ERROR",
+    ]);
+    expect(answered("login[check=login-another]")).toEqual(["fail", "C_Login", "CKR_USER_ALREADY_LOGGED_IN"]);
+    // No data objects on tpm2-pkcs11: the check cannot be made, and says why.
+    expect(c("stale-object")).toMatchObject({ outcome: "skipped" });
+    expect(c("stale-object").message).toContain("the check needs a data object");
+    expect(c("lifecycle[check=finalize-open-sessions]").outcome).toBe("pass");
+    expect(c("length-sign[key=p-256,mechanism=ECDSA]").outcome).toBe("pass");
+  }, 180_000);
+});
