@@ -7,6 +7,34 @@ import { formatCkr, Pkcs11CallError, type Ckr, type TemplateCall } from "../pkcs
 import type { Culprit, Diagnosis, Missing, TemplateName } from "../contract/report.js";
 import { Budget, BudgetExhausted, acceptedRange, minimalSubset } from "./minimise.js";
 import { alternatives, display, requiredCandidates, type Alternative, type ProbeContext } from "./alternatives.js";
+import { code } from "../pkcs11/constants.js";
+
+/**
+ * Codes no template change can fix: about the session, the library, the device or the mechanism.
+ * Every other code a template-taking call returns is diagnosed (a token may answer CKR_ARGUMENTS_BAD,
+ * CKR_HOST_MEMORY or a generic code for a template value, as NSS does for an RSA public exponent of 2).
+ */
+const NOT_ABOUT_TEMPLATES = new Set([
+  "CKR_CRYPTOKI_NOT_INITIALIZED",
+  "CKR_SESSION_HANDLE_INVALID",
+  "CKR_SESSION_CLOSED",
+  "CKR_SESSION_COUNT",
+  "CKR_DEVICE_REMOVED",
+  "CKR_TOKEN_NOT_PRESENT",
+  "CKR_TOKEN_NOT_RECOGNIZED",
+  "CKR_DEVICE_MEMORY",
+  "CKR_MECHANISM_INVALID",
+  "CKR_MECHANISM_PARAM_INVALID",
+  "CKR_FUNCTION_NOT_SUPPORTED",
+  "CKR_OPERATION_ACTIVE",
+  "CKR_OBJECT_HANDLE_INVALID",
+  "CKR_KEY_HANDLE_INVALID",
+  "CKR_WRAPPED_KEY_INVALID",
+  "CKR_WRAPPED_KEY_LEN_RANGE",
+  "CKR_UNWRAPPING_KEY_HANDLE_INVALID",
+  "CKR_PIN_EXPIRED",
+  "CKR_FUNCTION_CANCELED",
+]);
 
 /** Codes that say something about a template, and generic codes that may hide a template problem. */
 const TEMPLATE_CODES = new Set([
@@ -22,11 +50,45 @@ const TEMPLATE_CODES = new Set([
   "CKR_FUNCTION_FAILED",
   "CKR_DEVICE_ERROR",
   "CKR_GENERAL_ERROR",
+  "CKR_ARGUMENTS_BAD",
 ]);
 
 export function diagnosable(err: unknown): err is Pkcs11CallError & { templateCall: TemplateCall } {
-  return err instanceof Pkcs11CallError && !!err.templateCall && TEMPLATE_CODES.has(err.ckr.name);
+  return err instanceof Pkcs11CallError && !!err.templateCall && !NOT_ABOUT_TEMPLATES.has(err.ckr.name);
 }
+
+/**
+ * Attributes the token sets itself (PKCS #11 3.0 §4.4 and §4.8, "cannot be specified" when an object is
+ * made): when leaving one out is the fix, it is read-only whatever code the token answered.
+ */
+const TOKEN_SET = new Set(
+  ["CKA_LOCAL", "CKA_KEY_GEN_MECHANISM", "CKA_ALWAYS_SENSITIVE", "CKA_NEVER_EXTRACTABLE", "CKA_UNIQUE_ID"].map((n) =>
+    code(n),
+  ),
+);
+
+/**
+ * Attributes kept in the combined search's base template: what an object is (class, type, key value
+ * and parameters) and sizes, which a call cannot do without; everything else is removed at first.
+ */
+const ESSENTIAL = new Set(
+  [
+    "CKA_CLASS",
+    "CKA_KEY_TYPE",
+    "CKA_TOKEN",
+    "CKA_VALUE",
+    "CKA_VALUE_LEN",
+    "CKA_MODULUS_BITS",
+    "CKA_MODULUS",
+    "CKA_PUBLIC_EXPONENT",
+    "CKA_PRIVATE_EXPONENT",
+    "CKA_PRIME_1",
+    "CKA_PRIME_2",
+    "CKA_EC_PARAMS",
+    "CKA_EC_POINT",
+    "CKA_CERTIFICATE_TYPE",
+  ].map((n) => code(n)),
+);
 
 interface Item {
   t: number;
@@ -177,12 +239,17 @@ export function diagnose(
       else if (attempt(optional).ok) removal = minimalSubset(optional, (r) => attempt(r).ok);
       else if (unchanged.length > 1 && unchanged.length < optional.length && attempt(unchanged).ok)
         removal = minimalSubset(unchanged, (r) => attempt(r).ok);
-      else
-        removal =
-          peel(items, single, again, attempt) ??
-          (unchanged.length === items.length && !again.ok && SPECIFIC.has(again.ckr.name)
-            ? addBack(items, attempt)
-            : undefined);
+      else removal = peel(items, single, again, attempt);
+      if (!removal) {
+        // No single change tells anything (a token with one code for every fault, or several faults
+        // at once): search removals and value changes together, then keep only what is needed.
+        const found = combined(items, single, again, attempt, ctx);
+        if (found) {
+          removal = found.removal;
+          for (const [k, v] of found.fixes) fixes.set(k, v);
+        } else if (unchanged.length === items.length && !again.ok && SPECIFIC.has(again.ckr.name))
+          removal = addBack(items, attempt);
+      }
       if (!removal) {
         // A required attribute's value may be what the token objects to: try others in its place.
         for (const r of required) {
@@ -255,6 +322,50 @@ export function diagnose(
     exhausted,
     summary,
   };
+}
+
+/**
+ * Removals and value changes together, for faults no single change reveals. The base template keeps
+ * only the essential attributes (and those the call could not do without, or whose removal changed
+ * the answer); on it, each attribute with other values tries them, one attribute at a time, sizes and
+ * curves first. The first working combination is then minimised: the smallest set of removals that
+ * still works, and only the value changes it needs.
+ */
+function combined(
+  items: Item[],
+  single: { i: Item; r: Attempt }[],
+  again: Attempt,
+  attempt: Try,
+  ctx: ProbeContext,
+): { removal: Item[]; fixes: Map<Item, Attr> } | undefined {
+  const changedAnswer = (i: Item) => {
+    const r = single.find((s) => s.i === i)?.r;
+    // Another objection about the template means it was a blocker, not that the call needs it.
+    return !!r && !r.ok && !sameAnswer(r, again) && !SPECIFIC.has(r.ckr.name);
+  };
+  const keep = items.filter((i) => ESSENTIAL.has(i.attr.type) || changedAnswer(i));
+  const removed = items.filter((i) => !keep.includes(i));
+  let fixes: Map<Item, Attr> | undefined;
+  if (attempt(removed).ok) fixes = new Map();
+  else {
+    const order = [...keep].sort((x, y) => kindRank(x) - kindRank(y));
+    for (const k of order) {
+      const fix = alternatives(k.attr, ctx).find((a) => attempt(removed, { replace: new Map([[k, a.attr]]) }).ok);
+      if (fix) {
+        fixes = new Map([[k, fix.attr]]);
+        break;
+      }
+    }
+  }
+  if (!fixes) return undefined;
+  const f = fixes;
+  const removal = attempt([], { replace: f }).ok ? [] : minimalSubset(removed, (r) => attempt(r, { replace: f }).ok);
+  // A value change that the removals alone make unnecessary is not a fix.
+  for (const [k] of [...f]) {
+    const without = new Map([...f].filter(([x]) => x !== k));
+    if (attempt(removal, { replace: without }).ok) f.delete(k);
+  }
+  return { removal, fixes: f };
 }
 
 /**
@@ -414,7 +525,7 @@ function explainCulprit(
     culprit.conflictsWith = named(partner);
     return culprit;
   }
-  if (alone.ckr.name === "CKR_ATTRIBUTE_READ_ONLY") culprit.kind = "read-only";
+  if (alone.ckr.name === "CKR_ATTRIBUTE_READ_ONLY" || TOKEN_SET.has(c.attr.type)) culprit.kind = "read-only";
   else if (alone.ckr.name === "CKR_ATTRIBUTE_TYPE_INVALID") culprit.kind = "not-accepted";
   else {
     probeValues(c, culprit, others, fixes, attempt, ctx);

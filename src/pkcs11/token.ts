@@ -64,6 +64,10 @@ export interface Mechanism {
 }
 
 const OUT_SLACK = 1024;
+
+type OutputFunction = "C_Sign" | "C_Encrypt" | "C_Decrypt" | "C_Digest" | "C_WrapKey";
+/** pkcs11js's native methods, below the wrapper `new PKCS11()` installs on each instance. */
+const NATIVE = Object.getPrototypeOf(pkcs11js.PKCS11.prototype) as Record<OutputFunction, unknown>;
 // pkcs11js passes a NULL pointer for an empty Buffer, which modules reject (CKR_ARGUMENTS_BAD) although a
 // C client passes a valid pointer with length 0; an empty view into a real buffer keeps the pointer valid.
 const EMPTY = Buffer.alloc(1).subarray(0, 0);
@@ -607,6 +611,21 @@ export class Pkcs11Token {
       }),
       ([t]) => this.lib.C_UnwrapKey(session, mech as pkcs11js.Mechanism, unwrapping, wrapped, t!),
       (h) => [h],
+    );
+  }
+
+  /**
+   * One call of a function with variable-length output (PKCS #11 5.2) as a C client makes it: an empty
+   * `out` is a NULL pointer, else its length is *pulLen. Returns *pulLen as the module set it. It calls
+   * pkcs11js's native method: its JavaScript wrapper cuts the result to `out` and would hide the length
+   * a NULL call returns. The length set with CKR_BUFFER_TOO_SMALL is lost either way (the binding throws).
+   */
+  output(fn: OutputFunction, args: unknown[], out: Buffer, describe: ArgsThunk): number {
+    const native = NATIVE[fn] as (...a: unknown[]) => number;
+    return this.call(
+      fn,
+      () => ({ ...describe(), out: out.length ? out.length : "NULL" }),
+      () => native.apply(this.lib, [...args, out]),
     );
   }
 

@@ -32,6 +32,7 @@ export const STEP_OPS = [
   "set",
   "copy",
   "destroy",
+  "conform",
 ] as const;
 
 interface StepBase {
@@ -148,6 +149,43 @@ export interface DestroyStep extends StepBase {
   object: string;
 }
 
+/** One conformance check (src/worker/steps/conformance.ts): the codes the spec requires on an error path. */
+export interface ConformStep extends StepBase {
+  op: "conform";
+  check: ConformCheck;
+  /** For `length`, `not-initialized`, `active` and `ends-after-error`: which function. */
+  output?: "sign" | "encrypt" | "decrypt" | "digest" | "wrap" | "attribute" | "find";
+  key?: string;
+  mechanism?: MechanismSpec;
+  /** For `length` of wrap: the key to wrap (name from an `op: key` step). */
+  target?: string;
+}
+
+export const CONFORM_CHECKS = [
+  "length",
+  "not-initialized",
+  "active",
+  "ends-after-error",
+  "stale-session",
+  "stale-object",
+  "stale-key",
+  "key-type",
+  "key-function",
+  "cbc-iv-length",
+  "gcm-tag-length",
+  "gcm-iv-length",
+  "read-only-session",
+  "login-already",
+  "logout-not-logged-in",
+  "login-another",
+  "login-wrong-pin",
+  "initialize-twice",
+  "slot-list",
+  "close-all-sessions",
+  "finalize-open-sessions",
+] as const;
+export type ConformCheck = (typeof CONFORM_CHECKS)[number];
+
 export type Step =
   | KeyStep
   | SignStep
@@ -166,7 +204,8 @@ export type Step =
   | GetStep
   | SetStep
   | CopyStep
-  | DestroyStep;
+  | DestroyStep
+  | ConformStep;
 
 // Compile-time: STEP_OPS and the Step union name the same ops (an op added to one only fails here).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;

@@ -2,7 +2,7 @@
 // `$param` reference (in the file schema) while the same definitions, without references, check
 // the steps after substitution (stepSchema).
 
-import type { STEP_OPS } from "./model.js";
+import { CONFORM_CHECKS, type STEP_OPS } from "./model.js";
 
 type S = Record<string, unknown>;
 
@@ -225,6 +225,21 @@ function build(mode: Mode) {
       "Destroy an object (C_DestroyObject).",
       { object: objectName("Object or key name (from `as`).") },
       ["object"],
+    ),
+    conformStep: step(
+      "conform",
+      "One conformance check of an error path or operation state: the token must answer the code the PKCS#11 specification requires (src/catalogue/conformance.ts names each code and section).",
+      {
+        check: prop("Which check.", { type: "string", enum: [...CONFORM_CHECKS] }),
+        output: prop("For length, not-initialized, active and ends-after-error: which function.", {
+          type: "string",
+          enum: ["sign", "encrypt", "decrypt", "digest", "wrap", "attribute", "find"],
+        }),
+        key: objectName('Key (name from an `op: key` step). Default "key".'),
+        mechanism: ref("mechanism"),
+        target: objectName("For length of wrap: the key to wrap (name from an `op: key` step)."),
+      },
+      ["check"],
     ),
   };
 

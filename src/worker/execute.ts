@@ -10,7 +10,7 @@ import type { PlannedCase, Step } from "../suite/model.js";
 import { OracleUnsupported } from "../crypto/oracle.js";
 import type { KeyStore } from "./keys.js";
 import { classifyTokenError } from "./classify.js";
-import { CannotCheck, DependencyFailure, VerificationFailure } from "./outcomes.js";
+import { CannotCheck, DependencyFailure, Nonconformant, VerificationFailure } from "./outcomes.js";
 import type { TokenSession } from "./session.js";
 import type { CaseOptions } from "../contract/worker.js";
 import { diagnosable, diagnose } from "../diagnose/diagnose.js";
@@ -19,6 +19,7 @@ import type { Attr } from "../pkcs11/attributes.js";
 import type { CaseState, StepContext, StepHandlers } from "./steps/context.js";
 import { cryptoSteps } from "./steps/crypto.js";
 import { objectSteps } from "./steps/objects.js";
+import { conformanceSteps } from "./steps/conformance.js";
 
 export async function executeCase(
   session: TokenSession,
@@ -45,7 +46,9 @@ export async function executeCase(
   } catch (err) {
     ownCalls = session.token.trace.size;
     result = describeFailure(err, state);
-    if (options.diagnosisBudget > 0 && diagnosable(err)) {
+    // CKR_ARGUMENTS_BAD for a mechanism the suite gave parameters is about the parameters (classify.ts).
+    const aboutParams = result.outcome === "unsupported" && result.ckr?.name === "CKR_ARGUMENTS_BAD";
+    if (options.diagnosisBudget > 0 && diagnosable(err) && !aboutParams) {
       safely(() => session.resetOps());
       // The mechanism's key size range means CKA_VALUE_LEN / CKA_MODULUS_BITS only for key generation.
       const keygen = err.fn === "C_GenerateKey" || err.fn === "C_GenerateKeyPair";
@@ -56,7 +59,8 @@ export async function executeCase(
       });
       result.attribute ??= result.diagnosis.culprits[0]?.attribute ?? result.diagnosis.missing[0]?.attribute;
     }
-    if (err instanceof Pkcs11CallError || err instanceof VerificationFailure) safely(() => session.resetOps());
+    if (err instanceof Pkcs11CallError || err instanceof VerificationFailure || err instanceof Nonconformant)
+      safely(() => session.resetOps());
   } finally {
     for (const handle of state.mine) session.dispose(handle);
     session.restore();
@@ -109,6 +113,7 @@ function describeFailure(
     };
   if (err instanceof DependencyFailure)
     return { outcome: err.outcome, message: err.message, function: err.fn, ckr: err.ckr };
+  if (err instanceof Nonconformant) return { outcome: "fail", message: err.message, function: err.fn, ckr: err.ckr };
   if (err instanceof CannotCheck) return { outcome: "skipped", message: err.message, function: err.fn };
   if (err instanceof OracleUnsupported)
     return { outcome: "skipped", message: `cannot check independently: ${err.message}` };
@@ -149,7 +154,7 @@ async function runStep(
   );
 }
 // Typed per op, so an op without a handler fails to compile.
-const STEPS: StepHandlers = { ...cryptoSteps, ...objectSteps };
+const STEPS: StepHandlers = { ...cryptoSteps, ...objectSteps, ...conformanceSteps };
 
 function perform(
   session: TokenSession,

@@ -37,3 +37,15 @@ export class CannotCheck extends Error {
     this.name = "CannotCheck";
   }
 }
+
+/** The token answered another code than the PKCS #11 specification requires for this call. */
+export class Nonconformant extends Error {
+  constructor(
+    readonly fn: string,
+    message: string,
+    readonly ckr: Ckr,
+  ) {
+    super(message);
+    this.name = "Nonconformant";
+  }
+}

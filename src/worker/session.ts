@@ -206,9 +206,17 @@ export class TokenSession {
    */
   reinitialize(): void {
     this.close();
+    this.token.initialize(this.device.libraryParameters);
+    this.resume();
+  }
+
+  /**
+   * New sessions and login after the old ones ended (C_Finalize and C_Initialize, or C_CloseAllSessions)
+   * with what the run created destroyed first (`disposeAll`). The KeyStore must forget its keys.
+   */
+  resume(): void {
     this.alwaysAuth.clear(); // handles are numbered afresh
     this.touchPolicy.clear();
-    this.token.initialize(this.device.libraryParameters);
     this.token.selectSlot(this.device.select);
     this.objects = this.token.openSession();
     this.ops = this.token.openSession();
@@ -342,14 +350,19 @@ export class TokenSession {
 
   /** Destroy what the run created; session objects also vanish with the session. Returns failures. */
   close(): string[] {
+    this.disposeAll();
+    this.token.finalize();
+    return this.problems;
+  }
+
+  /** Destroys everything the run created that is still tracked. */
+  disposeAll(): void {
     const all = [...this.created.values()];
     try {
       if (all.length) this.asKeyManager(() => all.forEach(({ handle }) => this.dispose(handle)));
     } catch (err) {
       this.problems.push(`could not log in to destroy what the run created: ${(err as Error).message}`);
     }
-    this.token.finalize();
-    return this.problems;
   }
 
   /**

@@ -39,6 +39,15 @@ describe("diagnosis on NSS softokn", () => {
       kind: "conflict",
       resolvedBy: "CKA_KEY_TYPE CKK_GENERIC_SECRET",
     });
+    // softokn answers CKR_ARGUMENTS_BAD for a public exponent of 2: diagnosed like any template code.
+    expect(c("rsa-exponent-2")).toMatchObject({ outcome: "fail", ckr: { name: "CKR_ARGUMENTS_BAD" } });
+    expect(c("rsa-exponent-2").diagnosis!.culprits[0]).toMatchObject({
+      attribute: "CKA_PUBLIC_EXPONENT",
+      kind: "value-rejected",
+      accepted: ["65537"],
+    });
+    // Of the three faults only the length is one on softokn: it ignores the vendor attribute and CKA_LOCAL.
+    expect(culprits(c("three-faults"))).toEqual([["CKA_VALUE_LEN", "value-rejected", "16", "24", "32"]]);
   }, 120_000);
 });
 

@@ -83,6 +83,25 @@ describe("diagnosis of failed template calls on SoftHSM", () => {
     expect(d.culprits[0]!.rejected).toContain('"prime256v1" as a PrintableString');
   });
 
+  it("finds three faults that need three different fixes, within the budget", () => {
+    expect(culprits("three-faults").sort()).toEqual([
+      ["CKA_LOCAL", "template", "read-only"],
+      ["CKA_VALUE_LEN", "template", "value-rejected"],
+      ["CKA_VENDOR_DEFINED+0x1234", "template", "not-accepted"],
+    ]);
+    const len = byId("three-faults").diagnosis!.culprits.find((c) => c.attribute === "CKA_VALUE_LEN")!;
+    expect(len.accepted).toEqual(["16", "24", "32"]);
+  });
+
+  it("names a public exponent the token rejects with a generic code, and the one it takes", () => {
+    expect(byId("rsa-exponent-2").diagnosis!.culprits[0]).toMatchObject({
+      attribute: "CKA_PUBLIC_EXPONENT",
+      template: "public",
+      kind: "value-rejected",
+      accepted: ["65537"],
+    });
+  });
+
   it("says a read-only attribute must be left out", () => {
     expect(culprits("read-only-on-import")).toEqual([["CKA_VALUE_LEN", "template", "read-only"]]);
   });

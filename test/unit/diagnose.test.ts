@@ -15,6 +15,10 @@ const CKA = {
   LOCAL: 0x163,
   KEY_TYPE: 0x100,
   SENSITIVE: 0x103,
+  ENCRYPT: 0x104,
+  DECRYPT: 0x105,
+  EXTRACTABLE: 0x162,
+  VENDOR: 0x80001234,
 };
 
 /** A call whose outcome is decided by `rule` over the attributes (first template only). */
@@ -132,5 +136,74 @@ describe("summarise", () => {
     expect(text).toBe(
       "CKA_SIGN is not accepted at all in the public template (CKR_ATTRIBUTE_TYPE_INVALID (0x12)); also CKA_LOCAL cannot be set by the caller in the private template (CKR_ATTRIBUTE_READ_ONLY (0x10)): leave it out, the token sets it.",
     );
+  });
+});
+
+describe("diagnose several faults that need different fixes", () => {
+  // openCryptoki-like: one code (CKR_TEMPLATE_INCONSISTENT) for every fault, and for a missing CKA_VALUE_LEN.
+  const oneCode = (t: Map<number, Attr["value"]>) =>
+    t.has(CKA.VENDOR) || t.has(CKA.LOCAL) || ![16, 24, 32].includes(t.get(CKA.VALUE_LEN) as number) ? 0xd1 : 0;
+  const threeFaults = aes([
+    { type: CKA.ENCRYPT, value: true },
+    { type: CKA.DECRYPT, value: true },
+    { type: CKA.SENSITIVE, value: false },
+    { type: CKA.EXTRACTABLE, value: true },
+    { type: CKA.VENDOR, value: Buffer.from([1]) },
+    { type: CKA.LOCAL, value: true },
+  ]).map((a) => (a.type === CKA.VALUE_LEN ? { ...a, value: 17 } : a));
+
+  it("finds all three on a token that answers one code for everything, within the default budget", () => {
+    const d = diagnose(synthetic(threeFaults, oneCode), 64);
+    const found = d.culprits.map((c) => [c.attribute, c.kind]).sort();
+    expect(found).toEqual([
+      ["CKA_LOCAL", "read-only"],
+      ["CKA_VALUE_LEN", "value-rejected"],
+      ["CKA_VENDOR_DEFINED+0x1234", "not-accepted"],
+    ]);
+    expect(d.culprits.find((c) => c.attribute === "CKA_VALUE_LEN")!.accepted).toEqual(["16", "24", "32"]);
+    expect(d.exhausted).toBe(false);
+    expect(d.calls).toBeLessThanOrEqual(64);
+    expect(d.summary).toContain("CKA_LOCAL cannot be set by the caller in the template");
+    expect(d.summary).toContain("CKA_VENDOR_DEFINED+0x1234 is not accepted at all");
+  });
+
+  it("finds them too when the token names each fault with its own code", () => {
+    const specific = (t: Map<number, Attr["value"]>) =>
+      t.has(CKA.VENDOR)
+        ? 0x12
+        : t.has(CKA.LOCAL)
+          ? 0x10
+          : ![16, 24, 32].includes(t.get(CKA.VALUE_LEN) as number)
+            ? 0x13
+            : 0;
+    const d = diagnose(synthetic(threeFaults, specific), 64);
+    expect(d.culprits.map((c) => [c.attribute, c.kind]).sort()).toEqual([
+      ["CKA_LOCAL", "read-only"],
+      ["CKA_VALUE_LEN", "value-rejected"],
+      ["CKA_VENDOR_DEFINED+0x1234", "not-accepted"],
+    ]);
+  });
+
+  it("diagnoses CKR_ARGUMENTS_BAD for a template value (NSS and an RSA public exponent of 2)", () => {
+    const PUBLIC_EXPONENT = 0x122;
+    const MODULUS_BITS = 0x121;
+    const rule = (t: Map<number, Attr["value"]>) => {
+      const e = t.get(PUBLIC_EXPONENT) as Buffer | undefined;
+      return e && Buffer.from(e).toString("hex").replace(/^0+/, "") !== "10001" ? 0x7 : 0;
+    };
+    const d = diagnose(
+      synthetic(
+        [
+          { type: MODULUS_BITS, value: 2048 },
+          { type: PUBLIC_EXPONENT, value: Buffer.from([2]) },
+          { type: CKA.TOKEN, value: false },
+        ],
+        rule,
+      ),
+      64,
+    );
+    expect(d.ckr.name).toBe("CKR_ARGUMENTS_BAD");
+    expect(d.culprits[0]).toMatchObject({ attribute: "CKA_PUBLIC_EXPONENT", kind: "value-rejected" });
+    expect(d.culprits[0]!.accepted.length).toBeGreaterThan(0);
   });
 });
