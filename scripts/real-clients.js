@@ -58,6 +58,16 @@ for (const script of scripts) {
       },
     );
     writeFileSync(path.join(out, `${device}-${row.client}.log`), `${r.stdout ?? ""}${r.stderr ?? ""}`);
+    if (r.status === 125) {
+      // p11compat itself could not set the token up: no outcome of the client's to compare.
+      const why =
+        (r.stderr ?? "")
+          .trim()
+          .split("\n")
+          .find((l) => l.startsWith("p11compat:")) ?? "p11compat exec failed";
+      rows.push({ ...row, real: "not run", why, agree: null, setupFailed: true });
+      continue;
+    }
     const works = r.status === 0;
     const lastError = (r.stderr ?? "").trim().split("\n").filter(Boolean).at(-1) ?? "";
     const agree = verdict === undefined ? null : works === (verdict !== "does not work");
@@ -78,8 +88,10 @@ for (const r of rows) {
     `${r.client.padEnd(14)} ${r.device.padEnd(16)} real: ${r.real.padEnd(10)} profile: ${r.verdict.padEnd(18)} ${mark}${r.why && r.agree !== true ? `  (${r.why})` : ""}${r.explained ? `  [${r.explained}]` : ""}`,
   );
 }
+const notRun = rows.filter((r) => r.setupFailed);
+if (notRun.length) console.error(`${notRun.length} real client run(s) could not be set up (see above)`);
 const bad = rows.filter((r) => r.agree === false && !r.explained);
-if (bad.length) {
+if (bad.length || notRun.length) {
   console.error(`${bad.length} real client outcome(s) disagree with their profile's verdict (see ${out}/*.log)`);
   process.exit(1);
 }

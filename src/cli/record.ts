@@ -20,14 +20,14 @@ function secondsOf(text: string): number {
   return seconds;
 }
 
-/** `p11compat exec -- CLIENT ARGS`: the client on a fresh throwaway token; its exit code is ours. */
+/** `p11compat exec -- CLIENT ARGS`: the client on a fresh throwaway token; its exit code is ours (125: ours failed). */
 export async function execCommand(
   command: string,
   args: string[],
   flags: Omit<RecordFlags, "out" | "twice">,
 ): Promise<void> {
-  const profile = await loadDevice(flags.device, DEVICES_DIR);
   try {
+    const profile = await loadDevice(flags.device, DEVICES_DIR);
     const run = await execOn({
       profile,
       command,
@@ -40,8 +40,12 @@ export async function execCommand(
     else if (run.signal) process.stderr.write(`p11compat: ${command} was killed by ${run.signal}\n`);
     process.exitCode = run.exitCode ?? 1;
   } catch (err) {
-    if (err instanceof RecordError) throw new UsageError(err.message);
-    throw err;
+    // 125, as env(1) and container runners do: p11compat could not run the program at all (a bad
+    // profile, a token that could not be set up), told apart from the program's own failure.
+    process.stderr.write(
+      `p11compat: ${err instanceof Error && !(err instanceof RecordError) && err.constructor === Error ? `internal error: ${err.stack}` : (err as Error).message}\n`,
+    );
+    process.exit(125);
   }
 }
 
