@@ -13,18 +13,26 @@ export class OutputLengthFault extends Error {
     readonly fn: string,
     readonly claimed: bigint,
     readonly capacity: number,
-    /** The attribute (C_GetAttributeValue) or what the length counts, when there is one. */
-    readonly attribute?: string,
-    limit?: string,
+    opts: {
+      /** The attribute whose length it is (C_GetAttributeValue). */
+      attribute?: string;
+      /** What the length counts, when not bytes. */
+      unit?: string;
+      /** The limit exceeded, when it is not the buffer's size. */
+      limit?: string;
+    } = {},
   ) {
-    const what = attribute ? ` for ${attribute}` : "";
+    const unit = opts.unit ?? "bytes";
     super(
-      limit
-        ? `${fn} returned CKR_OK claiming ${claimed} bytes${what}, more than ${limit}: the module's fault, none of it was read`
-        : `${fn} returned CKR_OK claiming ${claimed} bytes${what}, more than the ${capacity}-byte buffer it was given: the module's fault, none of it was read`,
+      `${fn} returned CKR_OK claiming ${claimed} ${unit}${opts.attribute ? ` for ${opts.attribute}` : ""}, more than ` +
+        `${opts.limit ?? `the ${capacity}-${unit === "bytes" ? "byte" : unit} buffer it was given`}: ` +
+        "the module's fault (none of it was read)",
     );
     this.name = "OutputLengthFault";
+    this.attribute = opts.attribute;
   }
+
+  readonly attribute?: string;
 }
 
 // The order of CK_FUNCTION_LIST (PKCS#11 2.40, section 5.16), after its CK_VERSION.
@@ -159,7 +167,10 @@ export class GuardedCalls {
     const claimed = call();
     if (claimed === UNAVAILABLE) return undefined;
     if (claimed > BigInt(MAX_ATTRIBUTE_BYTES))
-      throw new OutputLengthFault("C_GetAttributeValue", claimed, MAX_ATTRIBUTE_BYTES, name, "the 64 MiB p11compat takes for one attribute");
+      throw new OutputLengthFault("C_GetAttributeValue", claimed, MAX_ATTRIBUTE_BYTES, {
+        attribute: name,
+        limit: "the 64 MiB p11compat takes for one attribute",
+      });
     const size = Number(claimed);
     if (size === 0) return Buffer.alloc(0);
     const value = Buffer.alloc(size);
@@ -167,7 +178,7 @@ export class GuardedCalls {
     writeUlong(template, claimed, LEN_AT);
     const got = call();
     if (got === UNAVAILABLE) return undefined;
-    if (got > claimed) throw new OutputLengthFault("C_GetAttributeValue", got, size, name);
+    if (got > claimed) throw new OutputLengthFault("C_GetAttributeValue", got, size, { attribute: name });
     return value.subarray(0, Number(got));
   }
 
@@ -198,7 +209,8 @@ export class GuardedCalls {
     const rv = koffi.call(this.fn("C_FindObjects"), FIND_OBJECTS, handleValue(session), handles, max, count) as number;
     if (rv !== 0) throw new Pkcs11CallError("C_FindObjects", rv);
     const n = readUlong(count);
-    if (n > BigInt(max)) throw new OutputLengthFault("C_FindObjects", n, max, "object handles", `the ${max} handles asked for`);
+    if (n > BigInt(max))
+      throw new OutputLengthFault("C_FindObjects", n, max, { unit: "object handles", limit: `the ${max} asked for` });
     return Array.from({ length: Number(n) }, (_, i) => Buffer.from(handles.subarray(i * ULONG, (i + 1) * ULONG)));
   }
 

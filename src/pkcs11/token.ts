@@ -84,8 +84,8 @@ export class Pkcs11Token {
   readonly trace = new CallTrace();
   /** The calls whose output length the module reports, checked before a byte is read (see guarded.ts). */
   private guarded?: GuardedCalls;
-  /** Told the function before every call: what a crash or a hang in the module is attributed to. */
-  onCall?: (fn: string) => void;
+  /** Told of every call before it is made and after it returns: what a crash or a hang is attributed to. */
+  observer?: { calling(fn: string): void; returned(rv: string, ms: number): void };
   slot?: Handle;
   /** Called right after a successful C_SignInit / C_DecryptInit (a context-specific login goes here). */
   afterInit?: (session: Handle, key: Handle) => void;
@@ -103,11 +103,13 @@ export class Pkcs11Token {
   constructor(readonly modulePath: string) {}
 
   call<T>(fn: string, args: ArgsThunk | undefined, thunk: () => T): T {
-    this.onCall?.(fn);
+    this.observer?.calling(fn);
     const t0 = performance.now();
     try {
       const out = thunk();
-      this.trace.record(fn, args, "CKR_OK", performance.now() - t0);
+      const ms = performance.now() - t0;
+      this.observer?.returned("CKR_OK", ms);
+      this.trace.record(fn, args, "CKR_OK", ms);
       if (fn === "C_GenerateKeyPair" || fn === "C_GenerateKey") this.keysGeneratedSinceInit++;
       return out;
     } catch (err) {
@@ -118,7 +120,9 @@ export class Pkcs11Token {
           : e instanceof OutputLengthFault
             ? `CKR_OK, claiming ${e.claimed} bytes (buffer ${e.capacity})`
             : `threw ${String(err)}`;
-      this.trace.record(fn, args, rv, performance.now() - t0);
+      const ms = performance.now() - t0;
+      this.observer?.returned(rv, ms);
+      this.trace.record(fn, args, rv, ms);
       throw e;
     }
   }
@@ -599,7 +603,10 @@ export class Pkcs11Token {
    */
   private wrapByPkcs11js(session: Handle, mech: Mechanism, wrapping: Handle, key: Handle): Buffer {
     const out = this.lib.C_WrapKey(session, mech as pkcs11js.Mechanism, wrapping, key, Buffer.alloc(WRAP_OUT + 1));
-    if (out.length > WRAP_OUT) throw new OutputLengthFault("C_WrapKey", BigInt(out.length), WRAP_OUT + 1);
+    if (out.length > WRAP_OUT)
+      throw new OutputLengthFault("C_WrapKey", BigInt(out.length), WRAP_OUT + 1, {
+        limit: `${WRAP_OUT} bytes (it filled the whole buffer pkcs11js gave it, which cuts a longer claim short)`,
+      });
     return out;
   }
 
