@@ -55,7 +55,7 @@ export type DataOut = "C_Sign" | "C_Encrypt" | "C_EncryptUpdate" | "C_Decrypt" |
 export type FinalOut = "C_SignFinal" | "C_EncryptFinal" | "C_DecryptFinal" | "C_DigestFinal";
 
 /** What one attribute may be at most (a certificate chain fits many times): beyond it, the claim is the fault. */
-export const MAX_ATTRIBUTE_BYTES = 64 * 1024 * 1024;
+const MAX_ATTRIBUTE_BYTES = 64 * 1024 * 1024;
 const ULONG = koffi.sizeof("unsigned long");
 const PTR = koffi.sizeof("void *");
 const UNAVAILABLE = (1n << BigInt(8 * ULONG)) - 1n;
@@ -131,7 +131,7 @@ function encodeMechanism(mech: GuardedMechanism): { struct: Buffer; keep: Buffer
 }
 
 /** A pkcs11js handle (a CK_ULONG in a Buffer) as a number for koffi. */
-export const handleValue = (h: Buffer): bigint => readUlong(h);
+const handleValue = (h: Buffer): bigint => readUlong(h);
 
 export class GuardedCalls {
   private readonly fns: Map<(typeof FUNCTIONS)[number], unknown>;
@@ -218,7 +218,13 @@ export class GuardedCalls {
    * C_WrapKey, for a mechanism without a parameter, with bytes or with OAEP parameters; `undefined`
    * for other parameter structures (the caller uses pkcs11js for those).
    */
-  wrapKey(session: Buffer, mech: GuardedMechanism, wrapping: Buffer, key: Buffer, capacity: number): Buffer | undefined {
+  wrapKey(
+    session: Buffer,
+    mech: GuardedMechanism,
+    wrapping: Buffer,
+    key: Buffer,
+    capacity: number,
+  ): Buffer | undefined {
     const encoded = encodeMechanism(mech);
     if (!encoded) return undefined;
     const out = Buffer.alloc(capacity);

@@ -593,7 +593,8 @@ export class Pkcs11Token {
     return this.call(
       "C_WrapKey",
       () => ({ mechanism: describeMechanism(mech), wrappingKey: hex(wrapping), key: hex(key) }),
-      () => this.guard.wrapKey(session, mech, wrapping, key, WRAP_OUT) ?? this.wrapByPkcs11js(session, mech, wrapping, key),
+      () =>
+        this.guard.wrapKey(session, mech, wrapping, key, WRAP_OUT) ?? this.wrapByPkcs11js(session, mech, wrapping, key),
     );
   }
 
@@ -602,7 +603,7 @@ export class Pkcs11Token {
    * to its buffer: output that fills the whole buffer is then a claim beyond it, not a wrapped key.
    */
   private wrapByPkcs11js(session: Handle, mech: Mechanism, wrapping: Handle, key: Handle): Buffer {
-    const out = this.lib.C_WrapKey(session, mech as pkcs11js.Mechanism, wrapping, key, Buffer.alloc(WRAP_OUT + 1));
+    const out = this.lib.C_WrapKey(session, mech, wrapping, key, Buffer.alloc(WRAP_OUT + 1));
     if (out.length > WRAP_OUT)
       throw new OutputLengthFault("C_WrapKey", BigInt(out.length), WRAP_OUT + 1, {
         limit: `${WRAP_OUT} bytes (it filled the whole buffer pkcs11js gave it, which cuts a longer claim short)`,

@@ -243,7 +243,10 @@ export class Supervisor {
       }
       return await reply.then((r) => this.reply(planned, r, t0));
     } catch (err) {
-      const lost = this.calls.traceOf(planned.id, err instanceof WorkerDied ? "did not return (worker died)" : "did not return");
+      const lost = this.calls.traceOf(
+        planned.id,
+        err instanceof WorkerDied ? "did not return (worker died)" : "did not return",
+      );
       this.kill();
       if (err instanceof Aborted || this.abandoned) return undefined;
       // Objects it created as token objects may remain; session objects went with it.

@@ -91,7 +91,9 @@ describe("C_Initialize failing", () => {
     const crashed = report.cases.find((c) => c.outcome === "error")!;
     expect(crashed.function).toBe("C_Digest");
     expect(crashed.message).not.toMatch(/a fresh worker runs the next case/);
-    expect(crashed.message).toMatch(/no fresh worker could start \(.*C_Initialize returned CKR_DEVICE_ERROR.*\): the run stops$/);
+    expect(crashed.message).toMatch(
+      /no fresh worker could start \(.*C_Initialize returned CKR_DEVICE_ERROR.*\): the run stops$/,
+    );
     // Every case before the crash passed, and none is recorded after it.
     expect(report.cases.at(-1)).toBe(crashed);
     expect(report.cases.slice(0, -1).every((c) => c.outcome === "pass")).toBe(true);
@@ -121,7 +123,9 @@ describe("lengths claimed beyond the buffer are the module's fail", () => {
       expect(c.outcome).toBe("fail");
       expect(c.function).toBe("C_DigestFinal");
       expect(c.message).toMatch(
-        new RegExp(`^C_DigestFinal returned CKR_OK claiming ${0xdeadbeefcafef00dn} bytes, more than the 128-byte buffer`),
+        new RegExp(
+          `^C_DigestFinal returned CKR_OK claiming ${0xdeadbeefcafef00dn} bytes, more than the 128-byte buffer`,
+        ),
       );
     }
   });
@@ -146,7 +150,9 @@ describe("lengths claimed beyond the buffer are the module's fail", () => {
     const c = caseIn(report, cases[0]!.id);
     expect(c.outcome).toBe("fail");
     expect(c.attribute).toBe("CKA_MODULUS");
-    expect(c.message).toMatch(/^C_GetAttributeValue returned CKR_OK claiming 320 bytes for CKA_MODULUS, more than the 256-byte buffer/);
+    expect(c.message).toMatch(
+      /^C_GetAttributeValue returned CKR_OK claiming 320 bytes for CKA_MODULUS, more than the 256-byte buffer/,
+    );
     expect(c.message).not.toMatch(/even|odd|bits/);
   });
 });
@@ -159,17 +165,21 @@ describe("no byte past a buffer reaches any output", () => {
     const conf = path.join(dir, "softhsm2.conf");
     writeFileSync(conf, `directories.tokendir = ${dir}/tokens\nlog.level = ERROR\n`);
     const env = { ...process.env, SOFTHSM2_CONF: conf } as Record<string, string>;
-    execFileSync("softhsm2-util", ["--init-token", "--free", "--label", "raw", "--so-pin", "12345678", "--pin", "1234"], {
-      env,
-      stdio: "ignore",
-    });
+    execFileSync(
+      "softhsm2-util",
+      ["--init-token", "--free", "--label", "raw", "--so-pin", "12345678", "--pin", "1234"],
+      {
+        env,
+        stdio: "ignore",
+      },
+    );
     return env;
   }
 
   const leakEnv = { P11FAULT: "longlen", P11FAULT_FN: "C_GetAttributeValue", P11FAULT_ATTR: String(CKA_VALUE) };
 
   it("the fault module does leak memory through raw pkcs11js (the check below can see a leak)", () => {
-    const script = path.join(ROOT, "test", "fixtures", "faulty-module", "raw-read.cjs");
+    const script = path.join(ROOT, "test", "integration", "faults-raw-read.mjs");
     const out = execFileSync(process.execPath, [script, faultyModule()], {
       env: { ...softhsmToken(), ...leakEnv, NODE_OPTIONS: "" },
       cwd: ROOT,
@@ -196,7 +206,12 @@ describe("no byte past a buffer reaches any output", () => {
     expect(hit.message).toMatch(/claiming 68 bytes for CKA_VALUE, more than the 4-byte buffer/);
     const canaryHex = Buffer.from(CANARY).toString("hex");
     // As text, hex or base64 (at each of the three alignments).
-    const canary64 = [0, 1, 2].map((k) => Buffer.from("xx" + CANARY.repeat(3)).subarray(k).toString("base64").slice(4, 12));
+    const canary64 = [0, 1, 2].map((k) =>
+      Buffer.from("xx" + CANARY.repeat(3))
+        .subarray(k)
+        .toString("base64")
+        .slice(4, 12),
+    );
     for (const text of [run.stdout, run.stderr, ...files]) {
       expect(text).not.toContain(CANARY);
       expect(text.toLowerCase()).not.toContain(canaryHex);

@@ -29,8 +29,8 @@ export function faultyModule(): string {
     execFileSync("gcc", [...FLAGS, "-o", partial, SOURCE, "-ldl"], { stdio: ["ignore", "pipe", "pipe"] });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (e.code === "ENOENT") throw new Error(`the fault module needs gcc: install ${PACKAGES}`);
-    throw new Error(`gcc could not build ${SOURCE}: ${e.stderr?.toString() ?? e.message}`);
+    if (e.code === "ENOENT") throw new Error(`the fault module needs gcc: install ${PACKAGES}`, { cause: err });
+    throw new Error(`gcc could not build ${SOURCE}: ${e.stderr?.toString() ?? e.message}`, { cause: err });
   }
   renameSync(partial, lib);
   return lib;
