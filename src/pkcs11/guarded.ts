@@ -91,6 +91,8 @@ const OAEP = koffi.struct("P11OaepParams", {
   pSourceData: "void *",
   ulSourceDataLen: "unsigned long",
 });
+const LIST_SLOTS = koffi.proto("unsigned long P11Slots(uint8_t, uint8_t *, uint8_t *)");
+const LIST_MECHANISMS = koffi.proto("unsigned long P11Mechs(unsigned long, uint8_t *, uint8_t *)");
 const FIND_OBJECTS = koffi.proto("unsigned long P11Find(unsigned long, uint8_t *, unsigned long, uint8_t *)");
 const GET_FUNCTION_LIST = "unsigned long C_GetFunctionList(_Out_ void **list)";
 
@@ -242,6 +244,43 @@ export class GuardedCalls {
     ) as number;
     void encoded.keep;
     return this.checked("C_WrapKey", rv, out, len);
+  }
+
+  /** C_GetSlotList, count then list: a list longer than the count it gave is the module's fault. */
+  slotList(tokenPresent: boolean): Buffer[] {
+    const f = this.fn("C_GetSlotList");
+    return this.counted("C_GetSlotList", "slot ids", (list, count) =>
+      koffi.call(f, LIST_SLOTS, tokenPresent ? 1 : 0, list, count),
+    );
+  }
+
+  /** C_GetMechanismList, count then list, as numbers. */
+  mechanismList(slot: Buffer): number[] {
+    const f = this.fn("C_GetMechanismList");
+    return this.counted("C_GetMechanismList", "mechanisms", (list, count) =>
+      koffi.call(f, LIST_MECHANISMS, handleValue(slot), list, count),
+    ).map((m) => Number(readUlong(m)));
+  }
+
+  /** The two-call convention for a list of CK_ULONGs, each returned in a Buffer of its own. */
+  private counted(
+    name: (typeof FUNCTIONS)[number],
+    unit: string,
+    call: (list: Buffer | null, count: Buffer) => unknown,
+  ): Buffer[] {
+    const count = Buffer.alloc(8);
+    let rv = call(null, count) as number;
+    if (rv !== 0) throw new Pkcs11CallError(name, rv);
+    const room = readUlong(count);
+    if (room > 1_000_000n)
+      throw new OutputLengthFault(name, room, 0, { unit, limit: "the million p11compat takes for one list" });
+    if (room === 0n) return [];
+    const list = Buffer.alloc(Number(room) * ULONG);
+    rv = call(list, count) as number;
+    if (rv !== 0) throw new Pkcs11CallError(name, rv);
+    const n = readUlong(count);
+    if (n > room) throw new OutputLengthFault(name, n, Number(room), { unit, limit: `the ${room} it said there were` });
+    return Array.from({ length: Number(n) }, (_, i) => Buffer.from(list.subarray(i * ULONG, (i + 1) * ULONG)));
   }
 
   private checked(name: (typeof FUNCTIONS)[number], rv: number, out: Buffer, len: Buffer): Buffer {

@@ -159,7 +159,7 @@ export class Pkcs11Token {
     const slots = this.call(
       "C_GetSlotList",
       () => ({ tokenPresent: true }),
-      () => this.lib.C_GetSlotList(true),
+      () => this.guard.slotList(true),
     );
     const labels: string[] = [];
     for (const [i, slot] of slots.entries()) {
@@ -216,7 +216,7 @@ export class Pkcs11Token {
 
   mechanisms(): MechanismInfo[] {
     const slot = this.requireSlot();
-    const codes = this.call("C_GetMechanismList", undefined, () => this.lib.C_GetMechanismList(slot));
+    const codes = this.call("C_GetMechanismList", undefined, () => this.guard.mechanismList(slot));
     return codes.map((code) => {
       const info = this.call(
         "C_GetMechanismInfo",
@@ -311,7 +311,7 @@ export class Pkcs11Token {
     const slots = this.call(
       "C_GetSlotList",
       () => ({ tokenPresent: true }),
-      () => this.lib.C_GetSlotList(true),
+      () => this.guard.slotList(true),
     );
     return slots.map((slot) => {
       const t = this.call("C_GetTokenInfo", undefined, () => this.lib.C_GetTokenInfo(slot));

@@ -130,6 +130,16 @@ describe("lengths claimed beyond the buffer are the module's fail", () => {
     }
   });
 
+  it("C_GetMechanismList listing more than the count it gave: the run does not start, and says why", async () => {
+    const profile = await faultyProfile({ kind: "longlen", fn: "C_GetMechanismList" }, one);
+    const cases = (await digestCases()).slice(0, 1);
+    await expect(
+      runCases({ profile, cases, suites: ["digest"], outDir: tmpDir("mechlist"), trace: "failed" }),
+    ).rejects.toThrow(
+      /C_GetMechanismList returned CKR_OK claiming (\d+) mechanisms, more than the \d+ it said there were/,
+    );
+  });
+
   const rsaKey = async () => casesOf(["keys"], (id) => id === "keys/make[key=rsa-2048,source=generate]");
 
   it("a 2^40-byte CKA_MODULUS: fail at C_GetAttributeValue naming the attribute and the length", async () => {
