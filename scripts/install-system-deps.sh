@@ -18,9 +18,9 @@ declare -A device_packages=(
   [virtual-yubikey]="pcscd vsmartcard-vpcd ykcs11 yubico-piv-tool opensc opensc-pkcs11 yubikey-manager gcc libc6-dev util-linux libpcsclite-dev"
 )
 all_devices=(softhsm nss tpm2 opencryptoki virtual-yubikey)
-# Always: the toolchain npm ci needs to build pkcs11js (node-gyp), and chromium for the HTML
-# report's browser test.
-test_packages=(g++ make python3 chromium)
+# Always: the toolchain npm ci needs to build pkcs11js (node-gyp), chromium for the HTML report's
+# browser test, and gcc, libc6-dev and libp11-kit-dev (its pkcs11.h) for the tests' fault module.
+test_packages=(g++ make python3 chromium gcc libc6-dev libp11-kit-dev)
 
 devices=("$@")
 [ ${#devices[@]} -gt 0 ] || devices=("${all_devices[@]}")

@@ -8,6 +8,7 @@ import { Pkcs11CallError, toCallError, type TemplateCall } from "./errors.js";
 import { CallTrace, type ArgsThunk } from "./trace.js";
 import type { Attr } from "./attributes.js";
 import { describeTemplate } from "./describe.js";
+import { GuardedCalls, OutputLengthFault } from "./guarded.js";
 
 export type Handle = Buffer;
 
@@ -64,6 +65,8 @@ export interface Mechanism {
 }
 
 const OUT_SLACK = 1024;
+const DIGEST_OUT = 128;
+const WRAP_OUT = 4096;
 
 type OutputFunction = "C_Sign" | "C_Encrypt" | "C_Decrypt" | "C_Digest" | "C_WrapKey";
 /** pkcs11js's native methods, below the wrapper `new PKCS11()` installs on each instance. */
@@ -79,6 +82,10 @@ const ver = (v: { major: number; minor: number }) => `${v.major}.${v.minor}`;
 export class Pkcs11Token {
   readonly lib = new pkcs11js.PKCS11();
   readonly trace = new CallTrace();
+  /** The calls whose output length the module reports, checked before a byte is read (see guarded.ts). */
+  private guarded?: GuardedCalls;
+  /** Told of every call before it is made and after it returns: what a crash or a hang is attributed to. */
+  observer?: { calling(fn: string): void; returned(rv: string, ms: number): void };
   slot?: Handle;
   /** Called right after a successful C_SignInit / C_DecryptInit (a context-specific login goes here). */
   afterInit?: (session: Handle, key: Handle) => void;
@@ -96,22 +103,33 @@ export class Pkcs11Token {
   constructor(readonly modulePath: string) {}
 
   call<T>(fn: string, args: ArgsThunk | undefined, thunk: () => T): T {
+    this.observer?.calling(fn);
     const t0 = performance.now();
     try {
       const out = thunk();
-      this.trace.record(fn, args, "CKR_OK", performance.now() - t0);
+      const ms = performance.now() - t0;
+      this.observer?.returned("CKR_OK", ms);
+      this.trace.record(fn, args, "CKR_OK", ms);
       if (fn === "C_GenerateKeyPair" || fn === "C_GenerateKey") this.keysGeneratedSinceInit++;
       return out;
     } catch (err) {
       const e = toCallError(fn, err);
-      const rv = e instanceof Pkcs11CallError ? e.ckr.name : `threw ${String(err)}`;
-      this.trace.record(fn, args, rv, performance.now() - t0);
+      const rv =
+        e instanceof Pkcs11CallError
+          ? e.ckr.name
+          : e instanceof OutputLengthFault
+            ? `CKR_OK, claiming ${e.claimed} bytes (buffer ${e.capacity})`
+            : `threw ${String(err)}`;
+      const ms = performance.now() - t0;
+      this.observer?.returned(rv, ms);
+      this.trace.record(fn, args, rv, ms);
       throw e;
     }
   }
 
   load(libraryParameters?: string): void {
     this.lib.load(this.modulePath);
+    this.guarded = new GuardedCalls(this.modulePath);
     this.initialize(libraryParameters);
   }
 
@@ -141,7 +159,7 @@ export class Pkcs11Token {
     const slots = this.call(
       "C_GetSlotList",
       () => ({ tokenPresent: true }),
-      () => this.lib.C_GetSlotList(true),
+      () => this.guard.slotList(true),
     );
     const labels: string[] = [];
     for (const [i, slot] of slots.entries()) {
@@ -198,7 +216,7 @@ export class Pkcs11Token {
 
   mechanisms(): MechanismInfo[] {
     const slot = this.requireSlot();
-    const codes = this.call("C_GetMechanismList", undefined, () => this.lib.C_GetMechanismList(slot));
+    const codes = this.call("C_GetMechanismList", undefined, () => this.guard.mechanismList(slot));
     return codes.map((code) => {
       const info = this.call(
         "C_GetMechanismInfo",
@@ -293,7 +311,7 @@ export class Pkcs11Token {
     const slots = this.call(
       "C_GetSlotList",
       () => ({ tokenPresent: true }),
-      () => this.lib.C_GetSlotList(true),
+      () => this.guard.slotList(true),
     );
     return slots.map((slot) => {
       const t = this.call("C_GetTokenInfo", undefined, () => this.lib.C_GetTokenInfo(slot));
@@ -402,12 +420,13 @@ export class Pkcs11Token {
 
   /** One attribute per call: C_GetAttributeValue fails whole on the first sensitive or invalid one. */
   getAttribute(session: Handle, object: Handle, type: number): Buffer {
-    const [result] = this.call(
+    const name = describeTemplate([{ type, value: Buffer.alloc(0) }])[0]?.name ?? String(type);
+    const value = this.call(
       "C_GetAttributeValue",
-      () => ({ object: hex(object), attribute: describeTemplate([{ type, value: Buffer.alloc(0) }])[0]?.name }),
-      () => this.lib.C_GetAttributeValue(session, object, [{ type }]),
+      () => ({ object: hex(object), attribute: name }),
+      () => this.guard.getAttribute(session, object, type, name),
     );
-    return result?.value ?? Buffer.alloc(0);
+    return value ?? Buffer.alloc(0);
   }
 
   setAttributes(session: Handle, object: Handle, template: Attr[]): void {
@@ -437,7 +456,7 @@ export class Pkcs11Token {
       return this.call(
         "C_FindObjects",
         () => ({ max }),
-        () => this.lib.C_FindObjects(session, max),
+        () => this.guard.findObjects(session, max),
       );
     } finally {
       this.call("C_FindObjectsFinal", undefined, () => this.lib.C_FindObjectsFinal(session));
@@ -451,12 +470,11 @@ export class Pkcs11Token {
       () => this.lib.C_SignInit(session, mech as pkcs11js.Mechanism, key),
     );
     this.afterInit?.(session, key);
-    const out = Buffer.alloc(OUT_SLACK);
     if (parts.length === 1) {
       return this.call(
         "C_Sign",
         () => ({ dataLen: parts[0]!.length }),
-        () => this.lib.C_Sign(session, nonNull(parts[0]!), out),
+        () => this.guard.dataOut("C_Sign", session, parts[0]!, OUT_SLACK),
       );
     }
     for (const part of parts)
@@ -465,7 +483,7 @@ export class Pkcs11Token {
         () => ({ partLen: part.length }),
         () => this.lib.C_SignUpdate(session, nonNull(part)),
       );
-    return this.call("C_SignFinal", undefined, () => this.lib.C_SignFinal(session, out));
+    return this.call("C_SignFinal", undefined, () => this.guard.finalOut("C_SignFinal", session, OUT_SLACK));
   }
 
   /** True if valid; false on CKR_SIGNATURE_INVALID (pkcs11js throws it); other codes throw. */
@@ -506,13 +524,7 @@ export class Pkcs11Token {
       () => ({ mechanism: describeMechanism(mech), key: hex(key) }),
       () => this.lib.C_EncryptInit(session, mech as pkcs11js.Mechanism, key),
     );
-    return this.cipher(
-      "C_Encrypt",
-      parts,
-      (d, o) => this.lib.C_Encrypt(session, d, o),
-      (d, o) => this.lib.C_EncryptUpdate(session, d, o),
-      (o) => this.lib.C_EncryptFinal(session, o),
-    );
+    return this.cipher("C_Encrypt", session, parts);
   }
 
   decrypt(session: Handle, mech: Mechanism, key: Handle, parts: Buffer[]): Buffer {
@@ -522,38 +534,26 @@ export class Pkcs11Token {
       () => this.lib.C_DecryptInit(session, mech as pkcs11js.Mechanism, key),
     );
     this.afterInit?.(session, key);
-    return this.cipher(
-      "C_Decrypt",
-      parts,
-      (d, o) => this.lib.C_Decrypt(session, d, o),
-      (d, o) => this.lib.C_DecryptUpdate(session, d, o),
-      (o) => this.lib.C_DecryptFinal(session, o),
-    );
+    return this.cipher("C_Decrypt", session, parts);
   }
 
-  private cipher(
-    fn: string,
-    parts: Buffer[],
-    single: (d: Buffer, o: Buffer) => Buffer,
-    update: (d: Buffer, o: Buffer) => Buffer,
-    final: (o: Buffer) => Buffer,
-  ): Buffer {
+  private cipher(fn: "C_Encrypt" | "C_Decrypt", session: Handle, parts: Buffer[]): Buffer {
     const total = parts.reduce((n, p) => n + p.length, 0);
     if (parts.length === 1) {
       return this.call(
         fn,
         () => ({ dataLen: total }),
-        () => single(nonNull(parts[0]!), Buffer.alloc(total + OUT_SLACK)),
+        () => this.guard.dataOut(fn, session, parts[0]!, total + OUT_SLACK),
       );
     }
     const chunks = parts.map((part) =>
       this.call(
         `${fn}Update`,
         () => ({ partLen: part.length }),
-        () => Buffer.from(update(nonNull(part), Buffer.alloc(part.length + OUT_SLACK))),
+        () => this.guard.dataOut(`${fn}Update`, session, part, part.length + OUT_SLACK),
       ),
     );
-    chunks.push(this.call(`${fn}Final`, undefined, () => Buffer.from(final(Buffer.alloc(OUT_SLACK)))));
+    chunks.push(this.call(`${fn}Final`, undefined, () => this.guard.finalOut(`${fn}Final`, session, OUT_SLACK)));
     return Buffer.concat(chunks);
   }
 
@@ -563,12 +563,11 @@ export class Pkcs11Token {
       () => ({ mechanism: describeMechanism(mech) }),
       () => this.lib.C_DigestInit(session, mech as pkcs11js.Mechanism),
     );
-    const out = Buffer.alloc(128);
     if (parts.length === 1)
       return this.call(
         "C_Digest",
         () => ({ dataLen: parts[0]!.length }),
-        () => this.lib.C_Digest(session, nonNull(parts[0]!), out),
+        () => this.guard.dataOut("C_Digest", session, parts[0]!, DIGEST_OUT),
       );
     for (const part of parts)
       this.call(
@@ -576,7 +575,7 @@ export class Pkcs11Token {
         () => ({ partLen: part.length }),
         () => this.lib.C_DigestUpdate(session, nonNull(part)),
       );
-    return this.call("C_DigestFinal", undefined, () => this.lib.C_DigestFinal(session, out));
+    return this.call("C_DigestFinal", undefined, () => this.guard.finalOut("C_DigestFinal", session, DIGEST_OUT));
   }
 
   deriveKey(session: Handle, mech: Mechanism, base: Handle, template: Attr[]): Handle {
@@ -594,8 +593,22 @@ export class Pkcs11Token {
     return this.call(
       "C_WrapKey",
       () => ({ mechanism: describeMechanism(mech), wrappingKey: hex(wrapping), key: hex(key) }),
-      () => this.lib.C_WrapKey(session, mech as pkcs11js.Mechanism, wrapping, key, Buffer.alloc(4096)),
+      () =>
+        this.guard.wrapKey(session, mech, wrapping, key, WRAP_OUT) ?? this.wrapByPkcs11js(session, mech, wrapping, key),
     );
+  }
+
+  /**
+   * Parameter structures guarded.ts does not encode go through pkcs11js, which cuts the claimed length
+   * to its buffer: output that fills the whole buffer is then a claim beyond it, not a wrapped key.
+   */
+  private wrapByPkcs11js(session: Handle, mech: Mechanism, wrapping: Handle, key: Handle): Buffer {
+    const out = this.lib.C_WrapKey(session, mech, wrapping, key, Buffer.alloc(WRAP_OUT + 1));
+    if (out.length > WRAP_OUT)
+      throw new OutputLengthFault("C_WrapKey", BigInt(out.length), WRAP_OUT + 1, {
+        limit: `${WRAP_OUT} bytes (it filled the whole buffer pkcs11js gave it, which cuts a longer claim short)`,
+      });
+    return out;
   }
 
   unwrapKey(session: Handle, mech: Mechanism, unwrapping: Handle, wrapped: Buffer, template: Attr[]): Handle {
@@ -635,6 +648,10 @@ export class Pkcs11Token {
       () => ({ length }),
       () => this.lib.C_GenerateRandom(session, Buffer.alloc(length)),
     );
+  }
+
+  private get guard(): GuardedCalls {
+    return (this.guarded ??= new GuardedCalls(this.modulePath));
   }
 
   private requireSlot(): Handle {

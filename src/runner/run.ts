@@ -172,8 +172,15 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
     const report = w.finish(status);
     return { reportPath, markdownPath: writeMarkdown(report, reportPath), report, status };
   } catch (err) {
-    for (const s of supervisors) s.kill();
-    if (writer) writeMarkdown(writer.finish("aborted"), writer.path);
+    for (const s of supervisors) s.abandon();
+    if (writer) {
+      // The report says why it stops here, and how many workers the run went through to get there.
+      writer.update({
+        workerRestarts: supervisors.reduce((n, s) => n + s.restarts, 0),
+        notes: [...notes, `run aborted: ${(err as Error).message}`],
+      });
+      writeMarkdown(writer.finish("aborted"), writer.path);
+    }
     throw err;
   } finally {
     for (const s of supervisors) s.kill();

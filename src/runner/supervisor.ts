@@ -1,6 +1,7 @@
 // Runs the worker process that holds the PKCS#11 module. A worker that dies (a module crash) or stops
 // answering (a hang) costs the case it was running: that case is recorded as `error` with the signal
-// or the time-out, and the next case gets a fresh worker.
+// or the time-out, the function it was in and its calls so far (from the worker's call log), and the
+// next case gets a fresh worker.
 import { fork, type ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -11,6 +12,8 @@ import type { MechanismInfo, TokenIdentity, TokenListing } from "../pkcs11/token
 import type { ImportKey } from "../plan/prefetch.js";
 import type { CaseOptions, WorkerDevice, WorkerEvent } from "../contract/worker.js";
 import type { FromWorker, ToWorker } from "../worker/protocol.js";
+import { CALL_LOG_ENV, CALL_LOG_FD, CallLogReader, SHUTDOWN, START } from "../worker/call-log.js";
+import type { TraceEntry } from "../pkcs11/trace.js";
 
 // Compiled, the worker is the file beside this one's folder; run from the sources (under jest), it is
 // the build's copy in dist/ (the tests' global set-up rebuilds it when src/ changed): no loader either way.
@@ -32,17 +35,20 @@ export interface SupervisorOptions {
 
 export class WorkerStartError extends Error {}
 
+// fd 4 (CALL_LOG_FD) is the worker's call log: the call under way, written before each call.
 const forkWorker = (env: Record<string, string>): ChildProcess =>
   fork(WORKER, [], {
     execArgv: [],
-    env: { ...process.env, ...env, NODE_OPTIONS: "" },
+    env: { ...process.env, ...env, NODE_OPTIONS: "", [CALL_LOG_ENV]: String(CALL_LOG_FD) },
     serialization: "advanced",
-    stdio: ["ignore", "inherit", "pipe", "ipc"],
+    stdio: ["ignore", "inherit", "pipe", "ipc", "pipe"],
   });
+
+const callLogOf = (child: ChildProcess) => child.stdio[CALL_LOG_FD] as Socket | null;
 
 /** Whether `child` keeps this process alive: not while it waits as a spare. */
 function holds(child: ChildProcess, yes: boolean): void {
-  const handles = [child, child.channel, child.stderr as Socket | null];
+  const handles = [child, child.channel, child.stderr as Socket | null, callLogOf(child)];
   for (const h of handles) {
     if (yes) h?.ref();
     else h?.unref();
@@ -93,8 +99,14 @@ export class Supervisor {
   private early: FromWorker[] = [];
   /** The case sent ahead to the current worker, which runs it as soon as the one before it ends. */
   private queued?: string;
+  /** Fresh workers started after the first (after a crash, a hang or a broken session), failed starts included. */
   restarts = 0;
   started = 0;
+  /** Why no fresh worker could start after one was lost: the lane cannot go on. */
+  private startFailure?: Error;
+  /** The run stopped (aborted elsewhere): no fresh worker is started any more. */
+  private abandoned = false;
+  private calls = new CallLogReader();
   /** Workers that died or were killed during a case: their clean-up never ran. */
   lost = 0;
   /** CKA_IDs (hex) any worker of this run wrote a key under (keys.ids tokens): the run's own slots. */
@@ -139,7 +151,9 @@ export class Supervisor {
         : this.opts.device;
     const reply = await this.request({ type: "init", device, env: this.opts.env }, this.opts.initTimeoutMs).catch(
       (err: Error) => {
-        throw new WorkerStartError(`the PKCS#11 worker did not start: ${err.message}`);
+        const { fn } = this.calls.traceOf(START, "");
+        this.kill();
+        throw new WorkerStartError(`the PKCS#11 worker did not start${fn ? ` (in ${fn})` : ""}: ${err.message}`);
       },
     );
     if (reply.type === "fatal") {
@@ -157,6 +171,16 @@ export class Supervisor {
     this.started++;
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const calls = (this.calls = new CallLogReader());
+    const log = callLogOf(child);
+    log?.setEncoding("utf8");
+    log?.on("data", (d: string) => calls.push(d));
+    // What the worker wrote before it died may still be in the pipe when its exit is seen.
+    const drained = new Promise<void>((resolve) => {
+      if (!log || log.readableEnded) return resolve();
+      log.on("end", resolve);
+      log.on("close", resolve);
+    });
     // A worker killed after a time-out may still report: only the current worker's words count.
     child.on("message", (msg: FromWorker) => {
       if (this.child !== child) return;
@@ -179,7 +203,10 @@ export class Supervisor {
       const w = this.waiting;
       this.waiting = undefined;
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
-      w?.reject(new WorkerDied(how, stderr.trim().split("\n").slice(-3).join(" | ")));
+      // A grandchild holding the pipe must not hold up the verdict: wait for the log 0.5 s at most.
+      const settle = () => w?.reject(new WorkerDied(how, stderr.trim().split("\n").slice(-3).join(" | ")));
+      if (!w) return;
+      void Promise.race([drained, new Promise((r) => setTimeout(r, 500))]).then(settle);
     });
     return child;
   }
@@ -194,7 +221,8 @@ export class Supervisor {
     now?: AbortSignal,
     next?: PlannedCase,
   ): Promise<CaseResult | undefined> {
-    if (now?.aborted) return undefined;
+    if (now?.aborted || this.abandoned) return undefined;
+    if (this.startFailure) throw this.startFailure;
     if (!this.child) {
       this.restarts++;
       await this.start();
@@ -215,11 +243,27 @@ export class Supervisor {
       }
       return await reply.then((r) => this.reply(planned, r, t0));
     } catch (err) {
+      const lost = this.calls.traceOf(
+        planned.id,
+        err instanceof WorkerDied ? "did not return (worker died)" : "did not return",
+      );
       this.kill();
-      if (err instanceof Aborted) return undefined;
+      if (err instanceof Aborted || this.abandoned) return undefined;
       // Objects it created as token objects may remain; session objects went with it.
       this.lost++;
-      return errorResult(planned, `${(err as Error).message}; a fresh worker runs the next case`, t0);
+      const result = errorResult(planned, `${lost.fn ? `${lost.fn}: ` : ""}${(err as Error).message}`, t0, lost);
+      // The next case's worker starts now, so that this case says truly whether one did.
+      if (next && !now?.aborted) {
+        try {
+          this.restarts++;
+          await this.start();
+          result.message += "; a fresh worker runs the next case";
+        } catch (e) {
+          this.startFailure = e as Error;
+          result.message += `; no fresh worker could start (${(e as Error).message}): the run stops`;
+        }
+      }
+      return result;
     } finally {
       now?.removeEventListener("abort", onAbort);
     }
@@ -249,13 +293,28 @@ export class Supervisor {
         this.queued = undefined;
         await this.request(undefined, this.opts.caseTimeoutMs);
       }
+      const child = this.child;
       const reply = await this.request({ type: "shutdown" }, 30_000);
-      return reply.type === "closed" ? reply.problems : [];
+      const problems = reply.type === "closed" ? [...reply.problems] : [];
+      // C_Finalize comes after the reply: a module that hangs in it is killed after the case time-out.
+      if (child && !(await exited(child, this.opts.caseTimeoutMs))) {
+        const { fn } = this.calls.traceOf(SHUTDOWN, "");
+        problems.push(
+          `${fn ?? "C_Finalize"} did not return within ${Math.round(this.opts.caseTimeoutMs / 1000)} s at the end of the run: worker killed`,
+        );
+      }
+      return problems;
     } catch (err) {
       return [`worker shutdown: ${(err as Error).message}`];
     } finally {
       this.kill();
     }
+  }
+
+  /** The run stops: kill the worker and start no other. */
+  abandon(): void {
+    this.abandoned = true;
+    this.kill();
   }
 
   kill(): void {
@@ -297,13 +356,29 @@ class WorkerDied extends Error {
   }
 }
 
-function errorResult(planned: PlannedCase, message: string, t0: number): CaseResult {
+function errorResult(
+  planned: PlannedCase,
+  message: string,
+  t0: number,
+  lost: { fn?: string; trace: TraceEntry[] } = { trace: [] },
+): CaseResult {
   return caseResult(caseIdentity(planned), {
     outcome: "error",
     message,
+    ...(lost.fn ? { function: lost.fn } : {}),
     durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
     pkcs11Ms: 0,
-    calls: 0,
+    calls: lost.trace.length,
     keysGenerated: 0,
+    ...(lost.trace.length ? { trace: lost.trace } : {}),
+  });
+}
+
+/** Whether `child` exits within `ms` (it may have already). */
+function exited(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once("exit", () => (clearTimeout(timer), resolve(true)));
   });
 }

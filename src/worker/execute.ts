@@ -4,6 +4,7 @@
 import { performance } from "node:perf_hooks";
 import { code, codeOf } from "../pkcs11/constants.js";
 import { Pkcs11CallError, formatCkr } from "../pkcs11/errors.js";
+import { OutputLengthFault } from "../pkcs11/guarded.js";
 import { caseResult, type CaseResult } from "../contract/report.js";
 import { caseIdentity } from "../plan/identity.js";
 import type { PlannedCase, Step } from "../suite/model.js";
@@ -103,6 +104,15 @@ function describeFailure(
     const c = classifyTokenError(err, { mechanism: state.mechanism, step: "" });
     return { outcome: c.outcome, message: c.message, function: err.fn, ckr: err.ckr, attribute: err.detail };
   }
+  // CKR_OK with a length beyond the buffer: the module's fault, whatever a later check would blame.
+  if (err instanceof OutputLengthFault)
+    return {
+      outcome: "fail",
+      message: err.message,
+      function: err.fn,
+      ckr: { name: "CKR_OK", code: 0 },
+      attribute: err.attribute,
+    };
   if (err instanceof VerificationFailure)
     return {
       outcome: "fail",

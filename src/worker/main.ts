@@ -6,6 +6,7 @@ import { TokenSession } from "./session.js";
 import { KeyStore, nodeKeyIn, type NodeKeyCache } from "./keys.js";
 import { executeCase } from "./execute.js";
 import { Pkcs11Token, type MechanismInfo } from "../pkcs11/token.js";
+import { CALL_LOG_ENV, CallLogWriter, SHUTDOWN, START } from "./call-log.js";
 
 const send = (msg: FromWorker): void => void process.send!(msg);
 
@@ -14,6 +15,9 @@ const crashOn = process.env.P11COMPAT_TEST_CRASH_ON;
 const hangOn = process.env.P11COMPAT_TEST_HANG_ON;
 // For `p11compat bench`: every call this worker made, per function (one JSON line per worker, at shutdown).
 const callStats = process.env.P11COMPAT_CALL_STATS;
+
+// The supervisor's pipe for the call under way (absent when the worker runs without a supervisor).
+const callLog = process.env[CALL_LOG_ENV] ? new CallLogWriter(Number(process.env[CALL_LOG_ENV])) : undefined;
 
 let session: TokenSession | undefined;
 let store: KeyStore | undefined;
@@ -40,6 +44,8 @@ async function handle(msg: Exclude<ToWorker, { type: "prefetch" }>): Promise<voi
     case "inspect": {
       // Read-only: which tokens are present and what anyone can see on them; no session stays open.
       const token = new Pkcs11Token(msg.device.modulePath);
+      token.observer = callLog;
+      callLog?.caseStarts(START);
       token.load(msg.device.libraryParameters);
       let tokens;
       try {
@@ -52,6 +58,8 @@ async function handle(msg: Exclude<ToWorker, { type: "prefetch" }>): Promise<voi
     }
     case "init": {
       session = new TokenSession(msg.device);
+      session.token.observer = callLog;
+      callLog?.caseStarts(START);
       if (callStats) session.token.trace.totals = new Map();
       session.notify = (event) => send({ type: "event", event });
       session.open();
@@ -70,6 +78,7 @@ async function handle(msg: Exclude<ToWorker, { type: "prefetch" }>): Promise<voi
     }
     case "case": {
       if (!session || !store) throw new Error("case before init");
+      callLog?.caseStarts(msg.case.id);
       if (crashOn && msg.case.id === crashOn) process.kill(process.pid, "SIGSEGV");
       if (hangOn && msg.case.id === hangOn) await new Promise(() => {});
       send({ type: "result", result: await executeCase(session, store, msg.case, msg.options) });
@@ -87,11 +96,15 @@ async function handle(msg: Exclude<ToWorker, { type: "prefetch" }>): Promise<voi
       return;
     }
     case "shutdown": {
-      const problems = session ? session.close() : [];
+      callLog?.caseStarts(SHUTDOWN);
+      const problems = session ? session.cleanUp() : [];
       const totals = session?.token.trace.totals;
       if (callStats && totals) appendFileSync(callStats, `${JSON.stringify(Object.fromEntries(totals))}\n`);
-      send({ type: "closed", problems });
-      process.disconnect();
+      // C_Finalize after the reply: a module that hangs in it costs the supervisor a time-out, not the report.
+      process.send!({ type: "closed", problems } satisfies FromWorker, () => {
+        session?.token.finalize();
+        process.disconnect();
+      });
       return;
     }
   }

@@ -348,10 +348,16 @@ export class TokenSession {
     }
   }
 
-  /** Destroy what the run created; session objects also vanish with the session. Returns failures. */
+  /** Destroy what the run created, then C_Finalize. Returns failures. */
   close(): string[] {
-    this.disposeAll();
+    const problems = this.cleanUp();
     this.token.finalize();
+    return problems;
+  }
+
+  /** Destroy what the run created (session objects also vanish with the session). Returns failures. */
+  cleanUp(): string[] {
+    this.disposeAll();
     return this.problems;
   }
 
