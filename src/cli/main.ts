@@ -26,11 +26,27 @@ program
   .description(
     "run suites against a token and write a JSON + Markdown report (default: every suite on a fresh SoftHSM token)",
   )
-  .option("-d, --device <name|file>", "device profile: a name from devices/ or a YAML file", "softhsm")
+  .option(
+    "-d, --device <name|file>",
+    "device profile: a name from devices/, a YAML file, or p11-kit:NAME (a module registered with p11-kit, its existing token); default softhsm, or with --module the module's existing token",
+  )
   .option("-s, --suite <name|file...>", "suites to run: names from suites/ or YAML files (default: all)")
   .option("-f, --filter <text>", "only cases whose id contains this text")
   .option("-o, --out <dir>", "directory for the report", "reports")
-  .option("-m, --module <path>", "PKCS#11 module to load instead of the profile's")
+  .option(
+    "-m, --module <path|uri>",
+    "PKCS#11 module (a path, or pkcs11:?module-name=NAME / module-path=PATH); without --device: test the token already in it (no set-up, session objects only)",
+  )
+  .option("--slot <id>", "the token in this slot (CK_SLOT_ID, as pkcs11-tool -L shows it)")
+  .option("--token <label|uri>", "the token with this label, or an RFC 7512 URI: 'pkcs11:token=Foo;serial=1234'")
+  .option(
+    "--pin-env <var>",
+    "existing token: the user PIN is in this environment variable (default $P11COMPAT_PIN, else a hidden prompt)",
+  )
+  .option(
+    "--allow-token-objects",
+    "existing token: let cases create token objects (CKA_TOKEN true) on it; each is destroyed afterwards",
+  )
   .addOption(
     new Option("--trace <which>", "which cases keep their PKCS#11 call trace")
       .choices(["failed", "all", "none"])

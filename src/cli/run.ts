@@ -4,6 +4,9 @@ import { writeFileSync } from "node:fs";
 import cliProgress from "cli-progress";
 import { renderJunit } from "../report/junit.js";
 import { loadDevice } from "../device/load.js";
+import { existingTokenProfile, p11kitProfile } from "../device/builtin.js";
+import { modulePathOf } from "../device/p11kit.js";
+import type { DeviceProfile } from "../device/model.js";
 import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { runCases, warmUpWorkers } from "../runner/run.js";
@@ -16,24 +19,48 @@ import { UsageError } from "./output.js";
 export const SUITES_DIR = fileURLToPath(new URL("suites/", ROOT));
 export const DEVICES_DIR = fileURLToPath(new URL("devices/", ROOT));
 
-interface RunFlags {
-  device: string;
+interface RunFlags extends ProfileFlags {
   suite?: string[];
   filter?: string;
   out: string;
-  module?: string;
   trace: TraceMode;
   diagnose: string;
   junit?: string;
   quiet?: boolean;
   serial?: string;
   allowOverwrite?: string;
+  slot?: string;
+  token?: string;
+  allowTokenObjects?: boolean;
   plan?: boolean;
   workers?: string;
 }
 
+/** How the command line names the device: a profile, a p11-kit module, or a module's existing token. */
+export interface ProfileFlags {
+  device?: string;
+  module?: string;
+  pinEnv?: string;
+}
+
+/** The profile and the module override the flags name (--module with --device overrides the profile's module). */
+export async function profileFor(flags: ProfileFlags): Promise<{ profile: DeviceProfile; modulePath?: string }> {
+  const modulePath = flags.module === undefined ? undefined : modulePathOf(flags.module);
+  if (flags.device?.startsWith("p11-kit:")) {
+    if (modulePath) throw new UsageError("--device p11-kit:NAME names the module already; leave out --module");
+    return { profile: p11kitProfile(flags.device.slice("p11-kit:".length), { pinEnv: flags.pinEnv }) };
+  }
+  if (flags.device === undefined && modulePath)
+    return { profile: existingTokenProfile(modulePath, { pinEnv: flags.pinEnv }) };
+  if (flags.pinEnv)
+    throw new UsageError(
+      "--pin-env is for an existing token (--module without --device, or --device p11-kit:NAME); a device profile says where its PIN comes from (pins.user)",
+    );
+  return { profile: await loadDevice(flags.device ?? "softhsm", DEVICES_DIR), modulePath };
+}
+
 export async function runCommand(flags: RunFlags): Promise<void> {
-  const profile = await loadDevice(flags.device, DEVICES_DIR);
+  const { profile, modulePath } = await profileFor(flags);
   const workers = flags.workers === undefined ? undefined : workersOf(flags.workers);
   if (!flags.plan) warmUpWorkers(profile, workers);
   const suites = await loadSuites(flags.suite ?? [], SUITES_DIR);
@@ -50,9 +77,12 @@ export async function runCommand(flags: RunFlags): Promise<void> {
       profile,
       cases,
       suites: suites.map((s) => s.id),
-      modulePath: flags.module,
+      modulePath,
       serial: flags.serial,
       allowOverwrite: flags.allowOverwrite,
+      slot: flags.slot,
+      token: flags.token,
+      allowTokenObjects: flags.allowTokenObjects,
       onPreflight: (listing) => process.stdout.write(`${listing}\n\n`),
     });
     process.stdout.write(`${text}\n`);
@@ -101,7 +131,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     clients: Object.fromEntries(suites.flatMap((s) => (s.client ? [[s.id, s.client]] : []))),
     outDir: flags.out,
     filter: flags.filter,
-    modulePath: flags.module,
+    modulePath,
     trace: flags.trace,
     diagnosisBudget: budgetOf(flags.diagnose),
     workers,
@@ -109,6 +139,9 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     now: now.signal,
     serial: flags.serial,
     allowOverwrite: flags.allowOverwrite,
+    slot: flags.slot,
+    token: flags.token,
+    allowTokenObjects: flags.allowTokenObjects,
     onPreflight: (listing) => log(listing),
     onNotice: (line) => log(line),
     onEvent: (event) => {

@@ -5,7 +5,8 @@
 export interface WorkerDevice {
   modulePath: string;
   libraryParameters?: string;
-  select: { label?: string; serial?: string; index?: number };
+  /** `slot`: the CK_SLOT_ID as a decimal number. */
+  select: { label?: string; serial?: string; index?: number; slot?: string };
   pins: { user?: string; so?: string };
   /** CKA_TOKEN for objects the run creates (some tokens only keep token objects). */
   tokenObjects: boolean;
@@ -15,6 +16,11 @@ export interface WorkerDevice {
   keys?: WorkerKeyPolicy;
   /** YubiKey only: what needs a touch, and that RSA key generation takes seconds (progress is shown). */
   yubikey?: { soTouch?: boolean; keyTouch?: boolean };
+  /**
+   * A token holding keys that matter (not a throwaway one) without --allow-token-objects: a call that
+   * would make a token object (CKA_TOKEN true) is refused before the module sees it, for this reason.
+   */
+  refuseTokenObjects?: string;
   /** The token exists only for this run (the profile creates it): no key on it belongs to anyone else. */
   throwaway?: boolean;
   /** After a case that brought the key generations since C_Initialize to this many: C_Finalize, C_Initialize. */

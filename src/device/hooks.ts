@@ -2,9 +2,10 @@
 // write, beforeLogin, afterRun, and the --plan and listing views), so the runner names no device.
 // registry.ts picks a profile's implementation; a profile without special needs gets plainHooks.
 import type { PlannedCase } from "../suite/model.js";
-import type { TokenListing } from "../pkcs11/token.js";
 import { formatPlan, planKeys } from "../plan/keys.js";
 import { DeviceError, type DeviceProfile } from "./model.js";
+import { slotNumber, type TokenListing } from "../pkcs11/token.js";
+import { pickToken, tokenFilterOf } from "./tokens.js";
 import type { Provisioned } from "./provision.js";
 
 /** What the user chose on the command line about which token, and what may be overwritten. */
@@ -13,6 +14,12 @@ export interface SelectionOptions {
   serial?: string;
   /** --allow-overwrite: slot names (a YubiKey's 9a, 82, ...) that may be written although occupied. */
   allowOverwrite?: string;
+  /** --slot: the CK_SLOT_ID (a number). */
+  slot?: string;
+  /** --token: a token label, or an RFC 7512 `pkcs11:` URI naming the token. */
+  token?: string;
+  /** --allow-token-objects: on a token holding keys that matter, the run may create token objects (destroyed afterwards). */
+  allowTokenObjects?: boolean;
 }
 
 /** What a hook may use: the profile, the provisioned device (which it may point at a token), and a read-only look at the module. */
@@ -20,8 +27,10 @@ export interface HookContext {
   profile: DeviceProfile;
   prov: Provisioned;
   selection: SelectionOptions;
-  /** The tokens the module shows with their public objects: no login, nothing written, in a worker of its own. */
-  inventory(): Promise<TokenListing[]>;
+  /** The tokens the module shows (with `objects`, their public objects): no login, nothing written, in a worker of its own. */
+  inventory(objects?: boolean): Promise<TokenListing[]>;
+  /** The cases the run will run (absent for a listing): what they would write. */
+  cases?: PlannedCase[];
 }
 
 /** One run's device state after prepare(). */
@@ -50,16 +59,45 @@ export const plainHooks: DeviceHooks = {
     const { profile, prov, selection } = ctx;
     if (selection.allowOverwrite)
       throw new DeviceError(`--allow-overwrite names YubiKey slots, but ${profile.id} is not a YubiKey profile`);
-    if (selection.serial) {
-      if (profile.token.serial && profile.token.serial !== selection.serial) {
+    if (selection.serial && profile.token.serial && profile.token.serial !== selection.serial) {
+      throw new DeviceError(
+        `--serial ${selection.serial} does not match the profile's token.serial ${profile.token.serial}`,
+      );
+    }
+    const filter = { ...pick(profile.token), ...tokenFilterOf(selection) };
+    const existing = !profile.throwaway;
+    let listing: string | undefined;
+    let pinNote: string | undefined;
+    let picked: TokenListing | undefined;
+    // A token holding keys that matter is looked at first: exactly one token, named or alone, and its PIN state.
+    if (existing || selection.slot !== undefined || selection.token !== undefined) {
+      picked = pickToken(await ctx.inventory(false), filter, prov.modulePath);
+      prov.device.select = { slot: slotNumber(picked.slot), label: picked.label, serial: picked.serial };
+    } else if (selection.serial) prov.device.select = { ...prov.device.select, serial: selection.serial };
+    if (existing && picked) {
+      pinNote = pinState(picked.flags);
+      const writes = tokenObjectWrites(profile, ctx.cases ?? []);
+      if (writes.length && !selection.allowTokenObjects && profile.objects === "token" && !profile.keys?.ids)
         throw new DeviceError(
-          `--serial ${selection.serial} does not match the profile's token.serial ${profile.token.serial}`,
+          `${profile.id} makes every object a token object (objects: token), and token "${picked.label}" is not a throwaway token; pass --allow-token-objects to let the run create token objects on it (each is destroyed afterwards)`,
         );
-      }
-      prov.device.select = { ...prov.device.select, serial: selection.serial };
+      if (!selection.allowTokenObjects)
+        prov.device.refuseTokenObjects = `token "${picked.label}" holds keys that may matter and --allow-token-objects was not given (the run makes session objects only)`;
+      listing = [
+        `Using token "${picked.label}" (serial ${picked.serial}, slot ${slotNumber(picked.slot)}, ${picked.manufacturer} ${picked.model}) through ${prov.modulePath}.`,
+        selection.allowTokenObjects
+          ? `--allow-token-objects: ${writes.length} case(s) will create token objects on it, labelled ${prov.device.labelPrefix}..., each destroyed by the run${writes.length ? ` (${summarise(writes)})` : ""}.`
+          : `Session objects only: nothing the run makes outlives its session${writes.length ? `; ${writes.length} case(s) that need token objects are skipped (--allow-token-objects allows them: ${summarise(writes)})` : ""}. Only objects the run made are destroyed.`,
+      ].join("\n");
     }
     return {
-      beforeLogin: async () => [],
+      listing,
+      beforeLogin: async () => {
+        // A PIN on its final try, or locked, is not even asked for; the worker checks again before every login.
+        if (picked) refuseLogin(picked);
+        const notes = await prov.resolvePins({});
+        return pinNote ? [pinNote, ...notes] : notes;
+      },
       afterRun: async () => [],
       plan: async (cases, title) => {
         const ids = profile.keys?.ids ?? [];
@@ -80,13 +118,51 @@ export const plainHooks: DeviceHooks = {
   },
 };
 
+const pick = (t: DeviceProfile["token"]) => ({
+  ...(t.label !== undefined ? { label: t.label } : {}),
+  ...(t.serial !== undefined ? { serial: t.serial } : {}),
+});
+
+// CK_TOKEN_INFO flags about the user PIN's retry counter.
+const CKF_USER_PIN_COUNT_LOW = 0x10000;
+const CKF_USER_PIN_FINAL_TRY = 0x20000;
+const CKF_USER_PIN_LOCKED = 0x40000;
+
+/** What the token's flags say about the user PIN's tries, when they say anything. */
+function pinState(flags: number): string | undefined {
+  if (flags & CKF_USER_PIN_COUNT_LOW)
+    return "the token says a wrong user PIN was entered since the last right one (CKF_USER_PIN_COUNT_LOW): make sure of the PIN";
+  return undefined;
+}
+
+function refuseLogin(t: TokenListing): void {
+  if (t.flags & CKF_USER_PIN_LOCKED)
+    throw new DeviceError(`token "${t.label}": the user PIN is locked (CKF_USER_PIN_LOCKED); the SO must unblock it`);
+  if (t.flags & CKF_USER_PIN_FINAL_TRY)
+    throw new DeviceError(
+      `token "${t.label}": the user PIN has one try left (CKF_USER_PIN_FINAL_TRY); p11compat does not log in, so a wrong PIN cannot lock it`,
+    );
+}
+
+/** Cases whose steps ask for token objects (CKA_TOKEN true in a template), or all of them when the profile makes only token objects. */
+function tokenObjectWrites(profile: DeviceProfile, cases: PlannedCase[]): PlannedCase[] {
+  if (profile.objects === "token") return cases;
+  return cases.filter((c) => /"(CKA_)?TOKEN":true/.test(JSON.stringify(c.steps)));
+}
+
+const summarise = (cases: PlannedCase[]) => {
+  const suites = [...new Set(cases.map((c) => c.id.split("/")[0]))];
+  return `suites ${suites.join(", ")}`;
+};
+
 /** The token a worker's selectSlot would choose. */
-function matchToken(tokens: TokenListing[], select: { label?: string; serial?: string; index?: number }): TokenListing {
+function matchToken(tokens: TokenListing[], select: DeviceProfile["token"] & { slot?: string }): TokenListing {
   const t = tokens.find(
     (x, i) =>
       (select.label === undefined || x.label === select.label) &&
       (select.serial === undefined || x.serial === select.serial) &&
-      (select.index === undefined || select.index === i),
+      (select.index === undefined || select.index === i) &&
+      (select.slot === undefined || select.slot === slotNumber(x.slot)),
   );
   if (!t)
     throw new DeviceError(

@@ -2,7 +2,14 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { existsSync } from "node:fs";
-import { InputError, issueAt, loadYamlFile, type InputIssue } from "../input/yamlSchema.js";
+import {
+  InputError,
+  issueAt,
+  loadYamlFile,
+  loadYamlText,
+  type InputIssue,
+  type YamlSource,
+} from "../input/yamlSchema.js";
 import { didYouMean } from "../input/suggest.js";
 import { deviceSchema } from "./schema.js";
 import type { DeviceProfile } from "./model.js";
@@ -34,7 +41,15 @@ export async function loadDevice(selector: string, dir: string): Promise<DeviceP
       },
     ]);
   }
-  const src = await loadYamlFile(file, deviceSchema);
+  return profileOf(await loadYamlFile(file, deviceSchema), file);
+}
+
+/** A profile from YAML text that is part of p11compat itself (the built-in ones): checked as a file is. */
+export function deviceFromText(text: string, name: string): DeviceProfile {
+  return profileOf(loadYamlText(text, name, deviceSchema), name);
+}
+
+function profileOf(src: YamlSource, file: string): DeviceProfile {
   const d = src.data as DeviceYaml;
   // ${...} in set-up steps and env must name a known variable: a typo would reach a command line.
   const issues: InputIssue[] = [];

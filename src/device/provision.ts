@@ -319,9 +319,12 @@ class Daemons {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-/** A YubiKey profile's PIN whose variable is not set: settled after the pre-flight listing. */
+/**
+ * A PIN of a token holding keys that matter (a YubiKey, an existing token) whose variable is not set:
+ * settled after the pre-flight, once the token is chosen and its PIN state read.
+ */
 function deferred(profile: DeviceProfile, source: PinSource | undefined): boolean {
-  if (!profile.yubikey || source === undefined) return false;
+  if (profile.throwaway || source === undefined) return false;
   if (source === "prompt") return true;
   return typeof source === "object" && "env" in source && !process.env[source.env];
 }

@@ -76,6 +76,14 @@ const NATIVE = Object.getPrototypeOf(pkcs11js.PKCS11.prototype) as Record<Output
 const EMPTY = Buffer.alloc(1).subarray(0, 0);
 const nonNull = (b: Buffer) => (b.length === 0 ? EMPTY : b);
 
+/** A slot handle (hex of pkcs11js's CK_SLOT_ID buffer, little-endian) as the number tools print. */
+export function slotNumber(hex: string): string {
+  const b = Buffer.from(hex, "hex");
+  let n = 0n;
+  for (let i = b.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(b[i]!);
+  return n.toString();
+}
+
 const trim = (s: string) => s.replace(/\0/g, "").trim();
 const ver = (v: { major: number; minor: number }) => `${v.major}.${v.minor}`;
 
@@ -155,7 +163,7 @@ export class Pkcs11Token {
   }
 
   /** Choose the slot whose token has this label (or the first slot with a token). */
-  selectSlot(select: { label?: string; serial?: string; index?: number }): Handle {
+  selectSlot(select: { label?: string; serial?: string; index?: number; slot?: string }): Handle {
     const slots = this.call(
       "C_GetSlotList",
       () => ({ tokenPresent: true }),
@@ -172,7 +180,8 @@ export class Pkcs11Token {
       const ok =
         (select.label === undefined || trim(info.label) === select.label) &&
         (select.serial === undefined || trim(info.serialNumber) === select.serial) &&
-        (select.index === undefined || select.index === i);
+        (select.index === undefined || select.index === i) &&
+        (select.slot === undefined || slotNumber(slot.toString("hex")) === select.slot);
       if (ok) return (this.slot = slot);
     }
     const want = JSON.stringify(select);

@@ -14,7 +14,7 @@ import { Supervisor } from "./supervisor.js";
 export type { SelectionOptions } from "../device/hooks.js";
 
 /** The tokens the module shows, read-only, in a worker of their own (no login, nothing written). */
-async function inventory(profile: DeviceProfile, prov: Provisioned): Promise<TokenListing[]> {
+async function inventory(profile: DeviceProfile, prov: Provisioned, objects = true): Promise<TokenListing[]> {
   const inspector = new Supervisor({
     device: prov.device,
     env: prov.env,
@@ -22,7 +22,7 @@ async function inventory(profile: DeviceProfile, prov: Provisioned): Promise<Tok
     initTimeoutMs: profile.timeouts.startSeconds * 1000,
   });
   try {
-    return await inspector.inspect(true);
+    return await inspector.inspect(objects);
   } catch (err) {
     const hint = hooksFor(profile).unreachable;
     throw new DeviceError(
@@ -31,8 +31,13 @@ async function inventory(profile: DeviceProfile, prov: Provisioned): Promise<Tok
   }
 }
 
-function context(profile: DeviceProfile, prov: Provisioned, selection: SelectionOptions): HookContext {
-  return { profile, prov, selection, inventory: () => inventory(profile, prov) };
+function context(
+  profile: DeviceProfile,
+  prov: Provisioned,
+  selection: SelectionOptions,
+  cases?: PlannedCase[],
+): HookContext {
+  return { profile, prov, selection, cases, inventory: (objects) => inventory(profile, prov, objects) };
 }
 
 /** Settles which token (and slots) the run uses through the device's hooks; points the worker's device at them. Reads only. */
@@ -40,8 +45,9 @@ export function prepareDevice(
   profile: DeviceProfile,
   prov: Provisioned,
   selection: SelectionOptions,
+  cases?: PlannedCase[],
 ): Promise<PreparedDevice> {
-  return hooksFor(profile).prepare(context(profile, prov, selection));
+  return hooksFor(profile).prepare(context(profile, prov, selection, cases));
 }
 
 /** The device's own listing (what `p11compat yubikey` prints); undefined for a device that has none. */
@@ -78,7 +84,7 @@ export async function planRun(opts: PlanOptions): Promise<string> {
   if (!profile.keys?.ids) return formatPlan(planKeys(cases), { title: `${title}; each key's CKA_ID is its name.` });
   const prov = await provision(profile, { modulePath: opts.modulePath, runTag: "plan" });
   try {
-    const device = await prepareDevice(profile, prov, opts);
+    const device = await prepareDevice(profile, prov, opts, cases);
     if (device.listing) opts.onPreflight?.(device.listing);
     return await device.plan(cases, title);
   } finally {

@@ -39,6 +39,10 @@ export interface RunOptions {
   /** --serial and --allow-overwrite (see preflight.ts). */
   serial?: string;
   allowOverwrite?: string;
+  /** --slot, --token and --allow-token-objects (see SelectionOptions). */
+  slot?: string;
+  token?: string;
+  allowTokenObjects?: boolean;
   /** A YubiKey profile's listing, before anything else happens. */
   onPreflight?: (listing: string) => void;
   /** Things the user should know before the cases run (a factory-default PIN in use, say). */
@@ -94,7 +98,7 @@ export async function runCases(opts: RunOptions): Promise<RunOutcome> {
   const notes: string[] = [];
   try {
     // Which token (and on a slot token which slots): settled, read-only, before any login or write.
-    const device = await prepareDevice(opts.profile, prov, opts);
+    const device = await prepareDevice(opts.profile, prov, opts, opts.cases);
     if (device.listing) opts.onPreflight?.(device.listing);
     const settled = await device.beforeLogin();
     for (const line of settled) opts.onNotice?.(line);

@@ -47,10 +47,16 @@ export class TokenSession {
     this.token = new Pkcs11Token(device.modulePath);
     if (device.keys?.contextLogin || device.yubikey?.keyTouch)
       this.token.afterInit = (session, key) => this.beforeUse(session, key);
-    if (device.keys?.ids) {
-      this.token.writeGuard = { before: (fn, ts) => this.guardWrite(fn, ts), after: (fn, ts) => this.wrote(fn, ts) };
-      this.token.fixedAttributes = [CKA_ID];
+    if (device.keys?.ids || device.refuseTokenObjects) {
+      this.token.writeGuard = {
+        before: (fn, ts) => {
+          this.guardTokenObjects(fn, ts);
+          if (device.keys?.ids) this.guardWrite(fn, ts);
+        },
+        after: (fn, ts) => device.keys?.ids && this.wrote(fn, ts),
+      };
     }
+    if (device.keys?.ids) this.token.fixedAttributes = [CKA_ID];
   }
 
   /** A CKA_ID's name in messages: a YubiKey slot ("slot 82 (CKA_ID 05)"), or the id. */
@@ -92,6 +98,14 @@ export class TokenSession {
         fn,
       );
     }
+  }
+
+  /** On a token holding keys that matter, without --allow-token-objects: no call makes a token object. */
+  private guardTokenObjects(fn: string, templates: Attr[][]): void {
+    const why = this.device.refuseTokenObjects;
+    if (!why) return;
+    const persistent = templates.some((t) => t.filter((a) => a.type === CKA_TOKEN).at(-1)?.value === true);
+    if (persistent) throw new DependencyFailure("skipped", `p11compat refused ${fn} with CKA_TOKEN true: ${why}`, fn);
   }
 
   private wrote(fn: string, templates: Attr[][]): void {
