@@ -1,9 +1,10 @@
 // The informational commands: suites, devices, summary, schema, explain.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { listDevices, loadDevice } from "../device/load.js";
 import { findModule, missingRequirements } from "../device/provision.js";
 import { DeviceError } from "../device/model.js";
+import { p11kitModules } from "../device/p11kit.js";
 import { loadSuites } from "../suite/load.js";
 import { expandSuite } from "../suite/expand.js";
 import { schemaJson } from "../suite/schema.js";
@@ -44,6 +45,18 @@ export async function devicesCommand(): Promise<void> {
     const status = problems.length ? `not usable: ${problems.join("; ")}` : `usable (${module})`;
     process.stdout.write(`${profile.id}: ${profile.title}\n    ${status}\n`);
   }
+  // Read from p11-kit's configuration, not `p11-kit list-modules`, which loads (and initialises) every module.
+  const registered = p11kitModules();
+  process.stdout.write(
+    `\nModules registered with p11-kit (an existing token: --device p11-kit:NAME):${registered.length ? "" : " none"}\n`,
+  );
+  for (const m of registered)
+    process.stdout.write(
+      `p11-kit:${m.name}: ${m.path}${existsSync(m.path) ? "" : " (not installed)"}\n    from ${m.file}\n`,
+    );
+  process.stdout.write(
+    "\nAny other module: p11compat run --module PATH (its existing token); p11compat doctor --module PATH\n",
+  );
 }
 
 export async function yubikeyCommand(flags: { device: string; module?: string; serial?: string }): Promise<void> {

@@ -107,6 +107,19 @@ program
   .action(lazy(() => import("./record.js"), "execCommand"));
 
 program
+  .command("doctor")
+  .description(
+    "what stands between a module and a usable token, in one screen: the file, its loading, C_Initialize, slots and tokens, PIN state, a login with the given PIN (once, never on a final try), mechanisms, pcscd for a YubiKey; exit 0 when the token is usable",
+  )
+  .option("-m, --module <path|uri>", "the PKCS#11 module (a path, or pkcs11:?module-name=NAME / module-path=PATH)")
+  .option("-d, --device <name|file>", "a device profile (its set-up runs first), or p11-kit:NAME")
+  .option("--pin-env <var>", "try a login with the user PIN in this environment variable (once; never on a final try)")
+  .option("--slot <id>", "the token in this slot (CK_SLOT_ID)")
+  .option("--token <label|uri>", "the token with this label, or an RFC 7512 pkcs11: URI")
+  .option("--serial <s>", "the token with this serial")
+  .action(lazy(() => import("./doctor.js"), "doctorCommand"));
+
+program
   .command("yubikey")
   .description(
     "list the YubiKeys ykcs11 sees: serial, firmware, model, PIN and management key state, and which PIV slots are free (reads only)",

@@ -56,7 +56,19 @@ export type WorkerEvent =
   | { kind: "progress"; text: string }
   | { kind: "touch"; text: string }
   /** A key was written under this CKA_ID (hex) on a token that picks slots by CKA_ID. */
-  | { kind: "wrote"; id: string; fn: string };
+  | { kind: "wrote"; id: string; fn: string }
+  /** `p11compat doctor`: one finding (or, `running`, the step about to call the module). */
+  | { kind: "check"; check: DoctorCheck };
+
+/** One line of `p11compat doctor`: what was checked, how it went, and for a problem what to do next. */
+export interface DoctorCheck {
+  /** What was checked: file, load, initialize, slots, token, pin, login, mechanisms, pcscd ... */
+  step: string;
+  status: "ok" | "info" | "warn" | "problem" | "running";
+  text: string;
+  /** What to do about it (a problem or a warning). */
+  next?: string;
+}
 
 export type TraceMode = "failed" | "all" | "none";
 

@@ -5,7 +5,7 @@ import type { PlannedCase } from "../suite/model.js";
 import { formatPlan, planKeys } from "../plan/keys.js";
 import { DeviceError, type DeviceProfile } from "./model.js";
 import { slotNumber, type TokenListing } from "../pkcs11/token.js";
-import { pickToken, tokenFilterOf } from "./tokens.js";
+import { pickToken, profileFilter, tokenFilterOf } from "./tokens.js";
 import type { Provisioned } from "./provision.js";
 
 /** What the user chose on the command line about which token, and what may be overwritten. */
@@ -64,7 +64,7 @@ export const plainHooks: DeviceHooks = {
         `--serial ${selection.serial} does not match the profile's token.serial ${profile.token.serial}`,
       );
     }
-    const filter = { ...pick(profile.token), ...tokenFilterOf(selection) };
+    const filter = { ...profileFilter(profile.token), ...tokenFilterOf(selection) };
     const existing = !profile.throwaway;
     let listing: string | undefined;
     let pinNote: string | undefined;
@@ -117,11 +117,6 @@ export const plainHooks: DeviceHooks = {
     };
   },
 };
-
-const pick = (t: DeviceProfile["token"]) => ({
-  ...(t.label !== undefined ? { label: t.label } : {}),
-  ...(t.serial !== undefined ? { serial: t.serial } : {}),
-});
 
 // CK_TOKEN_INFO flags about the user PIN's retry counter.
 const CKF_USER_PIN_COUNT_LOW = 0x10000;

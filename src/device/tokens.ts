@@ -95,6 +95,14 @@ export function tokenFilterOf(flags: { slot?: string; token?: string; serial?: s
 const CKF_TOKEN_INITIALIZED = 0x400;
 const initialised = (t: TokenListing) => (t.flags & CKF_TOKEN_INITIALIZED) !== 0;
 
+/** The token a profile names (token.label, token.serial) as a filter. */
+export function profileFilter(t: { label?: string; serial?: string }): TokenFilter {
+  return {
+    ...(t.label !== undefined ? { label: t.label } : {}),
+    ...(t.serial !== undefined ? { serial: t.serial } : {}),
+  };
+}
+
 function matches(t: TokenListing, f: TokenFilter): boolean {
   return (
     (f.label === undefined || t.label === f.label) &&

@@ -14,6 +14,7 @@ import type { CaseOptions, WorkerDevice, WorkerEvent } from "../contract/worker.
 import type { FromWorker, ToWorker } from "../worker/protocol.js";
 import { CALL_LOG_ENV, CALL_LOG_FD, CallLogReader, SHUTDOWN, START } from "../worker/call-log.js";
 import type { TraceEntry } from "../pkcs11/trace.js";
+import type { TokenFilter } from "../device/tokens.js";
 
 // Compiled, the worker is the file beside this one's folder; run from the sources (under jest), it is
 // the build's copy in dist/ (the tests' global set-up rebuilds it when src/ changed): no loader either way.
@@ -130,6 +131,24 @@ export class Supervisor {
       if (reply.type === "fatal") throw new WorkerStartError(reply.message);
       if (reply.type !== "inventory") throw new WorkerStartError(`unexpected worker reply ${reply.type}`);
       return reply.tokens;
+    } finally {
+      this.kill();
+    }
+  }
+
+  /**
+   * `p11compat doctor`: the module's checks in a worker of its own; findings arrive as `check` events.
+   * A module that crashes or hangs rejects this (the findings before it have arrived).
+   */
+  async doctor(filter: TokenFilter): Promise<void> {
+    this.spawn();
+    try {
+      const reply = await this.request(
+        { type: "doctor", device: this.opts.device, env: this.opts.env, filter },
+        this.opts.initTimeoutMs,
+      );
+      if (reply.type === "fatal") throw new WorkerStartError(reply.message);
+      if (reply.type !== "diagnosed") throw new WorkerStartError(`unexpected worker reply ${reply.type}`);
     } finally {
       this.kill();
     }

@@ -5,6 +5,7 @@ import type { FromWorker, ToWorker } from "./protocol.js";
 import { TokenSession } from "./session.js";
 import { KeyStore, nodeKeyIn, type NodeKeyCache } from "./keys.js";
 import { executeCase } from "./execute.js";
+import { doctor } from "./doctor.js";
 import { Pkcs11Token, type MechanismInfo } from "../pkcs11/token.js";
 import { CALL_LOG_ENV, CallLogWriter, SHUTDOWN, START } from "./call-log.js";
 
@@ -39,8 +40,14 @@ process.on("SIGINT", () => {});
 
 // Prefetch never queues (see above).
 async function handle(msg: Exclude<ToWorker, { type: "prefetch" }>): Promise<void> {
-  if ((msg.type === "init" || msg.type === "inspect") && msg.env) Object.assign(process.env, msg.env);
+  if ((msg.type === "init" || msg.type === "inspect" || msg.type === "doctor") && msg.env)
+    Object.assign(process.env, msg.env);
   switch (msg.type) {
+    case "doctor": {
+      doctor(msg.device, msg.filter, (check) => send({ type: "event", event: { kind: "check", check } }));
+      send({ type: "diagnosed" });
+      return;
+    }
     case "inspect": {
       // Read-only: which tokens are present and what anyone can see on them; no session stays open.
       const token = new Pkcs11Token(msg.device.modulePath);

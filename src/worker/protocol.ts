@@ -4,6 +4,7 @@ import type { CaseResult } from "../contract/report.js";
 import type { PlannedCase } from "../suite/model.js";
 import type { ImportKey } from "../plan/prefetch.js";
 import type { MechanismInfo, TokenIdentity, TokenListing } from "../pkcs11/token.js";
+import type { TokenFilter } from "../device/tokens.js";
 import type { CaseOptions, WorkerDevice, WorkerEvent } from "../contract/worker.js";
 
 export type ToWorker =
@@ -11,12 +12,15 @@ export type ToWorker =
   | { type: "init"; device: WorkerDevice; env?: Record<string, string> }
   | { type: "inspect"; device: WorkerDevice; env?: Record<string, string>; objects: boolean }
   | { type: "prefetch"; keys: ImportKey[] }
+  /** `p11compat doctor`: checks the module step by step (findings as `check` events), read-only but for one login. */
+  | { type: "doctor"; device: WorkerDevice; env?: Record<string, string>; filter: TokenFilter }
   | { type: "case"; case: PlannedCase; options: CaseOptions }
   | { type: "shutdown" };
 
 export type FromWorker =
   | { type: "ready"; identity: TokenIdentity; mechanisms: MechanismInfo[] }
   | { type: "inventory"; tokens: TokenListing[] }
+  | { type: "diagnosed" }
   | { type: "event"; event: WorkerEvent }
   | { type: "result"; result: CaseResult }
   | { type: "fatal"; message: string }
