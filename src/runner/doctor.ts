@@ -95,7 +95,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
         next: "a bug in the module: see its own log, and report it to its vendor with this step",
       });
     }
-    if (smartCard && checks.some((c) => c.step === "slots" && c.status === "problem"))
+    const pcscdOk = checks.some((c) => c.step === "pcscd" && c.status === "ok");
+    if (smartCard && pcscdOk && checks.some((c) => c.step === "slots" && c.status === "problem"))
       add({
         step: "reader",
         status: "problem",

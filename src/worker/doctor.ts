@@ -100,7 +100,17 @@ export function doctor(device: WorkerDevice, filter: TokenFilter, report: Report
     });
     checkTokens(token, device, filter, step, report);
   } catch (err) {
-    report({ step: "module", status: "problem", text: (err as Error).message });
+    const slots = err instanceof Pkcs11CallError && err.fn === "C_GetSlotList";
+    report({
+      step: slots ? "slots" : "module",
+      status: "problem",
+      text: (err as Error).message,
+      ...(slots
+        ? {
+            next: "the module cannot reach its devices: a smart card's module (ykcs11, OpenSC) needs pcscd running and accepting this user (`p11compat doctor --device yubikey` checks pcscd); others: the device's service or network and the module's configuration",
+          }
+        : {}),
+    });
   } finally {
     token.finalize();
   }
