@@ -6,7 +6,7 @@ import type { DeviceProfile } from "./model.js";
 import { p11kitModule } from "./p11kit.js";
 
 /** The variable the PIN comes from when --pin-env does not name another. */
-export const DEFAULT_PIN_ENV = "P11COMPAT_PIN";
+const DEFAULT_PIN_ENV = "P11COMPAT_PIN";
 
 /**
  * A token holding keys that may matter: nothing is set up, the run makes session objects (token objects

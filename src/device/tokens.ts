@@ -18,7 +18,7 @@ export interface Pkcs11Uri {
   query: Map<string, string>;
 }
 
-export function isPkcs11Uri(text: string): boolean {
+function isPkcs11Uri(text: string): boolean {
   return /^pkcs11:/i.test(text);
 }
 
@@ -56,7 +56,7 @@ const URI_FIELDS: Record<string, keyof TokenFilter> = {
 };
 
 /** The token a `pkcs11:` URI names; attributes that name no token (objects, a PIN) are refused, not ignored. */
-export function tokenFilterOfUri(text: string): TokenFilter {
+function tokenFilterOfUri(text: string): TokenFilter {
   const uri = parsePkcs11Uri(text);
   if (uri.query.has("pin-value") || uri.query.has("pin-source"))
     throw new DeviceError(`${text}: p11compat takes no PIN from the command line; use --pin-env VAR or the prompt`);
@@ -113,7 +113,7 @@ function matches(t: TokenListing, f: TokenFilter): boolean {
   );
 }
 
-export function describeFilter(f: TokenFilter): string {
+function describeFilter(f: TokenFilter): string {
   return (
     Object.entries(f)
       .map(([k, v]) => `${k} ${JSON.stringify(v)}`)

@@ -60,7 +60,7 @@ const USER_FLAGS: [string, string][] = [
   ["CKF_SO_PIN_LOCKED", "SO PIN locked"],
 ];
 
-export function tokenFlagWords(flags: number): string[] {
+function tokenFlagWords(flags: number): string[] {
   const words = USER_FLAGS.filter(([name]) => flags & flag(name)).map(([, w]) => w);
   if (!(flags & flag("CKF_TOKEN_INITIALIZED"))) words.unshift("NOT initialised");
   return words;
