@@ -160,6 +160,14 @@ describe("doctor with pcscd and ykcs11", () => {
     );
   });
 
+  it("the virtual YubiKey profile (its set-up first): pcscd answers, usable", async () => {
+    const r = await doctor(["--device", "virtual-yubikey"]);
+    expect(r.out).toMatch(/ok +pcscd +pcscd answers at .*pcscd\.comm \(protocol \d+\.\d+\)/);
+    expect(r.out).toMatch(/ok +token +"YubiKey PIV #99000001"/);
+    expect(r.out).toMatch(/ok +login +C_Login with the given PIN: CKR_OK/);
+    expect(r.code).toBe(0);
+  });
+
   it("pcscd not running", async () => {
     const r = await doctor(["--device", "yubikey"], { PCSCLITE_CSOCK_NAME: path.join(dir, "no-pcscd", "pcscd.comm") });
     expect(r.code).toBe(1);
@@ -218,6 +226,23 @@ describe("doctor with pcscd and ykcs11", () => {
       const r = await doctor(["--module", YKCS11, "--pin-env", "YK_PIN"], { ...env(), YK_PIN: "123456" });
       expect(r.out).toMatch(/ok +login +C_Login with the given PIN: CKR_OK/);
       expect(r.code).toBe(0);
+      expect(triesLeft()).toBe(3);
+    });
+
+    it("run --module on the card: the existing token, PIN from the environment, no PIN try lost", () => {
+      const out = path.join(dir, "vyk-run");
+      const r = spawnSync(
+        process.execPath,
+        [CLI, "run", "--module", YKCS11, "--pin-env", "YK_PIN", "--suite", "digest", "session", "--out", out],
+        {
+          env: { ...process.env, ...env(), YK_PIN: "123456" },
+          encoding: "utf8",
+          timeout: 120_000,
+        },
+      );
+      expect(r.stderr).toMatch(/Using token "YubiKey PIV #\d+"/);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/session +\d+ +0 +/);
       expect(triesLeft()).toBe(3);
     });
 
