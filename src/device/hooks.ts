@@ -5,6 +5,7 @@ import type { PlannedCase } from "../suite/model.js";
 import { formatPlan, planKeys } from "../plan/keys.js";
 import { DeviceError, type DeviceProfile } from "./model.js";
 import { slotNumber, type TokenListing } from "../pkcs11/token.js";
+import { code } from "../pkcs11/constants.js";
 import { pickToken, profileFilter, tokenFilterOf } from "./tokens.js";
 import type { Provisioned } from "./provision.js";
 
@@ -119,9 +120,9 @@ export const plainHooks: DeviceHooks = {
 };
 
 // CK_TOKEN_INFO flags about the user PIN's retry counter.
-const CKF_USER_PIN_COUNT_LOW = 0x10000;
-const CKF_USER_PIN_FINAL_TRY = 0x20000;
-const CKF_USER_PIN_LOCKED = 0x40000;
+const CKF_USER_PIN_COUNT_LOW = code("CKF_USER_PIN_COUNT_LOW");
+const CKF_USER_PIN_FINAL_TRY = code("CKF_USER_PIN_FINAL_TRY");
+const CKF_USER_PIN_LOCKED = code("CKF_USER_PIN_LOCKED");
 
 /** What the token's flags say about the user PIN's tries, when they say anything. */
 function pinState(flags: number): string | undefined {
@@ -139,10 +140,16 @@ function refuseLogin(t: TokenListing): void {
     );
 }
 
-/** Cases whose steps ask for token objects (CKA_TOKEN true in a template), or all of them when the profile makes only token objects. */
+/** Steps that make objects from a template (a search's template makes nothing). */
+const MAKES = new Set(["key", "create", "copy", "derive", "unwrap"]);
+
+/**
+ * Cases with a step that makes an object with CKA_TOKEN true in its template, or all of them when the
+ * profile makes only token objects. What is said before the run; the worker's guard is what enforces it.
+ */
 function tokenObjectWrites(profile: DeviceProfile, cases: PlannedCase[]): PlannedCase[] {
   if (profile.objects === "token") return cases;
-  return cases.filter((c) => /"(CKA_)?TOKEN":true/.test(JSON.stringify(c.steps)));
+  return cases.filter((c) => c.steps.some((s) => MAKES.has(s.op) && /"(CKA_)?TOKEN":true/.test(JSON.stringify(s))));
 }
 
 const summarise = (cases: PlannedCase[]) => {
