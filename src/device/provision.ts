@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { randomInt } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline/promises";
+import { createInterface } from "node:readline";
 import { runCommand } from "./command.js";
 import { ROOT_DIR } from "../tool.js";
 import {
@@ -345,12 +345,14 @@ async function resolvePin(source: PinSource | undefined, who: string): Promise<s
 }
 
 async function promptHidden(question: string): Promise<string> {
+  // The callback interface: its _writeToOutput is where typed characters are kept off the screen
+  // (readline/promises' interface has no such method, and failed here).
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   const out = rl as unknown as { _writeToOutput: (s: string) => void };
   const write = out._writeToOutput.bind(rl);
   out._writeToOutput = (s: string) => write(s.startsWith(question) ? question : "");
   try {
-    return await rl.question(question);
+    return await new Promise<string>((resolve) => rl.question(question, resolve));
   } finally {
     rl.close();
     process.stderr.write("\n");

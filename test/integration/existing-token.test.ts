@@ -2,7 +2,7 @@
 // the test, with objects of their own): which token is used, that the run makes no token object
 // (unless --allow-token-objects) and that every object that was there is there afterwards, unchanged.
 import { describe, it, expect, beforeAll } from "@jest/globals";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { CLI, ROOT, tmpDir } from "./helpers.js";
@@ -226,6 +226,43 @@ describe("run --module on an existing token", () => {
     const r = cli(["run", "--module", MODULE, "--token", "mine", "--pin-env", "NOT_SET_H14", "--suite", "digest"]);
     expect(r.code).toBe(1);
     expect(r.err).toContain("set $NOT_SET_H14");
+  });
+
+  it("asks for the PIN at a terminal after choosing the token, and does not echo it", async () => {
+    // script(1) gives the command a terminal; the PIN is typed only once the prompt is up.
+    const command = [
+      process.execPath,
+      CLI,
+      "run",
+      "--module",
+      MODULE,
+      "--token",
+      "mine",
+      "--suite",
+      "digest",
+      "--filter",
+      "sha256",
+      "--out",
+      path.join(dir, "r6"),
+    ]
+      .map((a) => `'${a}'`)
+      .join(" ");
+    const child = spawn("script", ["-qec", command, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let typedAt = -1;
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (typedAt < 0 && out.includes("user PIN: ")) {
+        typedAt = out.length;
+        child.stdin.write(`${PIN}\r`);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(typedAt).toBeGreaterThan(0);
+    expect(out.indexOf('Using token "mine"')).toBeLessThan(out.indexOf("user PIN: "));
+    expect(out.slice(typedAt)).not.toContain(PIN);
+    expect(out).toMatch(/digest +3 +0 +0 +0 +0 +3/);
+    expect(code).toBe(0);
   });
 
   it("uses a module registered with p11-kit by name (--device p11-kit:softhsm2)", () => {
