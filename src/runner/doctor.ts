@@ -5,6 +5,7 @@ import { statSync } from "node:fs";
 import type { DeviceProfile } from "../device/model.js";
 import { findModule, missingRequirements, provision, type Provisioned } from "../device/provision.js";
 import { checkPcscd, pcscdSocket } from "../device/pcscd.js";
+import { exportedSymbols } from "../device/elf.js";
 import type { TokenFilter } from "../device/tokens.js";
 import type { DoctorCheck } from "../contract/worker.js";
 import { Supervisor } from "./supervisor.js";
@@ -50,6 +51,15 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
     return checks;
   }
   add({ step: "file", status: "ok", text: `${modulePath} (${Math.round(st.size / 1024)} KiB)` });
+  const exported = exportedSymbols(modulePath, ["C_GetFunctionList", "C_GetInterface"]);
+  if (exported?.has("C_GetFunctionList"))
+    add({
+      step: "exports",
+      status: "info",
+      text: exported.has("C_GetInterface")
+        ? "C_GetFunctionList and C_GetInterface (a PKCS#11 3.x module; p11compat calls C_GetFunctionList)"
+        : "C_GetFunctionList, no C_GetInterface (a PKCS#11 2.x interface)",
+    });
   const missing = await missingRequirements(profile);
   if (missing.length) {
     for (const m of missing) add({ step: "requires", status: "problem", text: m });

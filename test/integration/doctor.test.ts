@@ -84,6 +84,13 @@ describe("doctor: the file", () => {
     expect(r.out).toMatch(/PROBLEM load +.*notes\.so is not a shared library \(.*invalid ELF header\)/);
   });
 
+  it("C_GetInterface, read from the file's dynamic symbols (OpenSC exports it)", async () => {
+    const r = await doctor(["--module", "/usr/lib/x86_64-linux-gnu/pkcs11/opensc-pkcs11.so"], {
+      PCSCLITE_CSOCK_NAME: path.join(dir, "none.comm"),
+    });
+    expect(r.out).toMatch(/info +exports +C_GetFunctionList and C_GetInterface \(a PKCS#11 3\.x module/);
+  });
+
   it("a shared library that is not a PKCS#11 module", async () => {
     const r = await doctor(["--module", "/usr/lib/x86_64-linux-gnu/libz.so.1"]);
     expect(r.code).toBe(1);
@@ -120,6 +127,7 @@ describe("doctor on SoftHSM", () => {
     expect(r.out).toMatch(/ok +token +"alone" \(serial \w+\): login required, user PIN set/);
     expect(r.out).toMatch(/ok +login +C_Login with the given PIN: CKR_OK/);
     expect(r.out).toMatch(/ok +mechanisms +\d+ mechanism\(s\)/);
+    expect(r.out).toMatch(/info +exports +C_GetFunctionList, no C_GetInterface/);
     expect(r.out).toContain("The token is usable");
     expect(r.code).toBe(0);
   });
