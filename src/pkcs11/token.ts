@@ -223,9 +223,24 @@ export class Pkcs11Token {
     return this.call("C_GetTokenInfo", undefined, () => this.lib.C_GetTokenInfo(slot));
   }
 
+  /** C_GetSlotList: every slot, or (`tokenPresent`) those with a token. */
+  slotIds(tokenPresent: boolean): Handle[] {
+    return this.call(
+      "C_GetSlotList",
+      () => ({ tokenPresent }),
+      () => this.guard.slotList(tokenPresent),
+    );
+  }
+
+  /** C_GetMechanismList of the selected slot. */
+  mechanismCodes(): number[] {
+    const slot = this.requireSlot();
+    return this.call("C_GetMechanismList", undefined, () => this.guard.mechanismList(slot));
+  }
+
   mechanisms(): MechanismInfo[] {
     const slot = this.requireSlot();
-    const codes = this.call("C_GetMechanismList", undefined, () => this.guard.mechanismList(slot));
+    const codes = this.mechanismCodes();
     return codes.map((code) => {
       const info = this.call(
         "C_GetMechanismInfo",

@@ -167,9 +167,7 @@ function checkTokens(
   step: <T>(name: string, what: string, fn: () => T) => T,
   report: Report,
 ): void {
-  const all = step("slots", "C_GetSlotList", () =>
-    token.call("C_GetSlotList", undefined, () => token.lib.C_GetSlotList(false)),
-  );
+  const all = step("slots", "C_GetSlotList", () => token.slotIds(false));
   const tokens = step("slots", "C_GetTokenInfo of every slot", () => token.inventory(false));
   if (!tokens.length) {
     report({
@@ -253,9 +251,7 @@ function checkTokens(
     });
   problems.forEach(report);
 
-  const mechanisms = step("mechanisms", "C_GetMechanismList", () =>
-    token.call("C_GetMechanismList", undefined, () => token.lib.C_GetMechanismList(token.slot!)),
-  );
+  const mechanisms = step("mechanisms", "C_GetMechanismList", () => token.mechanismCodes());
   report({
     step: "mechanisms",
     status: mechanisms.length ? "ok" : "warn",
