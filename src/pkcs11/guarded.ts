@@ -59,7 +59,7 @@ const MAX_ATTRIBUTE_BYTES = 64 * 1024 * 1024;
 const ULONG = koffi.sizeof("unsigned long");
 const PTR = koffi.sizeof("void *");
 const UNAVAILABLE = (1n << BigInt(8 * ULONG)) - 1n;
-const CK_ATTRIBUTE = koffi.struct("P11Attribute", {
+const CK_ATTRIBUTE = koffi.struct({
   type: "unsigned long",
   pValue: "void *",
   ulValueLen: "unsigned long",
@@ -77,23 +77,23 @@ const writePtr = (b: Buffer, v: bigint, at: number): void => {
   else b.writeUInt32LE(Number(v), at);
 };
 
-// Every pointer is passed as bytes the caller owns; CK_ULONGs as numbers.
-const DATA_OUT = koffi.proto("unsigned long P11DataOut(unsigned long, uint8_t *, unsigned long, uint8_t *, uint8_t *)");
-const FINAL_OUT = koffi.proto("unsigned long P11FinalOut(unsigned long, uint8_t *, uint8_t *)");
-const GET_ATTRIBUTE = koffi.proto("unsigned long P11GetAttr(unsigned long, unsigned long, uint8_t *, unsigned long)");
-const WRAP_KEY = koffi.proto(
-  "unsigned long P11Wrap(unsigned long, uint8_t *, unsigned long, unsigned long, uint8_t *, uint8_t *)",
+// Every pointer is passed as bytes the caller owns; CK_ULONGs as numbers. The types are anonymous:
+// koffi's names are process-wide, and jest loads this module once per test file in one process.
+const DATA_OUT = koffi.proto("unsigned long (unsigned long, uint8_t *, unsigned long, uint8_t *, uint8_t *)");
+const FINAL_OUT = koffi.proto("unsigned long (unsigned long, uint8_t *, uint8_t *)");
+const GET_ATTRIBUTE = koffi.proto("unsigned long (unsigned long, unsigned long, uint8_t *, unsigned long)");
+const WRAP_KEY = koffi.proto("unsigned long (unsigned long, uint8_t *, unsigned long, unsigned long, uint8_t *, uint8_t *)",
 );
-const OAEP = koffi.struct("P11OaepParams", {
+const OAEP = koffi.struct({
   hashAlg: "unsigned long",
   mgf: "unsigned long",
   source: "unsigned long",
   pSourceData: "void *",
   ulSourceDataLen: "unsigned long",
 });
-const LIST_SLOTS = koffi.proto("unsigned long P11Slots(uint8_t, uint8_t *, uint8_t *)");
-const LIST_MECHANISMS = koffi.proto("unsigned long P11Mechs(unsigned long, uint8_t *, uint8_t *)");
-const FIND_OBJECTS = koffi.proto("unsigned long P11Find(unsigned long, uint8_t *, unsigned long, uint8_t *)");
+const LIST_SLOTS = koffi.proto("unsigned long (uint8_t, uint8_t *, uint8_t *)");
+const LIST_MECHANISMS = koffi.proto("unsigned long (unsigned long, uint8_t *, uint8_t *)");
+const FIND_OBJECTS = koffi.proto("unsigned long (unsigned long, uint8_t *, unsigned long, uint8_t *)");
 const GET_FUNCTION_LIST = "unsigned long C_GetFunctionList(_Out_ void **list)";
 
 export interface GuardedMechanism {

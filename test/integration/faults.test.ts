@@ -203,7 +203,22 @@ describe("no byte past a buffer reaches any output", () => {
     const out = tmpDir("leak");
     const run = await execa(
       "node",
-      [CLI, "run", "--suite", "objects", "--module", faultyModule(), "--out", out, "--trace", "all", "--workers", "1"],
+      [
+        CLI,
+        "run",
+        "--device",
+        "softhsm",
+        "--suite",
+        "objects",
+        "--module",
+        faultyModule(),
+        "--out",
+        out,
+        "--trace",
+        "all",
+        "--workers",
+        "1",
+      ],
       { cwd: ROOT, env: leakEnv, reject: false },
     );
     expect(run.exitCode).toBe(0);
