@@ -3,6 +3,7 @@
 // the steps after substitution (stepSchema).
 
 import { CONFORM_CHECKS, type STEP_OPS } from "./model.js";
+import { POLICY_CHECKS } from "../catalogue/policy.js";
 
 type S = Record<string, unknown>;
 
@@ -238,6 +239,18 @@ function build(mode: Mode) {
         key: objectName('Key (name from an `op: key` step). Default "key".'),
         mechanism: ref("mechanism"),
         target: objectName("For length of wrap: the key to wrap (name from an `op: key` step)."),
+      },
+      ["check"],
+    ),
+    policyStep: step(
+      "policy",
+      "One security policy row: an attack of the Tookan paper (CCS 2010) or a key management rule of the spec (src/catalogue/policy.ts). A token that lets it through fails with 'weakness: ...'; a refusal passes. Its keys are session objects, destroyed when the case ends.",
+      {
+        check: prop("Which row.", { type: "string", enum: [...POLICY_CHECKS] }),
+        key: objectName(
+          'For mutated-signature and mutated-tag: the imported key (name from an `op: key` step). Default "key".',
+        ),
+        mechanism: ref("mechanism"),
       },
       ["check"],
     ),

@@ -21,6 +21,7 @@ import type { CaseState, StepContext, StepHandlers } from "./steps/context.js";
 import { cryptoSteps } from "./steps/crypto.js";
 import { objectSteps } from "./steps/objects.js";
 import { conformanceSteps } from "./steps/conformance.js";
+import { policySteps } from "./steps/policy.js";
 
 export async function executeCase(
   session: TokenSession,
@@ -164,7 +165,7 @@ async function runStep(
   );
 }
 // Typed per op, so an op without a handler fails to compile.
-const STEPS: StepHandlers = { ...cryptoSteps, ...objectSteps, ...conformanceSteps };
+const STEPS: StepHandlers = { ...cryptoSteps, ...objectSteps, ...conformanceSteps, ...policySteps };
 
 function perform(
   session: TokenSession,
