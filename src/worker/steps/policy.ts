@@ -11,8 +11,9 @@ import { AES_WRAP_MECHANISMS, POLICY_RULES, type PolicyCheck } from "../../catal
 import type { ResolvedMechanism } from "../../catalogue/params.js";
 import * as oracle from "../../crypto/oracle.js";
 import type { PolicyStep } from "../../suite/model.js";
+import type { TokenKey } from "../keys.js";
 import { CannotCheck, DependencyFailure, Nonconformant } from "../outcomes.js";
-import { curveOf, keyOf, mechanism, runLabel, verifyingHandle, type StepContext } from "./context.js";
+import { curveOf, keyOf, mechanism, runLabel, signingHandle, verifyingHandle, type StepContext } from "./context.js";
 
 const OK: Ckr = { name: "CKR_OK", code: 0 };
 type Flags = Record<string, boolean>;
@@ -71,10 +72,27 @@ function keep(ctx: StepContext, h: Handle): void {
   ctx.state.mine.push(h);
 }
 
+const unsupported = (ckr: Ckr) => ckr.name === "CKR_MECHANISM_INVALID" || ckr.name === "CKR_FUNCTION_NOT_SUPPORTED";
+
+/**
+ * A key with two roles was refused: a refusal of the combination only if the same key with the first
+ * role alone is made (else the token cannot make such keys at all, and the row cannot be checked).
+ */
+function refusedRoles(ctx: StepContext, fn: string, ckr: Ckr, what: string, control: () => { ckr: Ckr }): void {
+  if (unsupported(ckr)) throw new DependencyFailure("unsupported", `${fn} returned ${formatCkr(ckr)}`, fn, ckr);
+  const c = control();
+  if (c.ckr.name !== "CKR_OK")
+    throw new CannotCheck(
+      `${fn} ${what} returned ${formatCkr(ckr)}, and without the second role ${formatCkr(c.ckr)}: the token makes no such key here`,
+      fn,
+    );
+  refused(ctx, fn, ckr, `${what} (the same key with one role is made)`);
+}
+
 /** The target key must exist for the row to mean anything: a token that cannot make it cannot be checked. */
 function need(made: { handle?: Handle; ckr: Ckr }, what: string, fn = "C_GenerateKey"): Handle {
   if (made.handle) return made.handle;
-  if (made.ckr.name === "CKR_MECHANISM_INVALID")
+  if (unsupported(made.ckr))
     throw new DependencyFailure("unsupported", `the token makes no AES keys (${what})`, fn, made.ckr);
   throw new CannotCheck(`the row needs ${what}, and ${fn} returned ${formatCkr(made.ckr)}`, fn);
 }
@@ -107,7 +125,10 @@ function wrapDecrypt(ctx: StepContext): void {
     "a sensitive AES key",
   );
   const kek = aesKey(ctx, "wrap-decrypt", { WRAP: true, DECRYPT: true, SENSITIVE: true });
-  if (!kek.handle) return refused(ctx, "C_GenerateKey", kek.ckr, "of an AES key with CKA_WRAP and CKA_DECRYPT");
+  if (!kek.handle)
+    return refusedRoles(ctx, "C_GenerateKey", kek.ckr, "of an AES key with CKA_WRAP and CKA_DECRYPT", () =>
+      aesKey(ctx, "wrap-only", { WRAP: true, SENSITIVE: true }),
+    );
   const answers: string[] = [];
   for (const m of wrapMechanisms(ctx)) {
     const w = attempt(() => tok.wrapKey(session.ops, m.pk, kek.handle!, target));
@@ -248,16 +269,24 @@ function separationSignDecrypt(ctx: StepContext): void {
     bool("ENCRYPT", true),
   ];
   const priv = [...common, bool("PRIVATE", true), bool("SENSITIVE", true), bool("SIGN", true), bool("DECRYPT", true)];
-  const r = attempt(() =>
-    tok.generateKeyPair(session.objects, { mechanism: code("CKM_RSA_PKCS_KEY_PAIR_GEN") }, pub, priv),
-  );
-  if (!r.value) {
-    if (r.ckr.name === "CKR_MECHANISM_INVALID")
-      throw new DependencyFailure("unsupported", "the token makes no RSA key pairs", "C_GenerateKeyPair", r.ckr);
-    return refused(ctx, "C_GenerateKeyPair", r.ckr, "of an RSA private key with CKA_SIGN and CKA_DECRYPT");
-  }
-  keep(ctx, r.value.publicKey);
-  keep(ctx, r.value.privateKey);
+  // A token that keeps every key in a slot picked by CKA_ID (ykcs11) makes no session keys: a key pair
+  // with both roles would overwrite a slot and stay there.
+  if (session.device.keys?.ids)
+    throw new CannotCheck(
+      "the token keeps every key in a slot chosen by CKA_ID; this row makes its key pair only as a session object",
+    );
+  const generate = (p: Attr[]) => {
+    const made = attempt(() =>
+      tok.generateKeyPair(session.objects, { mechanism: code("CKM_RSA_PKCS_KEY_PAIR_GEN") }, pub, p),
+    );
+    if (made.value) [made.value.publicKey, made.value.privateKey].forEach((h) => keep(ctx, h));
+    return made;
+  };
+  const r = generate(priv);
+  if (!r.value)
+    return refusedRoles(ctx, "C_GenerateKeyPair", r.ckr, "of an RSA private key with CKA_SIGN and CKA_DECRYPT", () =>
+      generate(priv.filter((a) => a.type !== code("CKA_DECRYPT"))),
+    );
   const key = r.value.privateKey;
   const sign = mechanism(session, state, { name: "SHA256_RSA_PKCS" });
   const s = attempt(() => tok.sign(session.ops, sign.pk, key, [randomBytes(32)]));
@@ -278,10 +307,10 @@ function separationSignDecrypt(ctx: StepContext): void {
 function separationEncryptUnwrap(ctx: StepContext): void {
   const { session, tok } = ctx;
   const key = aesKey(ctx, "encrypt-unwrap", { ENCRYPT: true, UNWRAP: true, SENSITIVE: true });
-  if (!key.handle) {
-    if (key.ckr.name === "CKR_MECHANISM_INVALID") need(key, "an AES key");
-    return refused(ctx, "C_GenerateKey", key.ckr, "of an AES key with CKA_ENCRYPT and CKA_UNWRAP");
-  }
+  if (!key.handle)
+    return refusedRoles(ctx, "C_GenerateKey", key.ckr, "of an AES key with CKA_ENCRYPT and CKA_UNWRAP", () =>
+      aesKey(ctx, "encrypt-only", { ENCRYPT: true, SENSITIVE: true }),
+    );
   const chosen = randomBytes(16);
   const answers: string[] = [];
   for (const m of wrapMechanisms(ctx)) {
@@ -345,15 +374,29 @@ function mutations(sig: Buffer, ecdsa: boolean): [string, Buffer][] {
       ];
 }
 
+function tokenSignature(ctx: StepContext, key: TokenKey, m: ResolvedMechanism, message: Buffer, input: Buffer): Buffer {
+  const sig = ctx.tok.sign(ctx.session.ops, m.pk, signingHandle(key), [input]);
+  const v = oracle.verifySignature(m.name, m.params, key.publicKey!, message, sig);
+  if (!v.ok)
+    throw new CannotCheck(
+      `node:crypto rejects the token's own signature (${v.reason}): nothing valid to change`,
+      "C_Sign",
+    );
+  return sig;
+}
+
 function mutatedSignature(ctx: StepContext, step: PolicyStep): void {
   const { session, state, tok } = ctx;
   const key = keyOf(state, step.key);
-  if (!key.privateKey) throw new CannotCheck("node:crypto needs the private key: import it (source: import)");
   const m = mechanism(session, state, step.mechanism ?? { name: "ECDSA_SHA256" });
   const message = randomBytes(64);
-  const sig = oracle.sign(m.name, m.params, key.privateKey, message);
   // What the token is given: the message, or for a raw mechanism (ECDSA, RSA_PKCS) its hash or DigestInfo.
   const input = oracle.signatureInput(m.name, m.params, message, curveOf(key.spec));
+  // node:crypto signs with an imported key; a generated key's signature is the token's, checked by node:crypto.
+  const by = key.privateKey ? "node:crypto's" : "the token's own (node:crypto accepts it)";
+  const sig = key.privateKey
+    ? oracle.sign(m.name, m.params, key.privateKey, message)
+    : tokenSignature(ctx, key, m, message, input);
   const verify = (s: Buffer) => attempt(() => tok.verify(session.ops, m.pk, verifyingHandle(key), [input], s));
   const good = verify(sig);
   if (good.value !== true)
@@ -373,11 +416,9 @@ function mutatedSignature(ctx: StepContext, step: PolicyStep): void {
     throw weakness(
       "mutated-signature",
       "C_Verify",
-      `C_Verify(${m.name}) returned CKR_OK for node:crypto's signature with ${accepted.join(", ")}`,
+      `C_Verify(${m.name}) returned CKR_OK for ${by} signature with ${accepted.join(", ")}`,
     );
-  state.verified.push(
-    `C_Verify(${m.name}) accepted node:crypto's signature and rejected every change: ${answers.join("; ")}`,
-  );
+  state.verified.push(`C_Verify(${m.name}) accepted ${by} signature and rejected every change: ${answers.join("; ")}`);
 }
 
 function mutatedTag(ctx: StepContext, step: PolicyStep): void {
