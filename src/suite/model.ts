@@ -35,6 +35,7 @@ export const STEP_OPS = [
   "destroy",
   "conform",
   "policy",
+  "concurrency",
 ] as const;
 
 interface StepBase {
@@ -197,6 +198,18 @@ export interface PolicyStep extends StepBase {
   mechanism?: MechanismSpec;
 }
 
+/** Concurrency and fork (src/worker/steps/concurrency.ts). */
+export interface ConcurrencyStep extends StepBase {
+  op: "concurrency";
+  check: "parallel" | "fork";
+  /** For parallel: the signing key (name from an `op: key` step). Default "key". */
+  key?: string;
+  mechanism?: MechanismSpec;
+  /** For parallel: sessions signing at once (default 8) and signatures each (default 4). */
+  sessions?: number;
+  rounds?: number;
+}
+
 export type Step =
   | KeyStep
   | SignStep
@@ -217,7 +230,8 @@ export type Step =
   | CopyStep
   | DestroyStep
   | ConformStep
-  | PolicyStep;
+  | PolicyStep
+  | ConcurrencyStep;
 
 // Compile-time: STEP_OPS and the Step union name the same ops (an op added to one only fails here).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;

@@ -242,6 +242,26 @@ function build(mode: Mode) {
       },
       ["check"],
     ),
+    concurrencyStep: step(
+      "concurrency",
+      "Concurrency and fork: `parallel` signs on several sessions at once through pkcs11js's asynchronous calls (libuv's thread pool), each signature checked by node:crypto; `fork` runs OpenSC's `pkcs11-tool --test-fork` (C_Initialize in a forked child) on the module.",
+      {
+        check: prop("Which check.", { type: "string", enum: ["parallel", "fork"] }),
+        key: objectName('For parallel: the signing key (name from an `op: key` step). Default "key".'),
+        mechanism: ref("mechanism"),
+        sessions: prop("For parallel: sessions signing at once (default 8).", {
+          type: "integer",
+          minimum: 1,
+          maximum: 64,
+        }),
+        rounds: prop("For parallel: signatures per session (default 4).", {
+          type: "integer",
+          minimum: 1,
+          maximum: 100,
+        }),
+      },
+      ["check"],
+    ),
     policyStep: step(
       "policy",
       "One security policy row: an attack of the Tookan paper (CCS 2010) or a key management rule of the spec (src/catalogue/policy.ts). A token that lets it through fails with 'weakness: ...'; a refusal passes. Its keys are session objects, destroyed when the case ends.",
