@@ -202,10 +202,18 @@ function wrapKnownKey(ctx: StepContext, check: PolicyCheck): void {
   const what = Object.entries(flags)
     .map(([k, v]) => `CKA_${k}=${v}`)
     .join(", ");
+  // What the token says the key is: a token that ignored the template is told apart from one that ignored the rule.
+  const now = (["EXTRACTABLE", "WRAP_WITH_TRUSTED"] as const)
+    .filter((a) => a in flags)
+    .map((a) => {
+      const r = attempt(() => ctx.tok.getAttribute(ctx.session.objects, target, code(`CKA_${a}`)));
+      return `CKA_${a} ${r.value ? `reads back ${r.value.length > 0 && r.value[0] !== 0}` : `unreadable (${r.ckr.name})`}`;
+    })
+    .join(", ");
   throw weakness(
     check,
     "C_WrapKey",
-    `C_WrapKey(${got.m.name}) of a key with ${what} under an AES key the caller imported (C_CreateObject with CKA_VALUE, not CKA_TRUSTED) returned CKR_OK; node:crypto unwrapped ${got.value.length} bytes and ${sameAesKey(ctx, target, got.value)}`,
+    `C_WrapKey(${got.m.name}) of a key made with ${what} (${now}) under an AES key the caller imported (C_CreateObject with CKA_VALUE, not CKA_TRUSTED) returned CKR_OK; node:crypto unwrapped ${got.value.length} bytes and ${sameAesKey(ctx, target, got.value)}`,
   );
 }
 
