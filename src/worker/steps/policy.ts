@@ -401,7 +401,7 @@ function mutatedSignature(ctx: StepContext, step: PolicyStep): void {
   // What the token is given: the message, or for a raw mechanism (ECDSA, RSA_PKCS) its hash or DigestInfo.
   const input = oracle.signatureInput(m.name, m.params, message, curveOf(key.spec));
   // node:crypto signs with an imported key; a generated key's signature is the token's, checked by node:crypto.
-  const by = key.privateKey ? "node:crypto's" : "the token's own (node:crypto accepts it)";
+  const by = key.privateKey ? "node:crypto's signature" : "the token's own signature (which node:crypto accepts)";
   const sig = key.privateKey
     ? oracle.sign(m.name, m.params, key.privateKey, message)
     : tokenSignature(ctx, key, m, message, input);
@@ -424,9 +424,9 @@ function mutatedSignature(ctx: StepContext, step: PolicyStep): void {
     throw weakness(
       "mutated-signature",
       "C_Verify",
-      `C_Verify(${m.name}) returned CKR_OK for ${by} signature with ${accepted.join(", ")}`,
+      `C_Verify(${m.name}) returned CKR_OK for ${by} with ${accepted.join(", ")}`,
     );
-  state.verified.push(`C_Verify(${m.name}) accepted ${by} signature and rejected every change: ${answers.join("; ")}`);
+  state.verified.push(`C_Verify(${m.name}) accepted ${by} and rejected every change: ${answers.join("; ")}`);
 }
 
 function mutatedTag(ctx: StepContext, step: PolicyStep): void {
