@@ -4,6 +4,7 @@ import type { ClientProfile, Value } from "../contract/report.js";
 import type { TemplateSpec } from "../template/encode.js";
 import type { KeySpec } from "../catalogue/keys.js";
 import type { MechanismSpec } from "../catalogue/params.js";
+import type { PolicyCheck } from "../catalogue/policy.js";
 
 /** Where something came from, for error messages and reports. */
 export interface SourcePos {
@@ -33,6 +34,8 @@ export const STEP_OPS = [
   "copy",
   "destroy",
   "conform",
+  "policy",
+  "concurrency",
 ] as const;
 
 interface StepBase {
@@ -186,6 +189,27 @@ export const CONFORM_CHECKS = [
 ] as const;
 export type ConformCheck = (typeof CONFORM_CHECKS)[number];
 
+/** One security policy row (src/worker/steps/policy.ts): an attack of the Tookan paper or a key management rule. */
+export interface PolicyStep extends StepBase {
+  op: "policy";
+  check: PolicyCheck;
+  /** For mutated-signature and mutated-tag: the key (name from an `op: key` step, imported). Default "key". */
+  key?: string;
+  mechanism?: MechanismSpec;
+}
+
+/** Concurrency and fork (src/worker/steps/concurrency.ts). */
+export interface ConcurrencyStep extends StepBase {
+  op: "concurrency";
+  check: "parallel" | "fork";
+  /** For parallel: the signing key (name from an `op: key` step). Default "key". */
+  key?: string;
+  mechanism?: MechanismSpec;
+  /** For parallel: sessions signing at once (default 8) and signatures each (default 4). */
+  sessions?: number;
+  rounds?: number;
+}
+
 export type Step =
   | KeyStep
   | SignStep
@@ -205,7 +229,9 @@ export type Step =
   | SetStep
   | CopyStep
   | DestroyStep
-  | ConformStep;
+  | ConformStep
+  | PolicyStep
+  | ConcurrencyStep;
 
 // Compile-time: STEP_OPS and the Step union name the same ops (an op added to one only fails here).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;

@@ -3,6 +3,7 @@
 // the steps after substitution (stepSchema).
 
 import { CONFORM_CHECKS, type STEP_OPS } from "./model.js";
+import { POLICY_CHECKS } from "../catalogue/policy.js";
 
 type S = Record<string, unknown>;
 
@@ -238,6 +239,38 @@ function build(mode: Mode) {
         key: objectName('Key (name from an `op: key` step). Default "key".'),
         mechanism: ref("mechanism"),
         target: objectName("For length of wrap: the key to wrap (name from an `op: key` step)."),
+      },
+      ["check"],
+    ),
+    concurrencyStep: step(
+      "concurrency",
+      "Concurrency and fork: `parallel` signs on several sessions at once through pkcs11js's asynchronous calls (libuv's thread pool), each signature checked by node:crypto; `fork` runs OpenSC's `pkcs11-tool --test-fork` (C_Initialize in a forked child) on the module.",
+      {
+        check: prop("Which check.", { type: "string", enum: ["parallel", "fork"] }),
+        key: objectName('For parallel: the signing key (name from an `op: key` step). Default "key".'),
+        mechanism: ref("mechanism"),
+        sessions: prop("For parallel: sessions signing at once (default 8).", {
+          type: "integer",
+          minimum: 1,
+          maximum: 64,
+        }),
+        rounds: prop("For parallel: signatures per session (default 4).", {
+          type: "integer",
+          minimum: 1,
+          maximum: 100,
+        }),
+      },
+      ["check"],
+    ),
+    policyStep: step(
+      "policy",
+      "One security policy row: an attack of the Tookan paper (CCS 2010) or a key management rule of the spec (src/catalogue/policy.ts). A token that lets it through fails with 'weakness: ...'; a refusal passes. Its keys are session objects, destroyed when the case ends.",
+      {
+        check: prop("Which row.", { type: "string", enum: [...POLICY_CHECKS] }),
+        key: objectName(
+          'For mutated-signature and mutated-tag: the imported key (name from an `op: key` step). Default "key".',
+        ),
+        mechanism: ref("mechanism"),
       },
       ["check"],
     ),

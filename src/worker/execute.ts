@@ -21,6 +21,8 @@ import type { CaseState, StepContext, StepHandlers } from "./steps/context.js";
 import { cryptoSteps } from "./steps/crypto.js";
 import { objectSteps } from "./steps/objects.js";
 import { conformanceSteps } from "./steps/conformance.js";
+import { policySteps } from "./steps/policy.js";
+import { concurrencySteps } from "./steps/concurrency.js";
 
 export async function executeCase(
   session: TokenSession,
@@ -164,7 +166,13 @@ async function runStep(
   );
 }
 // Typed per op, so an op without a handler fails to compile.
-const STEPS: StepHandlers = { ...cryptoSteps, ...objectSteps, ...conformanceSteps };
+const STEPS: StepHandlers = {
+  ...cryptoSteps,
+  ...objectSteps,
+  ...conformanceSteps,
+  ...policySteps,
+  ...concurrencySteps,
+};
 
 function perform(
   session: TokenSession,

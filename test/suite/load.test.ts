@@ -161,7 +161,7 @@ describe("mistakes are reported at their place in the file", () => {
     expect(await oneIssue(text)).toMatchObject({
       ...posOf(text, "sgn"),
       message:
-        "unknown op 'sgn' (allowed: key, sign, verify, encrypt, decrypt, digest, derive, wrap, unwrap, random, login, logout, create, find, get, set, copy, destroy, conform); did you mean 'sign'?",
+        "unknown op 'sgn' (allowed: key, sign, verify, encrypt, decrypt, digest, derive, wrap, unwrap, random, login, logout, create, find, get, set, copy, destroy, conform, concurrency, policy); did you mean 'sign'?",
     });
   });
 
