@@ -23,20 +23,21 @@ interface RunFlags {
   out: string;
   module?: string;
   trace: TraceMode;
-  diagnose: string;
+  diagnose: number;
   junit?: string;
   quiet?: boolean;
   serial?: string;
   allowOverwrite?: string;
   plan?: boolean;
-  workers?: string;
+  workers?: number;
+  maxCases: number;
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {
   const profile = await loadDevice(flags.device, DEVICES_DIR);
-  const workers = flags.workers === undefined ? undefined : workersOf(flags.workers);
+  const workers = flags.workers;
   if (!flags.plan) warmUpWorkers(profile, workers);
-  const suites = await loadSuites(flags.suite ?? [], SUITES_DIR);
+  const suites = await loadSuites(flags.suite ?? [], SUITES_DIR, { maxCases: flags.maxCases });
   let cases = suites.flatMap(expandSuite);
   if (flags.filter) {
     const needle = flags.filter.toLowerCase();
@@ -103,7 +104,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     filter: flags.filter,
     modulePath: flags.module,
     trace: flags.trace,
-    diagnosisBudget: budgetOf(flags.diagnose),
+    diagnosisBudget: flags.diagnose,
     workers,
     signal: controller.signal,
     now: now.signal,
@@ -138,18 +139,4 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   if (flags.junit) writeFileSync(flags.junit, renderJunit(report));
   process.stdout.write(`\n${summaryTable(report)}\n\nreport: ${reportPath}\nsummary: ${markdownPath}\n`);
   if (outcome.status === "interrupted") process.exit(exitCode);
-}
-
-function workersOf(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`--workers takes a whole number of at least 1, not "${text}"`);
-  return n;
-}
-
-function budgetOf(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0)
-    throw new UsageError(`--diagnose takes a whole number of calls (0 turns diagnosis off), not "${text}"`);
-  return n;
 }

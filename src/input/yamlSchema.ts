@@ -9,6 +9,7 @@ import type * as AjvModule from "ajv";
 import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Pair } from "yaml";
 import { closest, didYouMean, didYouMeanOf, joinOr } from "./suggest.js";
+import { MAX_ALIAS_VALUES, aliasProblem } from "./aliases.js";
 
 /** A path into the loaded data: object keys and array indices. */
 export type Path = (string | number)[];
@@ -75,16 +76,21 @@ export function parseYaml(text: string, file: string): YamlSource {
       })),
     );
   }
+  const bomb = aliasProblem(doc);
+  if (bomb) throw new InputError([{ file, ...lineCounter.linePos(bomb.offset), message: bomb.message }]);
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 10_000 });
+    // yaml's own guard stays as a second line behind aliasProblem's (which knows where).
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_VALUES });
   } catch (e) {
-    throw new InputError([{ file, line: 1, col: 1, message: `YAML error: ${(e as Error).message}` }]);
+    const message = cleanYamlMessage((e as Error).message);
+    throw new InputError([{ file, line: 1, col: 1, message: `YAML error: ${message}` }]);
   }
   return { file, text, doc, lineCounter, data };
 }
 
 function cleanYamlMessage(message: string): string {
+  if (/Maximum call stack size exceeded/.test(message)) return "values nested too deeply";
   return message
     .split("\n")[0]!
     .replace(/ at line \d+, column \d+:?$/, "")

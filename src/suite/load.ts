@@ -35,23 +35,31 @@ import {
   type Path,
 } from "./expand.js";
 import type { CaseGroup, Suite } from "./model.js";
+import { MAX_SUITE_CASES } from "./limits.js";
 import type { KeySpec } from "../catalogue/keys.js";
 import type { ClientProfile, Value } from "../contract/report.js";
 
+/** Loading limits: `maxCases` per suite (default MAX_SUITE_CASES; --max-cases). */
+export interface SuiteLimits {
+  maxCases?: number;
+}
+
 /** Loads and checks one suite file. Throws InputError listing every problem found. */
-export async function loadSuiteFile(file: string): Promise<Suite> {
-  return checkSuite(await readYaml(file));
+export async function loadSuiteFile(file: string, limits: SuiteLimits = {}): Promise<Suite> {
+  return checkSuite(await readYaml(file), limits);
 }
 
 /** Same as loadSuiteFile, from text (`file` is used in messages). */
-export function loadSuiteText(text: string, file: string): Suite {
-  return checkSuite(parseYaml(text, file));
+export function loadSuiteText(text: string, file: string, limits: SuiteLimits = {}): Suite {
+  return checkSuite(parseYaml(text, file), limits);
 }
 
-function checkSuite(src: YamlSource): Suite {
+function checkSuite(src: YamlSource, limits: SuiteLimits): Suite {
   const issues = validateYaml(src, suiteSchema);
   const data = src.data;
   if (!isObject(data)) throw new InputError(issues);
+  const tooMany = caseCountProblem(src, data, limits.maxCases ?? MAX_SUITE_CASES);
+  if (tooMany) throw new InputError([...issues, tooMany]);
   // Per step, the paths (within the step) the schema already complained about: later checks skip them.
   const badPaths = (gi: number) => {
     const out = new Map<number, Path[]>();
@@ -105,6 +113,36 @@ function checkSuite(src: YamlSource): Suite {
     keys,
     groups,
   };
+}
+
+/** The upper bound of a group's cases, counted without expanding: the matrix's product plus its includes. */
+function caseBound(g: Record<string, Value>): bigint {
+  const lists = isObject(g.matrix) ? Object.values(g.matrix).filter(Array.isArray) : [];
+  const includes = Array.isArray(g.include) ? BigInt(g.include.length) : 0n;
+  if (lists.length === 0) return includes > 0n ? includes : 1n;
+  return lists.reduce((n, l) => n * BigInt(l.length), 1n) + includes;
+}
+
+/** A suite whose groups would expand to more than `max` cases: refused at the matrix of its largest group. */
+function caseCountProblem(src: YamlSource, data: Record<string, Value>, max: number): InputIssue | undefined {
+  const groups = Array.isArray(data.cases) ? data.cases : [];
+  const bounds = groups.map((g) => (isObject(g) ? caseBound(g) : 0n));
+  const total = bounds.reduce((a, b) => a + b, 0n);
+  if (total <= BigInt(max)) return undefined;
+  const gi = bounds.reduce((best, b, i) => (b > bounds[best]! ? i : best), 0);
+  const g = groups[gi] as Record<string, Value>;
+  const sizes = isObject(g.matrix)
+    ? Object.entries(g.matrix).map(([k, v]) => `${k} ${Array.isArray(v) ? v.length : 0}`)
+    : [];
+  const n = (x: bigint) => x.toLocaleString("en-US");
+  const what = `this group expands to ${n(bounds[gi]!)} cases${sizes.length ? ` (values per parameter: ${sizes.join(", ")})` : ""}`;
+  const all = total === bounds[gi] ? "" : `, the suite to ${n(total)}`;
+  return issueAt(
+    src,
+    isObject(g.matrix) ? ["cases", gi, "matrix"] : ["cases", gi],
+    `${what}${all}; a suite may have at most ${n(BigInt(max))} cases, counted before exclude (split it, or raise the limit with --max-cases N)`,
+    "key",
+  );
 }
 
 /** Every case pattern of a client block must name at least one group. */
@@ -381,7 +419,7 @@ function originOf(
  * Suites named by `selectors` (suite ids or file paths); none = every *.yaml directly in
  * `suitesDir`, sorted. Throws InputError with every problem of every selected file.
  */
-export async function loadSuites(selectors: string[], suitesDir: string): Promise<Suite[]> {
+export async function loadSuites(selectors: string[], suitesDir: string, limits: SuiteLimits = {}): Promise<Suite[]> {
   const issues: InputIssue[] = [];
   const files: string[] = [];
   const add = (f: string) => {
@@ -415,7 +453,7 @@ export async function loadSuites(selectors: string[], suitesDir: string): Promis
   const suites: Suite[] = [];
   for (const f of files) {
     try {
-      suites.push(await loadSuiteFile(f));
+      suites.push(await loadSuiteFile(f, limits));
     } catch (e) {
       if (e instanceof InputError) issues.push(...e.issues);
       else throw e;
