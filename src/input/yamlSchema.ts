@@ -463,8 +463,9 @@ function describeSchema(root: Schema, schema: Schema): string {
   if (s.type !== undefined) {
     const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
     let text = joinOr(types.map(typePhrase));
-    if (typeof s.minimum === "number") text += ` >= ${s.minimum}`;
-    if (typeof s.maximum === "number") text += ` <= ${s.maximum}`;
+    if (typeof s.minimum === "number" && typeof s.maximum === "number") text += ` from ${s.minimum} to ${s.maximum}`;
+    else if (typeof s.minimum === "number") text += ` >= ${s.minimum}`;
+    else if (typeof s.maximum === "number") text += ` <= ${s.maximum}`;
     if (typeof s.pattern === "string" && types.includes("string")) text += ` matching ${s.pattern}`;
     return text;
   }

@@ -252,6 +252,12 @@ function checkGroup(
   for (const s of stringsIn(group.steps)) checkRefs(s.text, ["steps", ...s.path]);
   if (group.title !== group.id) checkRefs(group.title, ["title"]);
 
+  // Names of keys and objects: checked once, or per case when a parameter gives one.
+  const nameAt = (si: number, field: string | undefined, message: string) =>
+    at(field === undefined ? ["steps", si] : ["steps", si, field], message, field === undefined ? "key" : "value");
+  const namesVary = group.steps.some((st) => isObject(st) && NAME_FIELDS.some((f) => refsIn(JSON.stringify(st[f] ?? "")).length > 0));
+  if (!namesVary) checkNames(group.steps, nameAt);
+
   const combos = combinations(group);
   const ids = new Map<string, Combination>();
   for (const combo of combos) {
@@ -269,11 +275,55 @@ function checkGroup(
       continue;
     }
     ids.set(id, combo);
+    if (namesVary) checkNames(group.steps.map((st) => substitute(st, combo.params)), nameAt);
     group.steps.forEach((raw, si) => {
       checkStepInCase(src, suite, raw, [...gp, "steps", si], gp, combo, known.get(si) ?? [], issues);
     });
   }
   return issues;
+}
+
+/** Step fields that name a key or an object. */
+const NAME_FIELDS = ["key", "as", "object", "expectFound", "expectNotFound"];
+const KEY_USERS = new Set(["sign", "verify", "encrypt", "decrypt", "derive", "wrap", "unwrap"]);
+
+/**
+ * Every key a step uses made by an earlier key step, every object by an earlier create or copy (and
+ * not destroyed since): what the worker would otherwise find missing only when the case runs.
+ */
+function checkNames(steps: Value[], at: (si: number, field: string | undefined, message: string) => void): void {
+  const keys = new Set<string>();
+  const objects = new Set<string>();
+  const list = (set: Set<string>, what: string) =>
+    set.size > 0 ? `${what} before it: ${[...set].join(", ")}` : `the case makes none before it`;
+  steps.forEach((step, si) => {
+    if (!isObject(step) || typeof step.op !== "string") return;
+    const name = (v: Value | undefined) => (typeof v === "string" ? v : undefined);
+    if (KEY_USERS.has(step.op)) {
+      const key = name(step.key) ?? "key";
+      if (!keys.has(key))
+        at(
+          si,
+          step.key === undefined ? undefined : "key",
+          `${step.op} uses the key '${key}', which no earlier step makes (${list(keys, "keys made")}); add { op: key, spec: ..., source: ...${key === "key" ? "" : `, as: ${key}`} } before it`,
+        );
+    }
+    const object = name(step.object);
+    if (object !== undefined && !objects.has(object)) {
+      const key = keys.has(object) ? "; keys made by op: key are not objects for get/set/copy/destroy" : "";
+      at(si, "object", `no earlier create or copy step makes the object '${object}' (${list(objects, "objects")})${key}`);
+    }
+    for (const field of ["expectFound", "expectNotFound"]) {
+      const names = step[field];
+      if (!Array.isArray(names)) continue;
+      for (const n of names)
+        if (typeof n === "string" && !objects.has(n))
+          at(si, field, `${field}: no earlier create or copy step makes the object '${n}' (${list(objects, "objects")})`);
+    }
+    if (step.op === "key") keys.add(name(step.as) ?? "key");
+    if ((step.op === "create" || step.op === "copy") && name(step.as) !== undefined) objects.add(name(step.as)!);
+    if (step.op === "destroy" && object !== undefined) objects.delete(object);
+  });
 }
 
 /** Checks one step of one combination, after substitution. */

@@ -137,7 +137,7 @@ describe("mistakes are reported at their place in the file", () => {
 
   it("unknown hash, mgf and kdf names", async () => {
     const text = suite(
-      "  - id: a\n    steps:\n      - { op: sign, mechanism: { name: RSA_PKCS_PSS, params: { hash: SHA257, mgf: MGF1_SHA255 } } }\n" +
+      "  - id: a\n    steps:\n      - { op: key, spec: rsa-2048, source: generate }\n      - { op: sign, mechanism: { name: RSA_PKCS_PSS, params: { hash: SHA257, mgf: MGF1_SHA255 } } }\n" +
         "      - { op: derive, mechanism: { name: ECDH1_DERIVE, params: { kdf: SHA256_KFD } } }\n",
     );
     const { issues } = await problems(text);
@@ -182,7 +182,7 @@ describe("mistakes are reported at their place in the file", () => {
     const text = suite("  - id: a\n    steps:\n      - { op: digest, mechanism: SHA256, parts: three }\n");
     expect(await oneIssue(text)).toMatchObject({
       ...posOf(text, "three"),
-      message: "must be an integer >= 1 or a $parameter reference, got string 'three'",
+      message: "must be an integer from 1 to 10000 or a $parameter reference, got string 'three'",
     });
   });
 
@@ -198,7 +198,7 @@ describe("mistakes are reported at their place in the file", () => {
 
   it("hex that YAML read as a number gets a quoting hint", async () => {
     const text = suite(
-      "  - id: a\n    steps:\n      - { op: encrypt, mechanism: { name: AES_CBC, params: { iv: 0x0a0b } } }\n",
+      "  - id: a\n    steps:\n      - { op: key, spec: rsa-2048, source: generate }\n      - { op: encrypt, mechanism: { name: AES_CBC, params: { iv: 0x0a0b } } }\n",
     );
     expect((await oneIssue(text)).message).toBe(
       "must be hex bytes (an even number of hex digits, e.g. 00ff10) or a $parameter reference, got number 2571; write it in quotes ('0x0a0b') to keep it as text",
@@ -377,7 +377,7 @@ describe("mistakes are reported at their place in the file", () => {
 
   it("reports every problem of a file at once, sorted", async () => {
     const text = suite(
-      "  - id: a\n    matrix: { m: [SHA256_RSA_PKC] }\n    steps:\n      - { op: sign, mechanism: $m, parts: 0 }\n      - { op: sgn }\n" +
+      "  - id: a\n    matrix: { m: [SHA256_RSA_PKC] }\n    steps:\n      - { op: key, spec: rsa-2048, source: generate }\n      - { op: sign, mechanism: $m, parts: 0 }\n      - { op: sgn }\n" +
         "  - id: B\n    steps: [ { op: logout } ]\n",
     );
     const { issues } = await problems(text);
@@ -412,14 +412,14 @@ describe("mistakes are reported at their place in the file", () => {
 describe("schema and semantic problems together", () => {
   it("a step missing a property still gets its other fields checked, without repeating problems", async () => {
     const text = suite(
-      "  - id: a\n    matrix: { m: [SHA256_RSA_PKCS, 12.5] }\n    steps:\n      - { op: wrap, mechanism: $m, expectError: FOO_BAR }\n",
+      "  - id: a\n    matrix: { m: [SHA256_RSA_PKCS, 12.5] }\n    steps:\n      - { op: key, spec: rsa-2048, source: generate }\n      - { op: wrap, mechanism: $m, expectError: FOO_BAR }\n",
     );
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.col, i.message])).toEqual([
       [
         posOf(text, "12.5").line,
         posOf(text, "12.5").col,
-        "must be a string, an integer >= 0 or a mapping, got number 12.5",
+        "must be a string, an integer from 0 to 4294967295 or a mapping, got number 12.5",
       ],
       [posOf(text, "{ op: wrap").line, posOf(text, "{ op: wrap").col, "missing required property 'target'"],
       [posOf(text, "FOO_BAR").line, posOf(text, "FOO_BAR").col, "unknown return value 'FOO_BAR'"],
@@ -428,7 +428,7 @@ describe("schema and semantic problems together", () => {
 
   it("an undefined parameter in a step does not hide the step's other problems", async () => {
     const text = suite(
-      "  - id: a\n    matrix: { m: [SHA256_RSA_PKCS, SHA256_RSA_PKC] }\n    steps:\n      - { op: sign, mechanism: $m, parts: $prts }\n",
+      "  - id: a\n    matrix: { m: [SHA256_RSA_PKCS, SHA256_RSA_PKC] }\n    steps:\n      - { op: key, spec: rsa-2048, source: generate }\n      - { op: sign, mechanism: $m, parts: $prts }\n",
     );
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.col, i.message])).toEqual([
