@@ -4,7 +4,8 @@ import path from "node:path";
 import { readReport } from "../report/read.js";
 import { clientVerdicts } from "../report/clients.js";
 import { clientGrid, clientsMarkdown, clientsText, verdictChanges } from "../report/clients-table.js";
-import { UsageError, notAnInput } from "./output.js";
+import { UsageError } from "./output.js";
+import { checkOutputFile } from "./destinations.js";
 import { markdownPathFor } from "../report/files.js";
 
 interface ClientsFlags {
@@ -14,7 +15,7 @@ interface ClientsFlags {
 }
 
 export async function clientsCommand(files: string[], flags: ClientsFlags): Promise<void> {
-  if (flags.out) notAnInput(flags.out, files, "--out");
+  if (flags.out) checkOutputFile(flags.out, "--out", files);
   const perReport = files.map((f) => clientVerdicts(readReport(f), f));
   if (!perReport.some((vs) => vs.length)) {
     throw new UsageError(

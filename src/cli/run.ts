@@ -12,6 +12,7 @@ import { summaryTable } from "../report/summary.js";
 import type { TraceMode } from "../contract/worker.js";
 import { ROOT } from "../tool.js";
 import { UsageError } from "./output.js";
+import { checkOutputFile, prepareOutputDir } from "./destinations.js";
 
 export const SUITES_DIR = fileURLToPath(new URL("suites/", ROOT));
 export const DEVICES_DIR = fileURLToPath(new URL("devices/", ROOT));
@@ -34,10 +35,16 @@ interface RunFlags {
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {
+  // Where the results go is settled first: a run that cannot write them sets no token up.
+  if (!flags.plan) {
+    prepareOutputDir(flags.out, "--out");
+    if (flags.junit) checkOutputFile(flags.junit, "--junit");
+  }
   const profile = await loadDevice(flags.device, DEVICES_DIR);
   const workers = flags.workers;
   if (!flags.plan) warmUpWorkers(profile, workers);
   const suites = await loadSuites(flags.suite ?? [], SUITES_DIR, { maxCases: flags.maxCases });
+  if (flags.junit) checkOutputFile(flags.junit, "--junit", [profile.file, ...suites.map((s) => s.file)]);
   let cases = suites.flatMap(expandSuite);
   if (flags.filter) {
     const needle = flags.filter.toLowerCase();
