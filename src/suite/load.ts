@@ -371,7 +371,13 @@ function checkStep(
 ): void {
   const constant = (kind: ConstKind, what: string, value: Value | undefined, rel: Path) => {
     if (typeof value !== "string" && typeof value !== "number") return;
-    if (codeOf(kind, value) !== undefined) return;
+    const code = codeOf(kind, value);
+    // pkcs11js passes codes as 32-bit numbers: a larger one would silently become another.
+    if (code !== undefined && code > 0xffffffff) {
+      at(rel, `${what} '${value}' is larger than 0xFFFFFFFF, the largest code pkcs11js can pass`);
+      return;
+    }
+    if (code !== undefined) return;
     at(rel, `unknown ${what} '${value}'${didYouMeanOf(suggest(kind, String(value), 1), false)}`);
   };
 
