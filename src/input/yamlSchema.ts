@@ -9,7 +9,7 @@ import type * as AjvModule from "ajv";
 import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Pair } from "yaml";
 import { closest, didYouMean, didYouMeanOf, joinOr } from "./suggest.js";
-import { MAX_ALIAS_VALUES, aliasProblem } from "./aliases.js";
+import { MAX_ALIAS_VALUES, aliasProblem, badMergeOffset } from "./aliases.js";
 
 /** A path into the loaded data: object keys and array indices. */
 export type Path = (string | number)[];
@@ -63,18 +63,24 @@ export interface YamlSource {
   data: unknown;
 }
 
+const TOO_DEEP = "values nested too deeply";
+
 /** Parses YAML text; syntax errors throw InputError with their positions. */
 export function parseYaml(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
+  // NUL bytes: a binary file or UTF-16 text, which YAML would read as one long string.
+  if (text.includes("\u0000"))
+    throw new InputError([{ file, line: 1, col: 1, message: "not a text file (it holds NUL bytes); save it as UTF-8" }]);
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new InputError(
-      doc.errors.map((e) => ({
-        file,
-        ...lineCounter.linePos(e.pos[0]),
-        message: `YAML syntax error: ${cleanYamlMessage(e.message)}`,
-      })),
-    );
+    const issues = doc.errors.map((e) => ({
+      file,
+      ...lineCounter.linePos(e.pos[0]),
+      message: `YAML syntax error: ${cleanYamlMessage(e.message)}`,
+    }));
+    // Too deep a nesting fails at every level below the limit: once is enough.
+    const deep = issues.findIndex((i) => i.message.endsWith(TOO_DEEP));
+    throw new InputError(deep < 0 ? issues : [...issues.filter((i) => !i.message.endsWith(TOO_DEEP)), issues[deep]!]);
   }
   const bomb = aliasProblem(doc);
   if (bomb) throw new InputError([{ file, ...lineCounter.linePos(bomb.offset), message: bomb.message }]);
@@ -84,13 +90,16 @@ export function parseYaml(text: string, file: string): YamlSource {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_VALUES });
   } catch (e) {
     const message = cleanYamlMessage((e as Error).message);
-    throw new InputError([{ file, line: 1, col: 1, message: `YAML error: ${message}` }]);
+    const at = badMergeOffset(doc);
+    const pos = at === undefined ? { line: 1, col: 1 } : lineCounter.linePos(at);
+    throw new InputError([{ file, ...pos, message: `YAML error: ${message}` }]);
   }
   return { file, text, doc, lineCounter, data };
 }
 
 function cleanYamlMessage(message: string): string {
-  if (/Maximum call stack size exceeded/.test(message)) return "values nested too deeply";
+  if (/Maximum call stack size exceeded/.test(message)) return TOO_DEEP;
+  if (/multiple documents/.test(message)) return "the file holds more than one YAML document (a second ---); one is allowed";
   return message
     .split("\n")[0]!
     .replace(/ at line \d+, column \d+:?$/, "")
@@ -256,7 +265,7 @@ export function schemaIssueAt(src: YamlSource, issue: SchemaIssue, path: Path = 
     const text = sourceTextOf(src, path);
     // Only when YAML changed what was written (0x0a0b -> 2571, NULL -> null), which surprises people.
     if (text && text !== String(valueAt(src.data, path)))
-      message += `; write it in quotes ('${text}') to keep it as text`;
+      message += `; write it in quotes ('${text.length > 40 ? `${text.slice(0, 40)}…` : text}') to keep it as text`;
   }
   return issueAt(src, path, message, issue.at);
 }
