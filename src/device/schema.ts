@@ -46,7 +46,12 @@ const setupStep = {
       required: ["run"],
       properties: {
         run: { type: "array", minItems: 1, items: { type: "string" }, description: "Command and arguments (no shell)" },
-        timeoutSeconds: { type: "number", minimum: 1, maximum: DAY, description: "Give up after this long (default 60)" },
+        timeoutSeconds: {
+          type: "number",
+          minimum: 1,
+          maximum: DAY,
+          description: "Give up after this long (default 60)",
+        },
       },
     },
     {

@@ -1,7 +1,18 @@
 // The guard against YAML alias bombs (billion laughs): how many values a document's aliases add once
 // expanded, measured on the parsed nodes before any data is built, so a 300-byte file is refused at once,
 // at the alias that crosses the limit, wherever it is (a matrix, a step, a template).
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, visit, type Alias, type Document, type Node } from "yaml";
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  visit,
+  type Alias,
+  type Document,
+  type Node,
+} from "yaml";
 
 /** Values that aliases may add to one file, expanded (the default suites add a few hundred). */
 export const MAX_ALIAS_VALUES = 10_000;
@@ -58,8 +69,7 @@ function measure(doc: Document.Parsed): { offset: number; message: string } | un
         offset,
         message: `alias *${alias.source} refers to a value that contains it (its data would never end); copy the value instead`,
       };
-    if (!target)
-      return { offset, message: `alias *${alias.source} has no anchor &${alias.source} before it` };
+    if (!target) return { offset, message: `alias *${alias.source} has no anchor &${alias.source} before it` };
     const n = size(target);
     added += n;
     if (added > MAX_ALIAS_VALUES)

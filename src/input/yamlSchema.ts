@@ -70,7 +70,9 @@ export function parseYaml(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
   // NUL bytes: a binary file or UTF-16 text, which YAML would read as one long string.
   if (text.includes("\u0000"))
-    throw new InputError([{ file, line: 1, col: 1, message: "not a text file (it holds NUL bytes); save it as UTF-8" }]);
+    throw new InputError([
+      { file, line: 1, col: 1, message: "not a text file (it holds NUL bytes); save it as UTF-8" },
+    ]);
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const issues = doc.errors.map((e) => ({
@@ -99,7 +101,8 @@ export function parseYaml(text: string, file: string): YamlSource {
 
 function cleanYamlMessage(message: string): string {
   if (/Maximum call stack size exceeded/.test(message)) return TOO_DEEP;
-  if (/multiple documents/.test(message)) return "the file holds more than one YAML document (a second ---); one is allowed";
+  if (/multiple documents/.test(message))
+    return "the file holds more than one YAML document (a second ---); one is allowed";
   return message
     .split("\n")[0]!
     .replace(/ at line \d+, column \d+:?$/, "")

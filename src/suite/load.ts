@@ -255,7 +255,9 @@ function checkGroup(
   // Names of keys and objects: checked once, or per case when a parameter gives one.
   const nameAt = (si: number, field: string | undefined, message: string) =>
     at(field === undefined ? ["steps", si] : ["steps", si, field], message, field === undefined ? "key" : "value");
-  const namesVary = group.steps.some((st) => isObject(st) && NAME_FIELDS.some((f) => refsIn(JSON.stringify(st[f] ?? "")).length > 0));
+  const namesVary = group.steps.some(
+    (st) => isObject(st) && NAME_FIELDS.some((f) => refsIn(JSON.stringify(st[f] ?? "")).length > 0),
+  );
   if (!namesVary) checkNames(group.steps, nameAt);
 
   const combos = combinations(group);
@@ -275,7 +277,11 @@ function checkGroup(
       continue;
     }
     ids.set(id, combo);
-    if (namesVary) checkNames(group.steps.map((st) => substitute(st, combo.params)), nameAt);
+    if (namesVary)
+      checkNames(
+        group.steps.map((st) => substitute(st, combo.params)),
+        nameAt,
+      );
     group.steps.forEach((raw, si) => {
       checkStepInCase(src, suite, raw, [...gp, "steps", si], gp, combo, known.get(si) ?? [], issues);
     });
@@ -311,14 +317,22 @@ function checkNames(steps: Value[], at: (si: number, field: string | undefined, 
     const object = name(step.object);
     if (object !== undefined && !objects.has(object)) {
       const key = keys.has(object) ? "; keys made by op: key are not objects for get/set/copy/destroy" : "";
-      at(si, "object", `no earlier create or copy step makes the object '${object}' (${list(objects, "objects")})${key}`);
+      at(
+        si,
+        "object",
+        `no earlier create or copy step makes the object '${object}' (${list(objects, "objects")})${key}`,
+      );
     }
     for (const field of ["expectFound", "expectNotFound"]) {
       const names = step[field];
       if (!Array.isArray(names)) continue;
       for (const n of names)
         if (typeof n === "string" && !objects.has(n))
-          at(si, field, `${field}: no earlier create or copy step makes the object '${n}' (${list(objects, "objects")})`);
+          at(
+            si,
+            field,
+            `${field}: no earlier create or copy step makes the object '${n}' (${list(objects, "objects")})`,
+          );
     }
     if (step.op === "key") keys.add(name(step.as) ?? "key");
     if ((step.op === "create" || step.op === "copy") && name(step.as) !== undefined) objects.add(name(step.as)!);

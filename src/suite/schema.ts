@@ -178,9 +178,12 @@ function build(mode: Mode) {
       },
       ["mechanism", "target"],
     ),
-    randomStep: step("random", "Get random bytes (C_GenerateRandom).", { length: prop("Number of bytes (at most 16 MiB).", int(0, { maximum: MAX_DATA_BYTES })) }, [
-      "length",
-    ]),
+    randomStep: step(
+      "random",
+      "Get random bytes (C_GenerateRandom).",
+      { length: prop("Number of bytes (at most 16 MiB).", int(0, { maximum: MAX_DATA_BYTES })) },
+      ["length"],
+    ),
     loginStep: step("login", "Log in (C_Login) with the device profile's PIN.", {
       user: prop("Which user. Default USER.", { type: "string", enum: ["USER", "SO"] }),
     }),

@@ -78,7 +78,10 @@ describe("the hostile-input corpus", () => {
   beforeAll(async () => {
     writeFileSync(path.join(tmp, "file"), "");
     mkdirSync(path.join(tmp, "dir"));
-    writeFileSync(path.join(tmp, "valid.yaml"), "suite: valid\ncases:\n  - id: g\n    steps: [ { op: random, length: 1 } ]\n");
+    writeFileSync(
+      path.join(tmp, "valid.yaml"),
+      "suite: valid\ncases:\n  - id: g\n    steps: [ { op: random, length: 1 } ]\n",
+    );
     const queue = [...commands];
     const worker = async () => {
       for (let row = queue.shift(); row; row = queue.shift()) results.set(row, await invoke(row));
