@@ -1,6 +1,6 @@
 // Load YAML and validate it against a JSON Schema, with every problem located in the input
 // (file:line:col) and worded as what is allowed. Generic: suites and device profiles use it.
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
@@ -109,12 +109,21 @@ function cleanYamlMessage(message: string): string {
     .trim();
 }
 
+const MAX_YAML_BYTES = 16 * 1024 * 1024;
+
 /** Reads and parses a YAML file; an unreadable file is an InputError too. */
 export async function readYaml(file: string): Promise<YamlSource> {
   let text: string;
   try {
+    // A device or a FIFO (/dev/zero) would be read forever; a huge file is no suite or profile.
+    const st = await stat(file);
+    if (st.isFile() && st.size > MAX_YAML_BYTES)
+      throw new InputError([{ file, line: 0, col: 0, message: `${st.size} bytes is too large (at most 16 MiB)` }]);
+    if (!st.isFile() && !st.isDirectory())
+      throw new InputError([{ file, line: 0, col: 0, message: "not a regular file" }]);
     text = await readFile(file, "utf8");
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const err = e as NodeJS.ErrnoException;
     const why = err.code === "ENOENT" ? "file not found" : err.code === "EISDIR" ? "is a directory" : err.message;
     throw new InputError([{ file, line: 0, col: 0, message: why }]);

@@ -78,6 +78,7 @@ describe("the hostile-input corpus", () => {
   beforeAll(async () => {
     writeFileSync(path.join(tmp, "file"), "");
     mkdirSync(path.join(tmp, "dir"));
+    writeFileSync(path.join(tmp, "huge.yaml"), "a".repeat(17_000_000));
     writeFileSync(
       path.join(tmp, "valid.yaml"),
       "suite: valid\ncases:\n  - id: g\n    steps: [ { op: random, length: 1 } ]\n",

@@ -445,3 +445,34 @@ describe("schema and semantic problems together", () => {
     ]);
   });
 });
+
+describe("limits", () => {
+  const grid = (n: number) =>
+    `suite: t\ncases:\n  - id: g\n    matrix:\n      a: &v [${Array.from({ length: n }, (_, i) => i + 1).join(", ")}]\n      b: *v\n    steps:\n      - { op: random, length: $a }\n`;
+
+  it("a suite over the case limit is refused at its matrix, before expansion; --max-cases moves the limit", () => {
+    const text = grid(20); // 400 cases
+    expect(expandSuite(loadSuiteText(text, "t.yaml"))).toHaveLength(400);
+    expect(expandSuite(loadSuiteText(text, "t.yaml", { maxCases: 400 }))).toHaveLength(400);
+    let err: unknown;
+    try {
+      loadSuiteText(text, "t.yaml", { maxCases: 399 });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toBe(
+      `t.yaml:${posOf(text, "matrix").line}:${posOf(text, "matrix").col}: this group expands to 400 cases (values per parameter: a 20, b 20); a suite may have at most 399 cases, counted before exclude (split it, or raise the limit with --max-cases N)`,
+    );
+  });
+
+  it("aliases that add up to 10,000 values load; one more is refused at the alias that crosses the limit", () => {
+    const values = (n: number) => `[${Array.from({ length: n }, () => "x").join(", ")}]`;
+    // The anchored list stands for 1 + n values; each alias of it adds as many.
+    const text = (aliases: number) =>
+      `suite: t\nlist: &l ${values(999)}\n${Array.from({ length: aliases }, (_, i) => `k${i}: *l\n`).join("")}cases:\n  - id: g\n    steps: [ { op: random, length: 1 } ]\n`;
+    expect(() => loadSuiteText(text(10), "t.yaml")).toThrow(/unknown property 'list'/);
+    expect(() => loadSuiteText(text(11), "t.yaml")).toThrow(
+      /^t\.yaml:13:6: aliases expand this file by more than 10,000 values \(\*l alone adds 1,000\)/,
+    );
+  });
+});
