@@ -1,5 +1,5 @@
 // `p11compat clients A.json B.json ...`: will each client work with each token? (src/report/clients.ts)
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readReport } from "../report/read.js";
 import { clientVerdicts } from "../report/clients.js";
@@ -40,6 +40,7 @@ export async function clientsCommand(files: string[], flags: ClientsFlags): Prom
   if (flags.expect) {
     let expected: { client: string; device: string; verdict: string }[];
     try {
+      if (!statSync(flags.expect).isFile()) throw new Error("not a regular file"); // /dev/zero would never end
       expected = JSON.parse(readFileSync(flags.expect, "utf8")) as typeof expected;
       if (!Array.isArray(expected)) throw new Error("not a list of verdicts");
     } catch (err) {

@@ -94,7 +94,7 @@ describe("the hostile-input corpus", () => {
     // TMPDIR of its own: whatever a run sets up there must be gone when it exits.
     const own = path.join(tmp, `tmp-${commands.indexOf(row)}`);
     mkdirSync(own);
-    const args = row.args!.map((a) => a.replaceAll("${tmp}", tmp));
+    const args = row.args!.map((a) => a.replaceAll("${tmp}", tmp).replaceAll("${root}", ROOT.replace(/\/$/, "")));
     const t0 = performance.now();
     const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       execFile(
