@@ -17,15 +17,14 @@ import {
   type StartupFigures,
 } from "../bench/process.js";
 import { DEVICES_DIR, SUITES_DIR } from "./run.js";
-import { UsageError } from "./output.js";
 
 const f = (n: number, d = 1) => n.toFixed(d);
 const pct = (x: number) => `${f(x * 100)} %`;
 
 interface BenchFlags {
-  iterations: string;
-  runs: string;
-  startupRuns: string;
+  iterations: number;
+  runs: number;
+  startupRuns: number;
   suites: boolean;
   json?: boolean;
 }
@@ -51,17 +50,8 @@ interface WholeRun {
   };
 }
 
-const count = (text: string, what: string, min: number) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`${what} takes a whole number of at least ${min}, not "${text}"`);
-  return n;
-};
-
 export async function benchCommand(flags: BenchFlags): Promise<void> {
-  const iterations = count(flags.iterations, "--iterations", 1);
-  const runs = count(flags.runs, "--runs", 1);
-  const startupRuns = count(flags.startupRuns, "--startup-runs", 1);
+  const { iterations, runs, startupRuns } = flags;
   const profile = await loadDevice("softhsm", DEVICES_DIR);
   const text = !flags.json;
   const out = (line = "") => text && process.stdout.write(`${line}\n`);

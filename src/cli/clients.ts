@@ -1,10 +1,11 @@
 // `p11compat clients A.json B.json ...`: will each client work with each token? (src/report/clients.ts)
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readReport } from "../report/read.js";
 import { clientVerdicts } from "../report/clients.js";
 import { clientGrid, clientsMarkdown, clientsText, verdictChanges } from "../report/clients-table.js";
-import { UsageError, notAnInput } from "./output.js";
+import { UsageError } from "./output.js";
+import { checkOutputFile } from "./destinations.js";
 import { markdownPathFor } from "../report/files.js";
 
 interface ClientsFlags {
@@ -14,7 +15,7 @@ interface ClientsFlags {
 }
 
 export async function clientsCommand(files: string[], flags: ClientsFlags): Promise<void> {
-  if (flags.out) notAnInput(flags.out, files, "--out");
+  if (flags.out) checkOutputFile(flags.out, "--out", files);
   const perReport = files.map((f) => clientVerdicts(readReport(f), f));
   if (!perReport.some((vs) => vs.length)) {
     throw new UsageError(
@@ -39,6 +40,7 @@ export async function clientsCommand(files: string[], flags: ClientsFlags): Prom
   if (flags.expect) {
     let expected: { client: string; device: string; verdict: string }[];
     try {
+      if (!statSync(flags.expect).isFile()) throw new Error("not a regular file"); // /dev/zero would never end
       expected = JSON.parse(readFileSync(flags.expect, "utf8")) as typeof expected;
       if (!Array.isArray(expected)) throw new Error("not a list of verdicts");
     } catch (err) {

@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { readReport } from "../report/read.js";
 import { diffReports, diffText, regressions, regressionText } from "../report/diff.js";
-import { notAnInput } from "./output.js";
+import { checkOutputFile } from "./destinations.js";
 
 interface DiffFlags {
   baseline?: boolean;
@@ -11,7 +11,7 @@ interface DiffFlags {
 }
 
 export async function diffCommand(a: string, b: string, flags: DiffFlags): Promise<void> {
-  if (flags.out) notAnInput(flags.out, [a, b], "--out");
+  if (flags.out) checkOutputFile(flags.out, "--out", [a, b]);
   const old = readReport(a);
   const now = readReport(b);
   const d = diffReports(old, now);

@@ -19,8 +19,8 @@ import { UsageError } from "./output.js";
 import { describeDevice } from "../runner/preflight.js";
 import { DEVICES_DIR, SUITES_DIR } from "./run.js";
 
-export async function suitesCommand(flags: { suite?: string[]; ids?: boolean }): Promise<void> {
-  const suites = await loadSuites(flags.suite ?? [], SUITES_DIR);
+export async function suitesCommand(flags: { suite?: string[]; ids?: boolean; maxCases: number }): Promise<void> {
+  const suites = await loadSuites(flags.suite ?? [], SUITES_DIR, { maxCases: flags.maxCases });
   let total = 0;
   const width = Math.max(...suites.map((s) => s.id.length));
   for (const suite of suites) {

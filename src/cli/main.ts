@@ -1,6 +1,8 @@
 // The command line: parses options and hands over to the modules that do the work.
 import { Command, Option } from "commander";
 import { TOOL } from "../tool.js";
+import { wholeNumber } from "./numbers.js";
+import { MAX_SUITE_CASES } from "../suite/limits.js";
 
 /**
  * A command's module loads only when the command runs: `--help` (of any command) needs only this table,
@@ -12,6 +14,14 @@ function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): (...args: 
   };
 }
 const info = () => import("./info.js");
+
+/** --max-cases, for the commands that load suites. */
+const maxCases = [
+  "--max-cases <n>",
+  `refuse a suite that expands to more cases than this (counted before exclude; default ${MAX_SUITE_CASES.toLocaleString("en-US")})`,
+  wholeNumber(1),
+  MAX_SUITE_CASES,
+] as const;
 
 const program = new Command()
   .name("p11compat")
@@ -53,7 +63,12 @@ program
       .default("failed"),
   )
   .option("--junit <file>", "also write the results as JUnit XML")
-  .option("--diagnose <calls>", "extra calls diagnosis may spend on each failed template call (0: off)", "64")
+  .option(
+    "--diagnose <calls>",
+    "extra calls diagnosis may spend on each failed template call (0: off)",
+    wholeNumber(0, " (0 turns diagnosis off)"),
+    64,
+  )
   .option("-q, --quiet", "no progress, only the summary")
   .option(
     "--serial <n>",
@@ -66,7 +81,9 @@ program
   .option(
     "--workers <n>",
     "run independent suites in up to this many workers at once (never more than the device profile's workers; 1: one at a time)",
+    wholeNumber(1),
   )
+  .option(...maxCases)
   .option("--plan", "list the keys the run would make and the slots it would write, then exit without writing anything")
   .action(lazy(() => import("./run.js"), "runCommand"));
 
@@ -134,6 +151,7 @@ program
   .description("validate and list suites with how many cases each expands to")
   .option("-s, --suite <name|file...>", "only these suites")
   .option("--ids", "also list every case id")
+  .option(...maxCases)
   .action(lazy(info, "suitesCommand"));
 
 program
@@ -206,13 +224,14 @@ program
   .description(
     "measure the harness against raw pkcs11js on SoftHSM: per operation, start-up, and the default run as a whole process",
   )
-  .option("-n, --iterations <n>", "iterations per operation", "200")
+  .option("-n, --iterations <n>", "iterations per operation", wholeNumber(1), 200)
   .option(
     "-r, --runs <n>",
     "rounds of a default run, a one-worker run and a raw pkcs11js process making the same calls",
-    "3",
+    wholeNumber(1),
+    3,
   )
-  .option("--startup-runs <n>", "runs of node -e 0 and of p11compat --help", "15")
+  .option("--startup-runs <n>", "runs of node -e 0 and of p11compat --help", wholeNumber(1), 15)
   .option("--no-suites", "skip the default runs; time only the per-operation comparison and start-up")
   .option("--json", "print the figures as JSON instead of tables")
   .action(lazy(() => import("./bench.js"), "benchCommand"));

@@ -15,6 +15,9 @@ export function fail(err: unknown): never {
     err instanceof ReportFileError
   ) {
     process.stderr.write(`p11compat: ${err.message}\n`);
+  } else if (isSystemError(err)) {
+    // The machine refused something (a file, a process): the user's to fix, and Node's message names it.
+    process.stderr.write(`p11compat: ${err.message}\n`);
   } else {
     process.stderr.write(`p11compat: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
   }
@@ -22,6 +25,11 @@ export function fail(err: unknown): never {
 }
 
 export class UsageError extends Error {}
+
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return e instanceof Error && typeof e.code === "string" && typeof e.syscall === "string";
+}
 
 /** An output file named like one of the command's inputs would destroy it: refused before anything is written. */
 export function notAnInput(out: string, inputs: string[], option: string): void {

@@ -3,13 +3,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readReport } from "../report/read.js";
-import { UsageError, notAnInput } from "./output.js";
+import { UsageError } from "./output.js";
+import { checkOutputFile } from "./destinations.js";
 import { renderHtml } from "../report/html.js";
 import { buildMatrix } from "../report/matrix.js";
 import { matrixText } from "../report/matrix-text.js";
 
 export async function reportCommand(files: string[], flags: { html?: string; clients?: string[] }): Promise<void> {
-  if (flags.html) notAnInput(flags.html, [...files, ...(flags.clients ?? [])], "--html");
+  if (flags.html) checkOutputFile(flags.html, "--html", [...files, ...(flags.clients ?? [])]);
   const reports = files.map((f) => readReport(f));
   if (flags.clients && !flags.html)
     throw new UsageError("--clients adds the Clients view to the HTML page: give --html FILE too");

@@ -15,6 +15,7 @@ import { summaryTable } from "../report/summary.js";
 import type { TraceMode } from "../contract/worker.js";
 import { ROOT } from "../tool.js";
 import { UsageError } from "./output.js";
+import { checkOutputFile, prepareOutputDir } from "./destinations.js";
 
 export const SUITES_DIR = fileURLToPath(new URL("suites/", ROOT));
 export const DEVICES_DIR = fileURLToPath(new URL("devices/", ROOT));
@@ -24,7 +25,7 @@ interface RunFlags extends ProfileFlags {
   filter?: string;
   out: string;
   trace: TraceMode;
-  diagnose: string;
+  diagnose: number;
   junit?: string;
   quiet?: boolean;
   serial?: string;
@@ -33,7 +34,8 @@ interface RunFlags extends ProfileFlags {
   token?: string;
   allowTokenObjects?: boolean;
   plan?: boolean;
-  workers?: string;
+  workers?: number;
+  maxCases: number;
 }
 
 /** How the command line names the device: a profile, a p11-kit module, or a module's existing token. */
@@ -60,10 +62,16 @@ export async function profileFor(flags: ProfileFlags): Promise<{ profile: Device
 }
 
 export async function runCommand(flags: RunFlags): Promise<void> {
+  // Where the results go is settled first: a run that cannot write them sets no token up.
+  if (!flags.plan) {
+    prepareOutputDir(flags.out, "--out");
+    if (flags.junit) checkOutputFile(flags.junit, "--junit");
+  }
   const { profile, modulePath } = await profileFor(flags);
-  const workers = flags.workers === undefined ? undefined : workersOf(flags.workers);
+  const workers = flags.workers;
   if (!flags.plan) warmUpWorkers(profile, workers);
-  const suites = await loadSuites(flags.suite ?? [], SUITES_DIR);
+  const suites = await loadSuites(flags.suite ?? [], SUITES_DIR, { maxCases: flags.maxCases });
+  if (flags.junit) checkOutputFile(flags.junit, "--junit", [profile.file, ...suites.map((s) => s.file)]);
   let cases = suites.flatMap(expandSuite);
   if (flags.filter) {
     const needle = flags.filter.toLowerCase();
@@ -133,7 +141,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     filter: flags.filter,
     modulePath,
     trace: flags.trace,
-    diagnosisBudget: budgetOf(flags.diagnose),
+    diagnosisBudget: flags.diagnose,
     workers,
     signal: controller.signal,
     now: now.signal,
@@ -171,18 +179,4 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   if (flags.junit) writeFileSync(flags.junit, renderJunit(report));
   process.stdout.write(`\n${summaryTable(report)}\n\nreport: ${reportPath}\nsummary: ${markdownPath}\n`);
   if (outcome.status === "interrupted") process.exit(exitCode);
-}
-
-function workersOf(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`--workers takes a whole number of at least 1, not "${text}"`);
-  return n;
-}
-
-function budgetOf(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0)
-    throw new UsageError(`--diagnose takes a whole number of calls (0 turns diagnosis off), not "${text}"`);
-  return n;
 }

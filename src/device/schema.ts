@@ -1,4 +1,6 @@
 // JSON Schema of device profiles (devices/*.yaml); schema/device.schema.json is generated from it.
+// Timeouts longer than a day: Node's timers overflow past 24.8 days and fire at once, which would make every case a hang.
+const DAY = 86_400;
 const install = {
   type: "object",
   description: "How to install what is missing, per platform (package names).",
@@ -44,7 +46,12 @@ const setupStep = {
       required: ["run"],
       properties: {
         run: { type: "array", minItems: 1, items: { type: "string" }, description: "Command and arguments (no shell)" },
-        timeoutSeconds: { type: "number", minimum: 1, description: "Give up after this long (default 60)" },
+        timeoutSeconds: {
+          type: "number",
+          minimum: 1,
+          maximum: DAY,
+          description: "Give up after this long (default 60)",
+        },
       },
     },
     {
@@ -101,6 +108,7 @@ const setupStep = {
             readySeconds: {
               type: "number",
               minimum: 1,
+              maximum: DAY,
               description: "Give up waiting for `ready` after this long (default 15)",
             },
           },
@@ -255,9 +263,15 @@ export const deviceSchema = {
         caseSeconds: {
           type: "number",
           minimum: 1,
+          maximum: DAY,
           description: "A case that takes longer is recorded as error (hang) and its worker replaced (default 120)",
         },
-        startSeconds: { type: "number", minimum: 1, description: "Time to load the module and log in (default 30)" },
+        startSeconds: {
+          type: "number",
+          minimum: 1,
+          maximum: DAY,
+          description: "Time to load the module and log in (default 30)",
+        },
       },
     },
   },

@@ -1,6 +1,6 @@
 // Load YAML and validate it against a JSON Schema, with every problem located in the input
 // (file:line:col) and worded as what is allowed. Generic: suites and device profiles use it.
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
@@ -9,6 +9,7 @@ import type * as AjvModule from "ajv";
 import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Pair } from "yaml";
 import { closest, didYouMean, didYouMeanOf, joinOr } from "./suggest.js";
+import { MAX_ALIAS_VALUES, aliasProblem, badMergeOffset } from "./aliases.js";
 
 /** A path into the loaded data: object keys and array indices. */
 export type Path = (string | number)[];
@@ -62,41 +63,67 @@ export interface YamlSource {
   data: unknown;
 }
 
+const TOO_DEEP = "values nested too deeply";
+
 /** Parses YAML text; syntax errors throw InputError with their positions. */
 export function parseYaml(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
+  // NUL bytes: a binary file or UTF-16 text, which YAML would read as one long string.
+  if (text.includes("\u0000"))
+    throw new InputError([
+      { file, line: 1, col: 1, message: "not a text file (it holds NUL bytes); save it as UTF-8" },
+    ]);
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new InputError(
-      doc.errors.map((e) => ({
-        file,
-        ...lineCounter.linePos(e.pos[0]),
-        message: `YAML syntax error: ${cleanYamlMessage(e.message)}`,
-      })),
-    );
+    const issues = doc.errors.map((e) => ({
+      file,
+      ...lineCounter.linePos(e.pos[0]),
+      message: `YAML syntax error: ${cleanYamlMessage(e.message)}`,
+    }));
+    // Too deep a nesting fails at every level below the limit: once is enough.
+    const deep = issues.findIndex((i) => i.message.endsWith(TOO_DEEP));
+    throw new InputError(deep < 0 ? issues : [...issues.filter((i) => !i.message.endsWith(TOO_DEEP)), issues[deep]!]);
   }
+  const bomb = aliasProblem(doc);
+  if (bomb) throw new InputError([{ file, ...lineCounter.linePos(bomb.offset), message: bomb.message }]);
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 10_000 });
+    // yaml's own guard stays as a second line behind aliasProblem's (which knows where).
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_VALUES });
   } catch (e) {
-    throw new InputError([{ file, line: 1, col: 1, message: `YAML error: ${(e as Error).message}` }]);
+    const message = cleanYamlMessage((e as Error).message);
+    const at = badMergeOffset(doc);
+    const pos = at === undefined ? { line: 1, col: 1 } : lineCounter.linePos(at);
+    throw new InputError([{ file, ...pos, message: `YAML error: ${message}` }]);
   }
   return { file, text, doc, lineCounter, data };
 }
 
 function cleanYamlMessage(message: string): string {
+  if (/Maximum call stack size exceeded/.test(message)) return TOO_DEEP;
+  if (/multiple documents/.test(message))
+    return "the file holds more than one YAML document (a second ---); one is allowed";
   return message
     .split("\n")[0]!
     .replace(/ at line \d+, column \d+:?$/, "")
     .trim();
 }
 
+const MAX_YAML_BYTES = 16 * 1024 * 1024;
+
 /** Reads and parses a YAML file; an unreadable file is an InputError too. */
 export async function readYaml(file: string): Promise<YamlSource> {
   let text: string;
   try {
+    // A device or a FIFO (/dev/zero) would be read forever; a huge file is no suite or profile.
+    const st = await stat(file);
+    if (st.isFile() && st.size > MAX_YAML_BYTES)
+      throw new InputError([{ file, line: 0, col: 0, message: `${st.size} bytes is too large (at most 16 MiB)` }]);
+    if (!st.isFile() && !st.isDirectory())
+      throw new InputError([{ file, line: 0, col: 0, message: "not a regular file" }]);
     text = await readFile(file, "utf8");
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const err = e as NodeJS.ErrnoException;
     const why = err.code === "ENOENT" ? "file not found" : err.code === "EISDIR" ? "is a directory" : err.message;
     throw new InputError([{ file, line: 0, col: 0, message: why }]);
@@ -250,7 +277,7 @@ export function schemaIssueAt(src: YamlSource, issue: SchemaIssue, path: Path = 
     const text = sourceTextOf(src, path);
     // Only when YAML changed what was written (0x0a0b -> 2571, NULL -> null), which surprises people.
     if (text && text !== String(valueAt(src.data, path)))
-      message += `; write it in quotes ('${text}') to keep it as text`;
+      message += `; write it in quotes ('${text.length > 40 ? `${text.slice(0, 40)}…` : text}') to keep it as text`;
   }
   return issueAt(src, path, message, issue.at);
 }
@@ -457,8 +484,9 @@ function describeSchema(root: Schema, schema: Schema): string {
   if (s.type !== undefined) {
     const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
     let text = joinOr(types.map(typePhrase));
-    if (typeof s.minimum === "number") text += ` >= ${s.minimum}`;
-    if (typeof s.maximum === "number") text += ` <= ${s.maximum}`;
+    if (typeof s.minimum === "number" && typeof s.maximum === "number") text += ` from ${s.minimum} to ${s.maximum}`;
+    else if (typeof s.minimum === "number") text += ` >= ${s.minimum}`;
+    else if (typeof s.maximum === "number") text += ` <= ${s.maximum}`;
     if (typeof s.pattern === "string" && types.includes("string")) text += ` matching ${s.pattern}`;
     return text;
   }

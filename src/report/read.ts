@@ -1,6 +1,6 @@
 // A report from disk, checked against schema/report.schema.json before anything renders it: renderers
 // embed its text, and a damaged or foreign file should be named with the field at fault, not crash later.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { Report } from "../contract/report.js";
 import { describeValue, validateData, type Path } from "../input/yamlSchema.js";
 import { reportSchema } from "./schema.js";
@@ -8,14 +8,22 @@ import { reportSchema } from "./schema.js";
 /** A file that is not a report p11compat could have written. */
 export class ReportFileError extends Error {}
 
+const MAX_REPORT_BYTES = 256 * 1024 * 1024;
+
 /** Issues listed in an error before "and N more": the first few say what is wrong. */
 const SHOWN = 8;
 
 export function readReport(file: string): Report {
   let text: string;
   try {
+    // A device or a FIFO (/dev/zero) would be read forever.
+    const st = statSync(file);
+    if (!st.isFile() && !st.isDirectory()) throw new ReportFileError(`${file}: not a regular file`);
+    if (st.size > MAX_REPORT_BYTES)
+      throw new ReportFileError(`${file}: ${st.size} bytes is too large for a report (at most 256 MiB)`);
     text = readFileSync(file, "utf8");
   } catch (err) {
+    if (err instanceof ReportFileError) throw err;
     throw new ReportFileError(
       `${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );

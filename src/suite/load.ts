@@ -35,23 +35,31 @@ import {
   type Path,
 } from "./expand.js";
 import type { CaseGroup, Suite } from "./model.js";
+import { MAX_SUITE_CASES } from "./limits.js";
 import type { KeySpec } from "../catalogue/keys.js";
 import type { ClientProfile, Value } from "../contract/report.js";
 
+/** Loading limits: `maxCases` per suite (default MAX_SUITE_CASES; --max-cases). */
+export interface SuiteLimits {
+  maxCases?: number;
+}
+
 /** Loads and checks one suite file. Throws InputError listing every problem found. */
-export async function loadSuiteFile(file: string): Promise<Suite> {
-  return checkSuite(await readYaml(file));
+export async function loadSuiteFile(file: string, limits: SuiteLimits = {}): Promise<Suite> {
+  return checkSuite(await readYaml(file), limits);
 }
 
 /** Same as loadSuiteFile, from text (`file` is used in messages). */
-export function loadSuiteText(text: string, file: string): Suite {
-  return checkSuite(parseYaml(text, file));
+export function loadSuiteText(text: string, file: string, limits: SuiteLimits = {}): Suite {
+  return checkSuite(parseYaml(text, file), limits);
 }
 
-function checkSuite(src: YamlSource): Suite {
+function checkSuite(src: YamlSource, limits: SuiteLimits): Suite {
   const issues = validateYaml(src, suiteSchema);
   const data = src.data;
   if (!isObject(data)) throw new InputError(issues);
+  const tooMany = caseCountProblem(src, data, limits.maxCases ?? MAX_SUITE_CASES);
+  if (tooMany) throw new InputError([...issues, tooMany]);
   // Per step, the paths (within the step) the schema already complained about: later checks skip them.
   const badPaths = (gi: number) => {
     const out = new Map<number, Path[]>();
@@ -105,6 +113,36 @@ function checkSuite(src: YamlSource): Suite {
     keys,
     groups,
   };
+}
+
+/** The upper bound of a group's cases, counted without expanding: the matrix's product plus its includes. */
+function caseBound(g: Record<string, Value>): bigint {
+  const lists = isObject(g.matrix) ? Object.values(g.matrix).filter(Array.isArray) : [];
+  const includes = Array.isArray(g.include) ? BigInt(g.include.length) : 0n;
+  if (lists.length === 0) return includes > 0n ? includes : 1n;
+  return lists.reduce((n, l) => n * BigInt(l.length), 1n) + includes;
+}
+
+/** A suite whose groups would expand to more than `max` cases: refused at the matrix of its largest group. */
+function caseCountProblem(src: YamlSource, data: Record<string, Value>, max: number): InputIssue | undefined {
+  const groups = Array.isArray(data.cases) ? data.cases : [];
+  const bounds = groups.map((g) => (isObject(g) ? caseBound(g) : 0n));
+  const total = bounds.reduce((a, b) => a + b, 0n);
+  if (total <= BigInt(max)) return undefined;
+  const gi = bounds.reduce((best, b, i) => (b > bounds[best]! ? i : best), 0);
+  const g = groups[gi] as Record<string, Value>;
+  const sizes = isObject(g.matrix)
+    ? Object.entries(g.matrix).map(([k, v]) => `${k} ${Array.isArray(v) ? v.length : 0}`)
+    : [];
+  const n = (x: bigint) => x.toLocaleString("en-US");
+  const what = `this group expands to ${n(bounds[gi]!)} cases${sizes.length ? ` (values per parameter: ${sizes.join(", ")})` : ""}`;
+  const all = total === bounds[gi] ? "" : `, the suite to ${n(total)}`;
+  return issueAt(
+    src,
+    isObject(g.matrix) ? ["cases", gi, "matrix"] : ["cases", gi],
+    `${what}${all}; a suite may have at most ${n(BigInt(max))} cases, counted before exclude (split it, or raise the limit with --max-cases N)`,
+    "key",
+  );
 }
 
 /** Every case pattern of a client block must name at least one group. */
@@ -214,6 +252,14 @@ function checkGroup(
   for (const s of stringsIn(group.steps)) checkRefs(s.text, ["steps", ...s.path]);
   if (group.title !== group.id) checkRefs(group.title, ["title"]);
 
+  // Names of keys and objects: checked once, or per case when a parameter gives one.
+  const nameAt = (si: number, field: string | undefined, message: string) =>
+    at(field === undefined ? ["steps", si] : ["steps", si, field], message, field === undefined ? "key" : "value");
+  const namesVary = group.steps.some(
+    (st) => isObject(st) && NAME_FIELDS.some((f) => refsIn(JSON.stringify(st[f] ?? "")).length > 0),
+  );
+  if (!namesVary) checkNames(group.steps, nameAt);
+
   const combos = combinations(group);
   const ids = new Map<string, Combination>();
   for (const combo of combos) {
@@ -231,11 +277,67 @@ function checkGroup(
       continue;
     }
     ids.set(id, combo);
+    if (namesVary)
+      checkNames(
+        group.steps.map((st) => substitute(st, combo.params)),
+        nameAt,
+      );
     group.steps.forEach((raw, si) => {
       checkStepInCase(src, suite, raw, [...gp, "steps", si], gp, combo, known.get(si) ?? [], issues);
     });
   }
   return issues;
+}
+
+/** Step fields that name a key or an object. */
+const NAME_FIELDS = ["key", "as", "object", "expectFound", "expectNotFound"];
+const KEY_USERS = new Set(["sign", "verify", "encrypt", "decrypt", "derive", "wrap", "unwrap"]);
+
+/**
+ * Every key a step uses made by an earlier key step, every object by an earlier create or copy (and
+ * not destroyed since): what the worker would otherwise find missing only when the case runs.
+ */
+function checkNames(steps: Value[], at: (si: number, field: string | undefined, message: string) => void): void {
+  const keys = new Set<string>();
+  const objects = new Set<string>();
+  const list = (set: Set<string>, what: string) =>
+    set.size > 0 ? `${what} before it: ${[...set].join(", ")}` : `the case makes none before it`;
+  steps.forEach((step, si) => {
+    if (!isObject(step) || typeof step.op !== "string") return;
+    const name = (v: Value | undefined) => (typeof v === "string" ? v : undefined);
+    if (KEY_USERS.has(step.op)) {
+      const key = name(step.key) ?? "key";
+      if (!keys.has(key))
+        at(
+          si,
+          step.key === undefined ? undefined : "key",
+          `${step.op} uses the key '${key}', which no earlier step makes (${list(keys, "keys made")}); add { op: key, spec: ..., source: ...${key === "key" ? "" : `, as: ${key}`} } before it`,
+        );
+    }
+    const object = name(step.object);
+    if (object !== undefined && !objects.has(object)) {
+      const key = keys.has(object) ? "; keys made by op: key are not objects for get/set/copy/destroy" : "";
+      at(
+        si,
+        "object",
+        `no earlier create or copy step makes the object '${object}' (${list(objects, "objects")})${key}`,
+      );
+    }
+    for (const field of ["expectFound", "expectNotFound"]) {
+      const names = step[field];
+      if (!Array.isArray(names)) continue;
+      for (const n of names)
+        if (typeof n === "string" && !objects.has(n))
+          at(
+            si,
+            field,
+            `${field}: no earlier create or copy step makes the object '${n}' (${list(objects, "objects")})`,
+          );
+    }
+    if (step.op === "key") keys.add(name(step.as) ?? "key");
+    if ((step.op === "create" || step.op === "copy") && name(step.as) !== undefined) objects.add(name(step.as)!);
+    if (step.op === "destroy" && object !== undefined) objects.delete(object);
+  });
 }
 
 /** Checks one step of one combination, after substitution. */
@@ -283,7 +385,13 @@ function checkStep(
 ): void {
   const constant = (kind: ConstKind, what: string, value: Value | undefined, rel: Path) => {
     if (typeof value !== "string" && typeof value !== "number") return;
-    if (codeOf(kind, value) !== undefined) return;
+    const code = codeOf(kind, value);
+    // pkcs11js passes codes as 32-bit numbers: a larger one would silently become another.
+    if (code !== undefined && code > 0xffffffff) {
+      at(rel, `${what} '${value}' is larger than 0xFFFFFFFF, the largest code pkcs11js can pass`);
+      return;
+    }
+    if (code !== undefined) return;
     at(rel, `unknown ${what} '${value}'${didYouMeanOf(suggest(kind, String(value), 1), false)}`);
   };
 
@@ -381,7 +489,7 @@ function originOf(
  * Suites named by `selectors` (suite ids or file paths); none = every *.yaml directly in
  * `suitesDir`, sorted. Throws InputError with every problem of every selected file.
  */
-export async function loadSuites(selectors: string[], suitesDir: string): Promise<Suite[]> {
+export async function loadSuites(selectors: string[], suitesDir: string, limits: SuiteLimits = {}): Promise<Suite[]> {
   const issues: InputIssue[] = [];
   const files: string[] = [];
   const add = (f: string) => {
@@ -415,7 +523,7 @@ export async function loadSuites(selectors: string[], suitesDir: string): Promis
   const suites: Suite[] = [];
   for (const f of files) {
     try {
-      suites.push(await loadSuiteFile(f));
+      suites.push(await loadSuiteFile(f, limits));
     } catch (e) {
       if (e instanceof InputError) issues.push(...e.issues);
       else throw e;

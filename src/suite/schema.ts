@@ -17,6 +17,15 @@ const PARAM_REF_PATTERN = `^\\$(?:${NAME}|\\{${NAME}\\})$`;
 const PARAM_TEXT_PATTERN = `\\$(?:${NAME}|\\{${NAME}\\})`;
 const HEX_PATTERN = "^(?:0x)?(?:[0-9A-Fa-f]{2})*$";
 
+// Bounds of what a step can ask for: beyond them a run would fail late (out of memory, a code that
+// pkcs11js cannot pass), so the loader refuses them with their place in the file.
+/** Bytes of a step's message or random output: 16 MiB. */
+const MAX_DATA_BYTES = 16 * 1024 * 1024;
+/** Update calls one multi-part step may make. */
+const MAX_PARTS = 10_000;
+/** Mechanism codes, CK_RV codes and CK_ULONG parameters: pkcs11js passes them as 32-bit numbers. */
+const MAX_CODE = 0xffffffff;
+
 type Mode = "file" | "concrete";
 
 function build(mode: Mode) {
@@ -40,17 +49,21 @@ function build(mode: Mode) {
   const int = (min = 0, extra: S = {}): S => ({ type: "integer", minimum: min, ...extra });
   const objectName = (what: string) => prop(what, str({ minLength: 1 }));
   const data = () =>
-    prop("The message: a byte count (random bytes of that size) or the bytes themselves in hex.", int(0), ref("hex"));
+    prop(
+      "The message: a byte count (random bytes of that size, at most 16 MiB) or the bytes themselves in hex.",
+      int(0, { maximum: MAX_DATA_BYTES }),
+      ref("hex"),
+    );
   const parts = () =>
     prop(
-      "1 = one single-part call (C_Sign ...); n > 1 = the data in n pieces through Update calls, then Final. Default 1.",
-      int(1),
+      "1 = one single-part call (C_Sign ...); n > 1 = the data in n pieces through Update calls, then Final (at most 10000). Default 1.",
+      int(1, { maximum: MAX_PARTS }),
     );
   const template = (description: string) => prop(description, ref("template"));
   const expectError = prop(
     "The step must fail with this return value (CKR_ name, prefix optional, or number) for the case to pass; without it the step must succeed.",
     str({ minLength: 1 }),
-    int(0),
+    int(0, { maximum: MAX_CODE }),
   );
 
   const step = (op: (typeof STEP_OPS)[number], description: string, props: S, required: string[] = []): S => ({
@@ -166,9 +179,12 @@ function build(mode: Mode) {
       },
       ["mechanism", "target"],
     ),
-    randomStep: step("random", "Get random bytes (C_GenerateRandom).", { length: prop("Number of bytes.", int(0)) }, [
-      "length",
-    ]),
+    randomStep: step(
+      "random",
+      "Get random bytes (C_GenerateRandom).",
+      { length: prop("Number of bytes (at most 16 MiB).", int(0, { maximum: MAX_DATA_BYTES })) },
+      ["length"],
+    ),
     loginStep: step("login", "Log in (C_Login) with the device profile's PIN.", {
       user: prop("Which user. Default USER.", { type: "string", enum: ["USER", "SO"] }),
     }),
@@ -192,7 +208,7 @@ function build(mode: Mode) {
           type: "array",
           items: str({ minLength: 1 }),
         }),
-        expectCount: prop("Exact number of objects the search must return.", int(0)),
+        expectCount: prop("Exact number of objects the search must return.", int(0, { maximum: MAX_CODE })),
       },
       ["template"],
     ),
@@ -289,13 +305,13 @@ function build(mode: Mode) {
         "A mechanism: its name (CKM_ prefix optional, e.g. SHA256_RSA_PKCS), a number (0x... or VENDOR_DEFINED+n), or {name, params}.",
       anyOf: [
         str({ minLength: 1 }),
-        int(0),
+        int(0, { maximum: MAX_CODE }),
         {
           type: "object",
           properties: {
             name: {
               description: "Mechanism name (CKM_ prefix optional) or number.",
-              anyOf: [str({ minLength: 1 }), int(0)],
+              anyOf: [str({ minLength: 1 }), int(0, { maximum: MAX_CODE })],
             },
             params: refs
               ? { description: "Mechanism parameters.", anyOf: [ref("mechanismParams"), ref("paramRef")] }
@@ -312,12 +328,12 @@ function build(mode: Mode) {
       properties: {
         hash: prop("RSA PSS/OAEP: hash mechanism (SHA256 or CKM_SHA256).", str({ minLength: 1 })),
         mgf: prop("RSA PSS/OAEP: mask generation function (MGF1_SHA256 or CKG_MGF1_SHA256).", str({ minLength: 1 })),
-        salt: prop("RSA PSS: salt length in bytes.", int(0)),
+        salt: prop("RSA PSS: salt length in bytes.", int(0, { maximum: MAX_CODE })),
         label: prop("RSA OAEP: label (source data), hex.", ref("hex")),
         iv: prop("AES CBC/CBC_PAD/GCM/CTR: IV or nonce, hex. Random (of ivBytes) when absent.", ref("hex")),
-        ivBytes: prop("Length of the random IV or nonce, in bytes.", int(0)),
+        ivBytes: prop("Length of the random IV or nonce, in bytes (at most 65536).", int(0, { maximum: 65536 })),
         aad: prop("AES GCM: additional authenticated data, hex.", ref("hex")),
-        tagBits: prop("AES GCM: tag length in bits.", int(0)),
+        tagBits: prop("AES GCM: tag length in bits.", int(0, { maximum: MAX_CODE })),
         counterBits: prop("AES CTR: counter bits.", int(1, { maximum: 128 })),
         // `kdf: NULL` is YAML's null; it means CKD_NULL, so accept it.
         kdf: prop(
@@ -353,7 +369,12 @@ function build(mode: Mode) {
       "RSA key pair.",
       {
         bits: { type: "integer", minimum: 512, maximum: 16384, description: "Modulus size in bits." },
-        publicExponent: { type: "integer", minimum: 3, description: "Public exponent. Default 65537." },
+        publicExponent: {
+          type: "integer",
+          minimum: 3,
+          maximum: MAX_CODE,
+          description: "Public exponent (at most 2^32-1, as node:crypto takes it). Default 65537.",
+        },
       },
       ["bits"],
     ),
@@ -385,7 +406,13 @@ function build(mode: Mode) {
       "GENERIC_SECRET",
       "Generic secret (HMAC) key.",
       {
-        bits: { type: "integer", minimum: 8, multipleOf: 8, description: "Key size in bits (a multiple of 8)." },
+        bits: {
+          type: "integer",
+          minimum: 8,
+          maximum: 65536,
+          multipleOf: 8,
+          description: "Key size in bits (a multiple of 8, at most 65536).",
+        },
       },
       ["bits"],
     ),

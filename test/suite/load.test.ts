@@ -137,7 +137,7 @@ describe("mistakes are reported at their place in the file", () => {
 
   it("unknown hash, mgf and kdf names", async () => {
     const text = suite(
-      "  - id: a\n    steps:\n      - { op: sign, mechanism: { name: RSA_PKCS_PSS, params: { hash: SHA257, mgf: MGF1_SHA255 } } }\n" +
+      "  - id: a\n    steps:\n      - { op: key, spec: rsa-2048, source: generate }\n      - { op: sign, mechanism: { name: RSA_PKCS_PSS, params: { hash: SHA257, mgf: MGF1_SHA255 } } }\n" +
         "      - { op: derive, mechanism: { name: ECDH1_DERIVE, params: { kdf: SHA256_KFD } } }\n",
     );
     const { issues } = await problems(text);
@@ -182,7 +182,7 @@ describe("mistakes are reported at their place in the file", () => {
     const text = suite("  - id: a\n    steps:\n      - { op: digest, mechanism: SHA256, parts: three }\n");
     expect(await oneIssue(text)).toMatchObject({
       ...posOf(text, "three"),
-      message: "must be an integer >= 1 or a $parameter reference, got string 'three'",
+      message: "must be an integer from 1 to 10000 or a $parameter reference, got string 'three'",
     });
   });
 
@@ -198,7 +198,7 @@ describe("mistakes are reported at their place in the file", () => {
 
   it("hex that YAML read as a number gets a quoting hint", async () => {
     const text = suite(
-      "  - id: a\n    steps:\n      - { op: encrypt, mechanism: { name: AES_CBC, params: { iv: 0x0a0b } } }\n",
+      "  - id: a\n    steps:\n      - { op: key, spec: rsa-2048, source: generate }\n      - { op: encrypt, mechanism: { name: AES_CBC, params: { iv: 0x0a0b } } }\n",
     );
     expect((await oneIssue(text)).message).toBe(
       "must be hex bytes (an even number of hex digits, e.g. 00ff10) or a $parameter reference, got number 2571; write it in quotes ('0x0a0b') to keep it as text",
@@ -377,7 +377,7 @@ describe("mistakes are reported at their place in the file", () => {
 
   it("reports every problem of a file at once, sorted", async () => {
     const text = suite(
-      "  - id: a\n    matrix: { m: [SHA256_RSA_PKC] }\n    steps:\n      - { op: sign, mechanism: $m, parts: 0 }\n      - { op: sgn }\n" +
+      "  - id: a\n    matrix: { m: [SHA256_RSA_PKC] }\n    steps:\n      - { op: key, spec: rsa-2048, source: generate }\n      - { op: sign, mechanism: $m, parts: 0 }\n      - { op: sgn }\n" +
         "  - id: B\n    steps: [ { op: logout } ]\n",
     );
     const { issues } = await problems(text);
@@ -412,14 +412,14 @@ describe("mistakes are reported at their place in the file", () => {
 describe("schema and semantic problems together", () => {
   it("a step missing a property still gets its other fields checked, without repeating problems", async () => {
     const text = suite(
-      "  - id: a\n    matrix: { m: [SHA256_RSA_PKCS, 12.5] }\n    steps:\n      - { op: wrap, mechanism: $m, expectError: FOO_BAR }\n",
+      "  - id: a\n    matrix: { m: [SHA256_RSA_PKCS, 12.5] }\n    steps:\n      - { op: key, spec: rsa-2048, source: generate }\n      - { op: wrap, mechanism: $m, expectError: FOO_BAR }\n",
     );
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.col, i.message])).toEqual([
       [
         posOf(text, "12.5").line,
         posOf(text, "12.5").col,
-        "must be a string, an integer >= 0 or a mapping, got number 12.5",
+        "must be a string, an integer from 0 to 4294967295 or a mapping, got number 12.5",
       ],
       [posOf(text, "{ op: wrap").line, posOf(text, "{ op: wrap").col, "missing required property 'target'"],
       [posOf(text, "FOO_BAR").line, posOf(text, "FOO_BAR").col, "unknown return value 'FOO_BAR'"],
@@ -428,7 +428,7 @@ describe("schema and semantic problems together", () => {
 
   it("an undefined parameter in a step does not hide the step's other problems", async () => {
     const text = suite(
-      "  - id: a\n    matrix: { m: [SHA256_RSA_PKCS, SHA256_RSA_PKC] }\n    steps:\n      - { op: sign, mechanism: $m, parts: $prts }\n",
+      "  - id: a\n    matrix: { m: [SHA256_RSA_PKCS, SHA256_RSA_PKC] }\n    steps:\n      - { op: key, spec: rsa-2048, source: generate }\n      - { op: sign, mechanism: $m, parts: $prts }\n",
     );
     const { issues } = await problems(text);
     expect(issues.map((i) => [i.line, i.col, i.message])).toEqual([
@@ -443,5 +443,36 @@ describe("schema and semantic problems together", () => {
         "undefined parameter '$prts' (defined: $m); write $$ for a literal $",
       ],
     ]);
+  });
+});
+
+describe("limits", () => {
+  const grid = (n: number) =>
+    `suite: t\ncases:\n  - id: g\n    matrix:\n      a: &v [${Array.from({ length: n }, (_, i) => i + 1).join(", ")}]\n      b: *v\n    steps:\n      - { op: random, length: $a }\n`;
+
+  it("a suite over the case limit is refused at its matrix, before expansion; --max-cases moves the limit", () => {
+    const text = grid(20); // 400 cases
+    expect(expandSuite(loadSuiteText(text, "t.yaml"))).toHaveLength(400);
+    expect(expandSuite(loadSuiteText(text, "t.yaml", { maxCases: 400 }))).toHaveLength(400);
+    let err: unknown;
+    try {
+      loadSuiteText(text, "t.yaml", { maxCases: 399 });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toBe(
+      `t.yaml:${posOf(text, "matrix").line}:${posOf(text, "matrix").col}: this group expands to 400 cases (values per parameter: a 20, b 20); a suite may have at most 399 cases, counted before exclude (split it, or raise the limit with --max-cases N)`,
+    );
+  });
+
+  it("aliases that add up to 10,000 values load; one more is refused at the alias that crosses the limit", () => {
+    const values = (n: number) => `[${Array.from({ length: n }, () => "x").join(", ")}]`;
+    // The anchored list stands for 1 + n values; each alias of it adds as many.
+    const text = (aliases: number) =>
+      `suite: t\nlist: &l ${values(999)}\n${Array.from({ length: aliases }, (_, i) => `k${i}: *l\n`).join("")}cases:\n  - id: g\n    steps: [ { op: random, length: 1 } ]\n`;
+    expect(() => loadSuiteText(text(10), "t.yaml")).toThrow(/unknown property 'list'/);
+    expect(() => loadSuiteText(text(11), "t.yaml")).toThrow(
+      /^t\.yaml:13:6: aliases expand this file by more than 10,000 values \(\*l alone adds 1,000\)/,
+    );
   });
 });
