@@ -82,7 +82,8 @@ const writePtr = (b: Buffer, v: bigint, at: number): void => {
 const DATA_OUT = koffi.proto("unsigned long (unsigned long, uint8_t *, unsigned long, uint8_t *, uint8_t *)");
 const FINAL_OUT = koffi.proto("unsigned long (unsigned long, uint8_t *, uint8_t *)");
 const GET_ATTRIBUTE = koffi.proto("unsigned long (unsigned long, unsigned long, uint8_t *, unsigned long)");
-const WRAP_KEY = koffi.proto("unsigned long (unsigned long, uint8_t *, unsigned long, unsigned long, uint8_t *, uint8_t *)",
+const WRAP_KEY = koffi.proto(
+  "unsigned long (unsigned long, uint8_t *, unsigned long, unsigned long, uint8_t *, uint8_t *)",
 );
 const OAEP = koffi.struct({
   hashAlg: "unsigned long",
