@@ -4,6 +4,7 @@
 # README's two lines (install + default run, then the tests) and every CI token's default suites
 # against the Debian 13 references. Reports to reports/ci/debian13/. Needs root (chroot, mounts).
 #   scripts/ci-debian13.sh [STAGE...]    stages: root, clone, start, test, tokens (default: all)
+#   stage jest (not in the default): only the test files in $JEST (to iterate on a few of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -91,6 +92,7 @@ if has start; then
 fi
 # README line 2.
 has test && step test "npm test"
+has jest && step jest "NODE_OPTIONS=--experimental-vm-modules npx jest ${JEST:?JEST=test files for the jest stage}"
 if has tokens; then
   step tokens "npm run ci:tokens"
   cp -r "$root/work/p11compat/reports/ci/." "$out/" 2>/dev/null || true
