@@ -34,6 +34,12 @@ in_root() { # run a command in the root, as root, in the clone
   chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     TERM=dumb CI="${CI:-true}" LANG=C.UTF-8 bash -c "cd /work/p11compat && $1"
 }
+# A stage runs in its own PID, IPC and mount namespaces with a fresh /run, as on a booted machine:
+# the host's daemons (a pkcsslotd, another run's swtpm) are not seen by the tests' process checks,
+# and nothing a stage starts outlives it (a daemon that forks away is killed with the namespace).
+in_stage() {
+  in_root "unshare --pid --fork --mount-proc --ipc --mount bash -c $(printf %q "mount -t tmpfs -o mode=755 run /run && install -d -m 1777 /run/lock && $1")"
+}
 
 if has root && [ ! -e "$root/.p11compat-ready" ]; then
   command -v debootstrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
@@ -75,7 +81,7 @@ status=0
 step() { # step NAME COMMAND: runs in the root, log to $out/NAME.log, timing on stderr
   local t0=$SECONDS
   log "$1: $2"
-  if in_root "$2" >"$out/$1.log" 2>&1; then
+  if in_stage "$2" >"$out/$1.log" 2>&1; then
     log "$1 passed in $((SECONDS - t0)) s"
   else
     log "$1 FAILED in $((SECONDS - t0)) s (log: $out/$1.log)"
