@@ -308,7 +308,7 @@ describe("RSA encryption", () => {
   // Node 20 refuses PKCS#1 v1.5 in privateDecrypt unless its OpenSSL has implicit rejection (3.2+):
   // the upstream build bundles 3.0 and refuses (why rsaPkcs1Decrypt exists); Debian 13's node uses the
   // system OpenSSL 3.5 and decrypts. Finding recorded in docs/debian13.md.
-  const [major, minor] = process.versions.openssl!.split(".").map(Number);
+  const [major, minor] = process.versions.openssl.split(".").map(Number);
   const implicitRejection = major! > 3 || (major === 3 && minor! >= 2);
   it(`Node's privateDecrypt with PKCS#1 v1.5 on OpenSSL ${process.versions.openssl}: ${implicitRejection ? "decrypts (implicit rejection)" : "refuses (CVE-2023-46809)"}`, () => {
     const ct = crypto.publicEncrypt({ key: rsa.publicKey!, padding: crypto.constants.RSA_PKCS1_PADDING }, MSG);
