@@ -4,6 +4,7 @@
 # README's two lines (install + default run, then the tests) and every CI token's default suites
 # against the Debian 13 references. Reports to reports/ci/debian13/. Needs root (chroot, mounts).
 #   scripts/ci-debian13.sh [STAGE...]    stages: root, clone, start, test, tokens (default: all)
+#   stage jest (not in the default): only the test files in $JEST (to iterate on a few of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -32,6 +33,12 @@ bind() { # bind SRC DST
 in_root() { # run a command in the root, as root, in the clone
   chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     TERM=dumb CI="${CI:-true}" LANG=C.UTF-8 bash -c "cd /work/p11compat && $1"
+}
+# A stage runs in its own PID, IPC and mount namespaces with a fresh /run, as on a booted machine:
+# the host's daemons (a pkcsslotd, another run's swtpm) are not seen by the tests' process checks,
+# and nothing a stage starts outlives it (a daemon that forks away is killed with the namespace).
+in_stage() {
+  in_root "unshare --pid --fork --mount-proc --ipc --mount bash -c $(printf %q "mount -t tmpfs -o mode=755 run /run && install -d -m 1777 /run/lock && $1")"
 }
 
 if has root && [ ! -e "$root/.p11compat-ready" ]; then
@@ -74,7 +81,7 @@ status=0
 step() { # step NAME COMMAND: runs in the root, log to $out/NAME.log, timing on stderr
   local t0=$SECONDS
   log "$1: $2"
-  if in_root "$2" >"$out/$1.log" 2>&1; then
+  if in_stage "$2" >"$out/$1.log" 2>&1; then
     log "$1 passed in $((SECONDS - t0)) s"
   else
     log "$1 FAILED in $((SECONDS - t0)) s (log: $out/$1.log)"
@@ -91,6 +98,7 @@ if has start; then
 fi
 # README line 2.
 has test && step test "npm test"
+has jest && step jest "NODE_OPTIONS=--experimental-vm-modules npx jest ${JEST:?JEST=test files for the jest stage}"
 if has tokens; then
   step tokens "npm run ci:tokens"
   cp -r "$root/work/p11compat/reports/ci/." "$out/" 2>/dev/null || true

@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { caseIn, casesOf, clientsOf, runOn, softhsm, SUITES } from "./helpers.js";
-import { requireDevice } from "./devices-helpers.js";
+import { debianVersion, requireDevice, versionAtLeast } from "./devices-helpers.js";
 import { clientVerdicts, type ClientVerdict } from "../../src/report/clients.js";
 import type { Report } from "../../src/contract/report.js";
 
@@ -33,16 +33,27 @@ const GENERATE = [
   "parsec/generate-rsa-oaep-decrypt",
 ];
 
+/** The installed ykcs11: 2.2.0 on Debian 12, 2.7.1 on Debian 13 (versions between were not measured). */
+const YKCS11 = debianVersion("ykcs11");
+const YKCS11_271 = versionAtLeast(YKCS11, "2.7.1");
+
+/** ykcs11 2.7.1 takes CKA_COPYABLE and CKA_EXTRACTABLE, which 2.2.0 refuses (docs/debian13.md). */
+const NOT_ACCEPTED_BY_2_2_ONLY: [group: string, attribute: string, template: string][] = [
+  ["attribute-public-copyable", "CKA_COPYABLE", "public"],
+  ["attribute-private-copyable", "CKA_COPYABLE", "private"],
+  ["attribute-private-extractable", "CKA_EXTRACTABLE", "private"],
+];
+
 /** What ykcs11 refuses in Parsec's key-pair templates, as "template attribute kind", sorted. */
 const BLOCKING = [
   "private CKA_ALLOWED_MECHANISMS not-accepted",
-  "private CKA_COPYABLE not-accepted",
-  "private CKA_EXTRACTABLE not-accepted",
   "private CKA_ID value-rejected",
   "public CKA_ALLOWED_MECHANISMS not-accepted",
-  "public CKA_COPYABLE not-accepted",
   "public CKA_ID value-rejected",
-];
+  ...(YKCS11_271
+    ? []
+    : NOT_ACCEPTED_BY_2_2_ONLY.map(([, attribute, template]) => `${template} ${attribute} not-accepted`)),
+].sort();
 
 const noErrors = (report: Report) =>
   report.cases.filter((c) => c.outcome === "error").map((c) => `${c.id}: ${c.message}`);
@@ -117,7 +128,7 @@ describe("Parsec's PKCS#11 provider on SoftHSM", () => {
   });
 });
 
-describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () => {
+describe(`Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 ${YKCS11})`, () => {
   let report: Report;
   beforeAll(async () => {
     ({ report } = await runOn(await requireDevice("virtual-yubikey"), await casesOf([PARSEC]), {
@@ -130,7 +141,7 @@ describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () =
     expect(noErrors(report)).toEqual([]);
   });
 
-  it("cannot generate a key with Parsec's templates, and each generation's diagnosis names all seven blocking attributes", () => {
+  it(`cannot generate a key with Parsec's templates, and each generation's diagnosis names all ${BLOCKING.length} blocking attributes`, () => {
     for (const id of GENERATE) {
       const c = caseIn(report, id);
       // The throwaway card lets Parsec's id (its first byte names no slot) reach ykcs11.
@@ -148,7 +159,9 @@ describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () =
       expect(idCulprit.accepted).toEqual([
         expect.stringMatching(/^1 byte, [01][0-9a-f] \(PIV slot (8[2-9a-f]|9[0-5])\)$/),
       ]);
-      expect(c.diagnosis!.exhausted).toBe(false);
+      // ykcs11 2.7.1: the EC generations' diagnosis spends its whole budget (64 calls) to name the same
+      // culprits; the RSA ones need 52 (measured; docs/debian13.md)
+      expect([id, c.diagnosis!.exhausted]).toEqual([id, YKCS11_271 && id.startsWith("parsec/generate-ecc-")]);
     }
   });
 
@@ -177,12 +190,13 @@ describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () =
         },
       ],
     });
-    expect(v.changes).toHaveLength(8);
+    // one change per blocking attribute, and the login
+    expect(v.changes).toHaveLength(BLOCKING.length + 1);
     expect(v.changes).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^send CKA_ID = 1 byte, .* in the public template/),
         "leave CKA_ALLOWED_MECHANISMS out of the private template",
-        "leave CKA_EXTRACTABLE out of the private template",
+        ...(YKCS11_271 ? [] : ["leave CKA_EXTRACTABLE out of the private template"]),
         "log in as CKU_SO for C_GenerateKeyPair (as CKU_USER the token answers CKR_USER_TYPE_INVALID (0x103))",
       ]),
     );
@@ -192,9 +206,7 @@ describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () =
     const blocking: [string, string, string][] = [
       ["attribute-public-allowed-mechanisms", "CKA_ALLOWED_MECHANISMS", "public"],
       ["attribute-private-allowed-mechanisms", "CKA_ALLOWED_MECHANISMS", "private"],
-      ["attribute-public-copyable", "CKA_COPYABLE", "public"],
-      ["attribute-private-copyable", "CKA_COPYABLE", "private"],
-      ["attribute-private-extractable", "CKA_EXTRACTABLE", "private"],
+      ...(YKCS11_271 ? [] : NOT_ACCEPTED_BY_2_2_ONLY),
     ];
     for (const [group, attribute, template] of blocking) {
       const cases = report.cases.filter((c) => c.id.startsWith(`parsec/${group}[`));
@@ -207,6 +219,15 @@ describe("Parsec's PKCS#11 provider on the virtual YubiKey (ykcs11 2.2.0)", () =
           attribute,
         });
         expect(c.diagnosis?.culprits).toEqual([expect.objectContaining({ attribute, template, kind: "not-accepted" })]);
+      }
+    }
+    // and 2.7.1 takes what 2.2.0 refused
+    if (YKCS11_271) {
+      for (const [group] of NOT_ACCEPTED_BY_2_2_ONLY) {
+        for (const key of ["p-256", "rsa-2048"]) {
+          const id = `parsec/${group}[key=${key}]`;
+          expect([id, caseIn(report, id).outcome]).toEqual([id, "pass"]);
+        }
       }
     }
   });
@@ -316,9 +337,12 @@ describe("every client profile's verdict", () => {
         }),
       ]),
     );
-    // no Ed25519 on a YubiKey 5.4
+    // no Ed25519 on a YubiKey 5.4: ykcs11 2.2.0 does not list the mechanism; 2.7.1 lists it whatever the
+    // firmware, and the card refuses the generation (a finding, docs/debian13.md)
     expect(caveats("OpenSSH")).toEqual([
-      expect.stringMatching(/^openssh\/ed25519 unsupported: CKM_EC_EDWARDS_KEY_PAIR_GEN/),
+      YKCS11_271
+        ? "openssh/ed25519 fail: C_GenerateKeyPair: CKR_ATTRIBUTE_VALUE_INVALID (0x13)"
+        : expect.stringMatching(/^openssh\/ed25519 unsupported: CKM_EC_EDWARDS_KEY_PAIR_GEN/),
     ]);
     // p11-kit generate-keypair without --id: ykcs11 cannot pick a slot, and the diagnosis names the missing CKA_ID
     expect(vs.get("p11-kit")!.attributes).toEqual([

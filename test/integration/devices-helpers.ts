@@ -1,5 +1,6 @@
 // Shared by the devices-*.test.ts files: a token that cannot run here fails its test with the
 // install hint (CI installs every device's packages), and what a run leaves behind is observable.
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
 import { loadDevice } from "../../src/device/load.js";
@@ -69,4 +70,21 @@ export function tmpEntries(prefix: string): string[] {
   return readdirSync(os.tmpdir())
     .filter((f) => f.startsWith(prefix))
     .sort();
+}
+
+/** Whether a dotted version ("3.110", "2.7.1", Debian's "1:2.7.1-1") is at least `min`, part by part. */
+export function versionAtLeast(version: string, min: string): boolean {
+  const parts = (v: string) =>
+    v
+      .replace(/^\d+:/, "")
+      .split(/[.+~-]/)
+      .map((p) => Number.parseInt(p, 10) || 0);
+  const [a, b] = [parts(version), parts(min)];
+  for (let i = 0; i < b.length; i++) if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) > b[i]!;
+  return true;
+}
+
+/** The installed Debian package's version (`dpkg-query -W`), where the module's own info is too coarse. */
+export function debianVersion(pkg: string): string {
+  return execFileSync("dpkg-query", ["-W", "-f=${Version}", pkg], { encoding: "utf8" }).trim();
 }
