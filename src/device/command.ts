@@ -23,7 +23,8 @@ export function runCommand(
   opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; tied?: boolean } = {},
 ): Promise<CommandResult> {
   return new Promise((resolve) => {
-    const argv = [...(opts.tied ? dieWithParent("TERM") : []), cmd, ...args];
+    // A command that is not there is spawned as it is, so that it fails as not installed (ENOENT).
+    const argv = [...(opts.tied && onPath(cmd, opts.env) ? dieWithParent("TERM") : []), cmd, ...args];
     const child = spawn(argv[0]!, argv.slice(1), { env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -53,9 +54,13 @@ let setpriv: string | null | undefined;
  * no setpriv (not Linux). Looked up on PATH once, without starting a process.
  */
 export function dieWithParent(signal: "TERM" | "KILL"): string[] {
-  if (setpriv === undefined) {
-    const dirs = process.platform === "linux" ? (process.env.PATH ?? "").split(path.delimiter) : [];
-    setpriv = dirs.map((d) => path.join(d, "setpriv")).find((f) => path.isAbsolute(f) && existsSync(f)) ?? null;
-  }
+  if (setpriv === undefined) setpriv = process.platform === "linux" ? onPath("setpriv") : null;
   return setpriv ? [setpriv, "--pdeathsig", signal, "--"] : [];
+}
+
+/** Where `cmd` is (a path, or found on PATH), or null. */
+function onPath(cmd: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (cmd.includes("/")) return existsSync(cmd) ? cmd : null;
+  const dirs = (env.PATH ?? "").split(path.delimiter).filter((d) => path.isAbsolute(d));
+  return dirs.map((d) => path.join(d, cmd)).find((f) => existsSync(f)) ?? null;
 }
