@@ -48,13 +48,15 @@ export async function initToken(
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const what = `initToken (C_InitToken ${JSON.stringify(step.label)}${step.slot === undefined ? "" : ` in slot ${step.slot}`})`;
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   const reply = await new Promise<InitTokenReply>((resolve) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       resolve({ ok: false, message: `no answer within ${Math.round(timeoutMs / 1000)} s` });
     }, timeoutMs);
     child.once("message", (m: InitTokenReply) => (clearTimeout(timer), resolve(m)));
-    child.once("exit", (code, signal) => {
+    // 'close', not 'exit': it comes after the IPC channel has delivered everything the process sent.
+    child.once("close", (code, signal) => {
       clearTimeout(timer);
       const last = stderr.trim().split("\n").slice(-3).join(" | ");
       resolve({
@@ -69,6 +71,8 @@ export async function initToken(
       factorySoPin: step.factorySoPin,
     } satisfies InitTokenRequest);
   });
+  // It finalizes the module before it replies, then exits by itself.
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 5000).unref())]);
   if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   if (!reply.ok) throw new DeviceError(`setup step ${what} failed: ${reply.message}`);
 }

@@ -4,12 +4,13 @@
 import { describe, expect, it } from "@jest/globals";
 import { spawn } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
-import { CLI, DEVICES, ROOT, tmpDir } from "./helpers.js";
+import { CLI, DEVICES, ROOT, softhsm, tmpDir } from "./helpers.js";
 import { loadDevice } from "../../src/device/load.js";
-import { findModule, missingRequirements } from "../../src/device/provision.js";
+import { findModule, missingRequirements, provision } from "../../src/device/provision.js";
 
 interface Sample {
   hits: string[];
@@ -69,6 +70,18 @@ describe("a profile that would put a PIN on a command line", () => {
     await expect(
       load('setup:\n  - write: { path: "${tmp}/pin", content: "${userPin}" }\n  - initToken: { label: x }\n'),
     ).resolves.toMatchObject({ id: "p" });
+  });
+});
+
+describe("initToken", () => {
+  it("names the step and why it failed, and leaves nothing behind", async () => {
+    const profile = await softhsm();
+    const setup = profile.setup.map((s) => ("initToken" in s ? { initToken: { label: "p11compat", slot: 4242 } } : s));
+    await expect(provision({ ...profile, setup }, { runTag: "t" })).rejects.toThrow(
+      /^setup step initToken \(C_InitToken "p11compat" in slot 4242\) failed: no token in slot 4242; tokens present: slot \d+ ""$/,
+    );
+    // This process's run directories (named after it) are gone with the failed set-up.
+    expect(readdirSync(os.tmpdir()).filter((n) => n.includes(`-pid${process.pid}.`))).toEqual([]);
   });
 });
 
