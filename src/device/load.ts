@@ -72,6 +72,21 @@ function profileOf(src: YamlSource, file: string): DeviceProfile {
   check(d.teardown, ["teardown"]);
   check(d.env, ["env"]);
   check(d.libraryParameters, ["libraryParameters"]);
+  // A command line is world-readable (ps, /proc/PID/cmdline): no PIN may be put on one.
+  for (const part of ["setup", "teardown"] as const) {
+    (d[part] ?? []).forEach((step, i) => {
+      const argv = "run" in step ? { run: step.run } : "start" in step ? { start: step.start } : {};
+      for (const [key, value] of Object.entries(argv))
+        if (/\$\{(userPin|soPin)\}/.test(JSON.stringify(value)))
+          issues.push(
+            issueAt(
+              src,
+              [part, i, key],
+              "a PIN on a command line is visible to every local user (ps, /proc/PID/cmdline): initialise the token with an `initToken` step (through PKCS#11), or `write` the PIN to a file in ${tmp} for the tool to read",
+            ),
+          );
+    });
+  }
   // Daemons start in set-up and stop in tear-down; a `stop` must name one that was started.
   const started = new Set<string>();
   (d.setup ?? []).forEach((step, i) => {

@@ -26,7 +26,21 @@ export type SetupStep =
   | { mkdir: string }
   | { write: { path: string; content: string } }
   | { start: StartStep }
-  | { stop: string };
+  | { stop: string }
+  | { initToken: InitTokenStep };
+
+/**
+ * Initialises a token through PKCS#11 (C_InitToken with the SO PIN, C_InitPIN with the user PIN, in a
+ * process of its own), so that no PIN is ever on a command line.
+ */
+export interface InitTokenStep {
+  label: string;
+  /** Slot id; default: the first slot whose token is not initialised (SoftHSM's free slot). */
+  slot?: number;
+  /** The SO PIN the token has now (a factory default): C_InitToken with it, then C_SetPIN to the run's. */
+  factorySoPin?: string;
+  timeoutSeconds?: number;
+}
 
 /**
  * A daemon the token needs (swtpm, a bus, a slot manager), run in the foreground as a child of

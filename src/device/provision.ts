@@ -3,12 +3,12 @@
 // `teardown()` undoes all of it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { randomInt } from "node:crypto";
-import os from "node:os";
-import path from "node:path";
 import { createInterface } from "node:readline";
-import { runCommand } from "./command.js";
+import { dieWithParent, runCommand } from "./command.js";
+import { makeRunDir, recordDaemons, sweepRunDirs } from "./rundir.js";
+import { initToken } from "./token-init.js";
 import { ROOT_DIR } from "../tool.js";
 import {
   DeviceError,
@@ -72,8 +72,10 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
   for (const who of ["user", "so"] as const)
     if (!pending.includes(who)) pins[who] = await resolvePin(profile.pins[who], names[who]);
   const secrets = [pins.user, pins.so].filter((p): p is string => !!p);
+  // What runs killed before their tear-down left behind goes first (never a directory whose run is alive).
+  sweepRunDirs();
   // Made once nothing before it can fail, so a refused PIN leaves no directory behind.
-  const tmp = await mkdtemp(path.join(os.tmpdir(), `p11compat-${profile.id}-`));
+  const tmp = await makeRunDir(profile.id);
   // ${root}: p11compat's own directory (tools it ships, like bin/virtual-yubikey.js); ${node}: this Node.js.
   const vars: Record<string, string> = {
     tmp,
@@ -85,10 +87,14 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
   };
   const env = Object.fromEntries(Object.entries(profile.env).map(([k, v]) => [k, substitute(v, vars)]));
 
-  const daemons = new Daemons();
+  const daemons = new Daemons(tmp);
+  const lib = {
+    modulePath,
+    libraryParameters: profile.libraryParameters ? substitute(profile.libraryParameters, vars) : undefined,
+  };
   const teardown = async () => {
     try {
-      await runSteps(profile.teardown, vars, env, secrets, daemons);
+      await runSteps(profile.teardown, vars, env, secrets, daemons, lib);
     } finally {
       try {
         await daemons.stopAll();
@@ -98,7 +104,7 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
     }
   };
   try {
-    await runSteps(profile.setup, vars, env, secrets, daemons);
+    await runSteps(profile.setup, vars, env, secrets, daemons, lib);
   } catch (err) {
     await teardown().catch(() => {});
     throw err;
@@ -138,7 +144,7 @@ export async function provision(profile: DeviceProfile, opts: ProvisionOptions):
     resolvePins,
     device: {
       modulePath,
-      libraryParameters: profile.libraryParameters ? substitute(profile.libraryParameters, vars) : undefined,
+      libraryParameters: lib.libraryParameters,
       select: profile.token,
       pins,
       tokenObjects: profile.objects === "token",
@@ -175,6 +181,7 @@ async function runSteps(
   env: Record<string, string>,
   secrets: string[],
   daemons: Daemons,
+  lib: { modulePath: string; libraryParameters?: string },
 ): Promise<void> {
   for (const step of steps) {
     if ("mkdir" in step) await mkdir(substitute(step.mkdir, vars), { recursive: true });
@@ -182,15 +189,24 @@ async function runSteps(
       await writeFile(substitute(step.write.path, vars), substitute(step.write.content, vars), { mode: 0o600 });
     else if ("start" in step) await daemons.start(step.start, vars, env, secrets);
     else if ("stop" in step) await daemons.stop(step.stop);
+    else if ("initToken" in step)
+      await initToken(
+        step.initToken,
+        { ...lib, soPin: vars.soPin!, userPin: vars.userPin! },
+        env,
+        (step.initToken.timeoutSeconds ?? 60) * 1000,
+      );
     else {
       const [cmd, ...args] = step.run.map((a) => substitute(a, vars));
       const shown = redact(
         step.run.map((a) => substitute(a, { ...vars, userPin: "<redacted>", soPin: "<redacted>" })).join(" "),
         secrets,
       );
+      // TMPDIR: what a tool killed with p11compat leaves there (tpm2_ptool's python temp dirs) goes with the run's directory.
       const r = await runCommand(cmd!, args, {
-        env: { ...process.env, ...env },
+        env: { ...process.env, TMPDIR: vars.tmp!, ...env },
         timeoutMs: (step.timeoutSeconds ?? 60) * 1000,
+        tied: true,
       });
       if (r.exitCode !== 0) {
         const why = r.timedOut ? "timed out" : r.exitCode === undefined ? r.failure : `exited with ${r.exitCode}`;
@@ -203,14 +219,6 @@ async function runSteps(
 
 /** Last lines a process wrote, PINs redacted, for an error message. */
 const tail = (text: string, secrets: string[]) => redact(text.trim(), secrets).split("\n").slice(-5).join("\n  ");
-
-/** Whether setpriv can tie a daemon's life to p11compat's (PR_SET_PDEATHSIG), checked once. */
-let setprivFound: boolean | undefined;
-async function hasSetpriv(): Promise<boolean> {
-  if (process.platform !== "linux") return false;
-  setprivFound ??= (await runCommand("setpriv", ["--help"])).exitCode === 0;
-  return setprivFound;
-}
 
 interface Daemon {
   name: string;
@@ -229,6 +237,9 @@ interface Daemon {
 class Daemons {
   private running: Daemon[] = [];
 
+  /** `dir`: the run's directory, where the daemons' pids are kept for a sweep after a kill -9. */
+  constructor(private readonly dir: string) {}
+
   async start(
     step: StartStep,
     vars: Record<string, string>,
@@ -240,9 +251,9 @@ class Daemons {
       step.run.map((a) => substitute(a, { ...vars, userPin: "<redacted>", soPin: "<redacted>" })).join(" "),
       secrets,
     );
-    const wrapped = (await hasSetpriv()) ? ["setpriv", "--pdeathsig", "TERM", "--", ...argv] : argv;
+    const wrapped = [...dieWithParent("TERM"), ...argv];
     const child = spawn(wrapped[0]!, wrapped.slice(1), {
-      env: { ...process.env, ...env },
+      env: { ...process.env, TMPDIR: vars.tmp!, ...env },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -262,6 +273,7 @@ class Daemons {
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
     this.running.push(d);
+    this.record();
     const died = () => {
       const how = d.exit!.signal
         ? `was killed by ${d.exit!.signal}`
@@ -278,7 +290,11 @@ class Daemons {
     const ready = step.ready.map((a) => substitute(a, vars));
     const deadline = Date.now() + (step.readySeconds ?? 15) * 1000;
     for (;;) {
-      const r = await runCommand(ready[0]!, ready.slice(1), { env: { ...process.env, ...env }, timeoutMs: 10_000 });
+      const r = await runCommand(ready[0]!, ready.slice(1), {
+        env: { ...process.env, TMPDIR: vars.tmp!, ...env },
+        timeoutMs: 10_000,
+        tied: true,
+      });
       if (r.exitCode === 0) return;
       if (d.exit) throw died();
       const last = `${r.stderr}\n${r.stdout}`;
@@ -297,6 +313,7 @@ class Daemons {
     const d = this.running.find((x) => x.name === name);
     if (!d) return;
     this.running = this.running.filter((x) => x !== d);
+    this.record();
     if (d.exit || d.child.pid === undefined) return;
     const signal = (sig: NodeJS.Signals) => {
       try {
@@ -309,6 +326,17 @@ class Daemons {
     if (await Promise.race([d.exited.then(() => true), sleep(5000).then(() => false)])) return;
     signal("SIGKILL");
     await d.exited;
+  }
+
+  private record(): void {
+    try {
+      recordDaemons(
+        this.dir,
+        this.running.flatMap((d) => (d.child.pid === undefined ? [] : [d.child.pid])),
+      );
+    } catch {
+      // Only a later sweep would miss it (a profile's tear-down step may have emptied the directory).
+    }
   }
 
   /** Every daemon still running, the last started first (it may depend on the earlier ones). */

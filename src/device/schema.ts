@@ -118,6 +118,34 @@ const setupStep = {
     {
       type: "object",
       additionalProperties: false,
+      required: ["initToken"],
+      properties: {
+        initToken: {
+          type: "object",
+          additionalProperties: false,
+          required: ["label"],
+          description:
+            "Initialise the token through PKCS#11 (C_InitToken with the SO PIN, then C_InitPIN with the user PIN, in a process of its own that gets the PINs over a pipe): no PIN on a command line, where every local user sees it",
+          properties: {
+            label: { type: "string", maxLength: 32, description: "Token label (at most 32 bytes)" },
+            slot: {
+              type: "integer",
+              minimum: 0,
+              description: "Slot id; default: the first slot whose token is not initialised",
+            },
+            factorySoPin: {
+              type: "string",
+              description:
+                "The SO PIN the token has now (a factory default such as openCryptoki's 87654321): C_InitToken with it, then C_SetPIN to ${soPin}",
+            },
+            timeoutSeconds: { type: "number", minimum: 1, description: "Give up after this long (default 60)" },
+          },
+        },
+      },
+    },
+    {
+      type: "object",
+      additionalProperties: false,
       required: ["stop"],
       properties: { stop: { type: "string", description: "Name of a started daemon to stop now (tear-down only)" } },
     },

@@ -1,6 +1,7 @@
 // The client x token table and each verdict's evidence, as text or Markdown (`p11compat clients`).
 import type { ClientVerdict, Verdict } from "./clients.js";
 import { someValues, verdictLine } from "./clients.js";
+import { md, mdCode } from "./markdown-escape.js";
 
 export interface ClientGrid {
   /** Column headings: one per report (token), in the order given. */
@@ -84,28 +85,34 @@ export function clientsText(grid: ClientGrid): string {
   return out.join("\n");
 }
 
-const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+/** How report strings enter the evidence lines: as they are with ids in backticks, or escaped for Markdown. */
+interface Format {
+  text: (s: string | number) => string;
+  code: (s: string) => string;
+}
+const PLAIN: Format = { text: String, code: (s) => `\`${s}\`` };
+const MARKDOWN: Format = { text: md, code: mdCode };
 
 /** The table in Markdown with a one-line reason per cell, then every verdict's evidence. */
 export function clientsMarkdown(grid: ClientGrid, link?: (v: ClientVerdict) => string | undefined): string {
   const out = [
     "# Client x token",
     "",
-    `| client | ${grid.tokens.join(" | ")} |`,
+    `| client | ${grid.tokens.map(md).join(" | ")} |`,
     `|---|${grid.tokens.map(() => "---").join("|")}|`,
   ];
   for (const [client, vs] of grid.rows) {
-    out.push(`| ${esc(client)} | ${vs.map((v) => (v ? esc(cell(v)) : "-")).join(" | ")} |`);
+    out.push(`| ${md(client)} | ${vs.map((v) => (v ? cell(v) : "-")).join(" | ")} |`);
   }
   out.push("");
   for (const v of verdicts(grid)) {
     const href = link?.(v);
-    out.push(`## ${v.client} on ${v.device}: ${v.verdict}`, "");
+    out.push(`## ${md(v.client)} on ${md(v.device)}: ${md(v.verdict)}`, "");
     out.push(
-      `Token: ${v.token}${href ? ` ([report](${href}))` : v.reportFile ? ` (report \`${v.reportFile}\`)` : ""}. Client calls read from ${v.source}.`,
+      `Token: ${md(v.token)}${href ? ` ([report](${linkTarget(href)}))` : v.reportFile ? ` (report ${mdCode(v.reportFile)})` : ""}. Client calls read from ${md(v.source)}.`,
       "",
     );
-    out.push(...details(v).map((l) => (l.startsWith("  ") ? l : `- ${l}`)), "");
+    out.push(...details(v, MARKDOWN).map((l) => (l.startsWith("  ") ? l : `- ${l}`)), "");
   }
   return out.join("\n");
 }
@@ -113,65 +120,70 @@ export function clientsMarkdown(grid: ClientGrid, link?: (v: ClientVerdict) => s
 function cell(v: ClientVerdict): string {
   const line = verdictLine(v);
   const [head, ...rest] = line.split(": ");
-  return rest.length ? `**${head}**: ${rest.join(": ")}` : `**${head}**`;
+  return rest.length ? `**${md(head)}**: ${md(rest.join(": "))}` : `**${md(head)}**`;
 }
+
+/** A relative path as a link destination: nothing in it can end the link or start markup. */
+const linkTarget = (href: string) => encodeURI(href).replace(/[()[\]]/g, (ch) => `%${ch.charCodeAt(0).toString(16)}`);
 
 function verdicts(grid: ClientGrid): ClientVerdict[] {
   return [...grid.rows.values()].flatMap((vs) => vs.filter((v): v is ClientVerdict => !!v));
 }
 
 /** The evidence of one verdict, a line per point (continuation lines indented). */
-export function details(v: ClientVerdict): string[] {
+export function details(v: ClientVerdict, f: Format = PLAIN): string[] {
+  const { text: t, code } = f;
   const out: string[] = [];
   const n = v.counts;
   out.push(
     `Cases of the client's calls: ${n.pass} pass, ${n.fail} fail, ${n.unsupported} unsupported, ${n.skipped} skipped, ${n.error} error (experiments not counted).`,
   );
+  const caseLine = (c: { id: string; outcome: string; reason: string }) =>
+    `  - ${code(c.id)} ${t(c.outcome)}: ${t(c.reason)}`;
   for (const u of v.unmet) {
-    out.push(`Blocked: "${u.need}": no case passes.`);
-    for (const c of u.cases) out.push(`  - \`${c.id}\` ${c.outcome}: ${c.reason}`);
+    out.push(`Blocked: "${t(u.need)}": no case passes.`);
+    for (const c of u.cases) out.push(caseLine(c));
   }
   const blocking = new Set(v.unmet.flatMap((u) => u.cases.map((c) => c.id)));
   const other = v.caveats.filter((c) => !blocking.has(c.id));
   if (other.length) {
     out.push(v.unmet.length ? "Also not working:" : "Caveats:");
-    for (const c of other) out.push(`  - \`${c.id}\` ${c.outcome}: ${c.reason}`);
+    for (const c of other) out.push(caseLine(c));
   }
-  for (const f of v.fallbacks)
+  for (const fb of v.fallbacks)
     out.push(
-      `Falls back: \`${f.case.id}\` ${f.case.outcome} (${f.case.reason}); the client's fallback \`${f.fallback}\` passes.`,
+      `Falls back: ${code(fb.case.id)} ${t(fb.case.outcome)} (${t(fb.case.reason)}); the client's fallback ${code(fb.fallback)} passes.`,
     );
   if (v.attributes.length) {
     out.push("Blocking attributes (found by experiment):");
-    for (const a of v.attributes) out.push(`  - ${attributeLine(a)} (${caseList(a.cases)})`);
+    for (const a of v.attributes) out.push(`  - ${t(attributeLine(a))} (${caseList(a.cases, code)})`);
   }
   if (v.experiments.length) {
     out.push("Experiments that failed (each adds one thing the client sends to what the token takes):");
-    for (const c of v.experiments) out.push(`  - \`${c.id}\` ${c.title}: ${c.reason}`);
+    for (const c of v.experiments) out.push(`  - ${code(c.id)} ${t(c.title)}: ${t(c.reason)}`);
   }
   const login = v.login.client === "NONE" ? "none" : `CKU_${v.login.client}`;
   if (!v.login.findings.length)
-    out.push(`Login: the client logs in as ${login}; no call was refused for its login type.`);
-  for (const f of v.login.findings) {
+    out.push(`Login: the client logs in as ${t(login)}; no call was refused for its login type.`);
+  for (const lf of v.login.findings) {
     out.push(
-      `Login: the client logs in as ${login}; ${f.function} returned ${f.ckr} in that session` +
-        (f.needs ? `, and succeeded as CKU_${f.needs} (the run made keys as CKU_${f.needs} on this token)` : "") +
-        ` (${caseList(f.cases)}).`,
+      `Login: the client logs in as ${t(login)}; ${t(lf.function)} returned ${t(lf.ckr)} in that session` +
+        (lf.needs
+          ? `, and succeeded as ${t(`CKU_${lf.needs}`)} (the run made keys as ${t(`CKU_${lf.needs}`)} on this token)`
+          : "") +
+        ` (${caseList(lf.cases, code)}).`,
     );
   }
   if (v.changes.length) {
     out.push("Smallest change to the client's calls, from the experiments:");
-    v.changes.forEach((c, i) => out.push(`  ${i + 1}. ${c}`));
+    v.changes.forEach((c, i) => out.push(`  ${i + 1}. ${t(c)}`));
   }
   return out;
 }
 
 /** Case ids as evidence: the first few, then how many more. */
-function caseList(ids: string[], shown = 3): string {
-  const list = ids
-    .slice(0, shown)
-    .map((c) => `\`${c}\``)
-    .join(", ");
+function caseList(ids: string[], code: Format["code"], shown = 3): string {
+  const list = ids.slice(0, shown).map(code).join(", ");
   return ids.length > shown ? `${list} and ${ids.length - shown} more` : list;
 }
 

@@ -2,6 +2,7 @@
 // fields (times, serials, traces, values the token reported unstably) never count as changes.
 import type { CaseResult, Outcome, Report } from "../contract/report.js";
 import type { MechanismInfo } from "../pkcs11/token.js";
+import { md, mdCode } from "./markdown-escape.js";
 
 export interface Side {
   outcome: Outcome;
@@ -132,13 +133,16 @@ const sideText = (s: Side) => `${s.outcome}${s.ckr ? ` ${s.ckr}` : ""}${s.functi
 
 export function diffText(d: ReportDiff, markdown = false): string {
   const out: string[] = [];
-  const h = (t: string) => out.push(markdown ? `## ${t}` : `${t}:`);
-  const code = (t: string) => (markdown ? `\`${t}\`` : t);
+  // Report strings go into Markdown escaped (markdown-escape.ts), into text as they are.
+  const t = markdown ? md : (s: string | number) => String(s);
+  const code = markdown ? mdCode : (s: string) => s;
+  const item = markdown ? "- " : "  ";
+  const h = (title: string) => out.push(markdown ? `## ${title}` : `${title}:`);
   out.push(
     markdown ? `# p11compat diff` : "p11compat diff",
     "",
-    `A: ${d.a.label}, ${d.a.started}`,
-    `B: ${d.b.label}, ${d.b.started}`,
+    `A: ${t(d.a.label)}, ${t(d.a.started)}`,
+    `B: ${t(d.b.label)}, ${t(d.b.started)}`,
     "",
   );
   out.push(
@@ -155,7 +159,7 @@ export function diffText(d: ReportDiff, markdown = false): string {
           : c.kind;
       out.push(
         markdown
-          ? `| ${code(c.id)} | ${sideText(c.a)} | ${sideText(c.b)} | ${what} |`
+          ? `| ${code(c.id)} | ${t(sideText(c.a))} | ${t(sideText(c.b))} | ${t(what)} |`
           : `  ${c.id}\n      A: ${sideText(c.a)}\n      B: ${sideText(c.b)}${c.kind === "diagnosis" ? `\n      ${what}` : ""}`,
       );
     }
@@ -168,7 +172,7 @@ export function diffText(d: ReportDiff, markdown = false): string {
     if (!ids.length) continue;
     h(`${title} (${ids.length})`);
     out.push(
-      ...ids.slice(0, 50).map((id) => `${markdown ? "- " : "  "}${code(id)}`),
+      ...ids.slice(0, 50).map((id) => `${item}${code(id)}`),
       ...(ids.length > 50 ? [`  ... and ${ids.length - 50} more`] : []),
       "",
     );
@@ -176,14 +180,10 @@ export function diffText(d: ReportDiff, markdown = false): string {
   const m = d.mechanisms;
   if (m.onlyInA.length || m.onlyInB.length || m.changed.length) {
     h("Mechanisms");
-    if (m.onlyInA.length)
-      out.push(`${markdown ? "- " : "  "}advertised only by A (${m.onlyInA.length}): ${m.onlyInA.join(", ")}`);
-    if (m.onlyInB.length)
-      out.push(`${markdown ? "- " : "  "}advertised only by B (${m.onlyInB.length}): ${m.onlyInB.join(", ")}`);
+    if (m.onlyInA.length) out.push(`${item}advertised only by A (${m.onlyInA.length}): ${t(m.onlyInA.join(", "))}`);
+    if (m.onlyInB.length) out.push(`${item}advertised only by B (${m.onlyInB.length}): ${t(m.onlyInB.join(", "))}`);
     for (const c of m.changed)
-      out.push(
-        `${markdown ? "- " : "  "}${c.name}: ${c.kind === "range" ? "key sizes" : "flags"} ${c.a} in A, ${c.b} in B`,
-      );
+      out.push(`${item}${t(c.name)}: ${c.kind === "range" ? "key sizes" : "flags"} ${t(c.a)} in A, ${t(c.b)} in B`);
     out.push("");
   }
   return out.join("\n");

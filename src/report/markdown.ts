@@ -7,6 +7,7 @@ import { compareAdvertised } from "./advertised.js";
 import { type AdvertisedVsActual } from "../contract/report.js";
 import { markdownPathFor, sameFile } from "./files.js";
 import { ReportFileError } from "./read.js";
+import { md, mdCode } from "./markdown-escape.js";
 
 const HEADING = "# p11compat report: ";
 
@@ -39,23 +40,24 @@ function startsWithHeading(file: string): boolean {
   }
 }
 
-const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-
 export function renderMarkdown(report: Report): string {
   const t = report.token;
   const out: string[] = [];
-  out.push(`${HEADING}${report.device.profile}`, "");
+  out.push(`${HEADING}${md(report.device.profile)}`, "");
   if (report.status !== "complete")
-    out.push(`> **Run ${report.status}**: ${report.cases.length} of ${report.run.caseCount} cases finished.`, "");
+    out.push(
+      `> **Run ${md(report.status)}**: ${md(report.cases.length)} of ${md(report.run.caseCount)} cases finished.`,
+      "",
+    );
   out.push(
     "| | |",
     "|---|---|",
-    `| Token | ${esc(t.token.label)} (${esc(t.token.manufacturer)} ${esc(t.token.model)}, serial ${esc(t.token.serial)}, firmware ${t.token.firmware}) |`,
-    `| Library | ${esc(t.library.description)} ${t.library.version} by ${esc(t.library.manufacturer)}, Cryptoki ${t.library.cryptokiVersion} |`,
-    `| Module | \`${t.library.path}\` |`,
+    `| Token | ${md(t.token.label)} (${md(t.token.manufacturer)} ${md(t.token.model)}, serial ${md(t.token.serial)}, firmware ${md(t.token.firmware)}) |`,
+    `| Library | ${md(t.library.description)} ${md(t.library.version)} by ${md(t.library.manufacturer)}, Cryptoki ${md(t.library.cryptokiVersion)} |`,
+    `| Module | ${mdCode(t.library.path)} |`,
     `| Mechanisms advertised | ${report.mechanisms.length} |`,
-    `| Run | ${report.startedAt} to ${report.finishedAt ?? "(not finished)"}, ${report.tool.name} ${report.tool.version} |`,
-    `| Keys generated | ${report.run.keysGenerated} |`,
+    `| Run | ${md(report.startedAt)} to ${md(report.finishedAt ?? "(not finished)")}, ${md(report.tool.name)} ${md(report.tool.version)} |`,
+    `| Keys generated | ${md(report.run.keysGenerated)} |`,
     "",
     "## Summary",
     "",
@@ -63,9 +65,9 @@ export function renderMarkdown(report: Report): string {
     `|---|${OUTCOMES.map(() => "---:").join("|")}|---:|`,
   );
   for (const [suite, s] of bySuite(report.cases))
-    out.push(`| ${suite} | ${OUTCOMES.map((o) => s[o]).join(" | ")} | ${total(s)} |`);
+    out.push(`| ${md(suite)} | ${OUTCOMES.map((o) => md(s[o])).join(" | ")} | ${md(total(s))} |`);
   out.push(
-    `| **total** | ${OUTCOMES.map((o) => `**${report.summary[o]}**`).join(" | ")} | **${total(report.summary)}** |`,
+    `| **total** | ${OUTCOMES.map((o) => `**${md(report.summary[o])}**`).join(" | ")} | **${md(total(report.summary))}** |`,
     "",
   );
 
@@ -85,11 +87,11 @@ export function renderMarkdown(report: Report): string {
     report.cases.filter((c) => c.outcome === "skipped"),
   );
   advertisedSection(out, report.advertised ?? compareAdvertised(report));
-  if (report.run.notes.length) out.push("## Notes", "", ...report.run.notes.map((n) => `- ${n}`), "");
+  if (report.run.notes.length) out.push("## Notes", "", ...report.run.notes.map((n) => `- ${md(n)}`), "");
   out.push(
     `## Mechanisms advertised (${report.mechanisms.length})`,
     "",
-    report.mechanisms.map((m) => `\`${m.name}\``).join(", "),
+    report.mechanisms.map((m) => mdCode(m.name)).join(", "),
     "",
   );
   return out.join("\n");
@@ -102,9 +104,9 @@ function grouped(out: string[], title: string, cases: CaseResult[]): void {
   for (const g of groupByReason(cases)) {
     const shown = g.cases
       .slice(0, 3)
-      .map((c) => `\`${c.id}\``)
+      .map((c) => mdCode(c.id))
       .join("<br>");
-    out.push(`| ${esc(g.reason)} | ${g.cases.length}: ${shown}${g.cases.length > 3 ? "<br>..." : ""} |`);
+    out.push(`| ${md(g.reason)} | ${g.cases.length}: ${shown}${g.cases.length > 3 ? "<br>..." : ""} |`);
   }
   out.push("");
 }
@@ -112,7 +114,7 @@ function grouped(out: string[], title: string, cases: CaseResult[]): void {
 function section(out: string[], title: string, cases: CaseResult[]): void {
   if (!cases.length) return;
   out.push(`## ${title} (${cases.length})`, "", "| case | outcome | evidence |", "|---|---|---|");
-  for (const c of cases) out.push(`| \`${c.id}\` | ${c.outcome} | ${esc(evidence(c))} |`);
+  for (const c of cases) out.push(`| ${mdCode(c.id)} | ${md(c.outcome)} | ${md(evidence(c))} |`);
   out.push("");
 }
 
@@ -122,17 +124,19 @@ function advertisedSection(out: string[], a: AdvertisedVsActual): void {
   else {
     out.push("| mechanism | finding | detail | cases |", "|---|---|---|---|");
     for (const f of a.findings)
-      out.push(`| ${f.mechanism} | ${f.kind} | ${esc(f.detail)} | ${f.cases.map((c) => `\`${c}\``).join("<br>")} |`);
+      out.push(
+        `| ${md(f.mechanism)} | ${md(f.kind)} | ${md(f.detail)} | ${f.cases.map((c) => mdCode(c)).join("<br>")} |`,
+      );
     out.push("");
   }
   if (a.unstable.length)
     out.push(
-      `Unstable between two queries (not findings): ${a.unstable.map((u) => `${u.mechanism} (${u.fields.join(", ")})`).join(", ")}.`,
+      `Unstable between two queries (not findings): ${a.unstable.map((u) => `${md(u.mechanism)} (${md(u.fields.join(", "))})`).join(", ")}.`,
       "",
     );
   if (a.notExercised.length)
     out.push(
-      `Advertised but not exercised by these suites (${a.notExercised.length}): ${a.notExercised.join(", ")}.`,
+      `Advertised but not exercised by these suites (${a.notExercised.length}): ${md(a.notExercised.join(", "))}.`,
       "",
     );
 }

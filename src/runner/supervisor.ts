@@ -15,6 +15,7 @@ import type { FromWorker, ToWorker } from "../worker/protocol.js";
 import { CALL_LOG_ENV, CALL_LOG_FD, CallLogReader, SHUTDOWN, START } from "../worker/call-log.js";
 import type { TraceEntry } from "../pkcs11/trace.js";
 import type { TokenFilter } from "../device/tokens.js";
+import { dieWithParent } from "../device/command.js";
 
 // Compiled, the worker is the file beside this one's folder; run from the sources (under jest), it is
 // the build's copy in dist/ (the tests' global set-up rebuilds it when src/ changed): no loader either way.
@@ -36,10 +37,15 @@ export interface SupervisorOptions {
 
 export class WorkerStartError extends Error {}
 
+// The worker dies with this process, also when it is killed (-9) in the middle of a long module call,
+// where the worker would notice the closed channel only once the call returns.
+const [deathsig, ...deathsigArgs] = dieWithParent("KILL");
+
 // fd 4 (CALL_LOG_FD) is the worker's call log: the call under way, written before each call.
 const forkWorker = (env: Record<string, string>): ChildProcess =>
   fork(WORKER, [], {
-    execArgv: [],
+    ...(deathsig ? { execPath: deathsig } : {}),
+    execArgv: deathsig ? [...deathsigArgs, process.execPath] : [],
     env: { ...process.env, ...env, NODE_OPTIONS: "", [CALL_LOG_ENV]: String(CALL_LOG_FD) },
     serialization: "advanced",
     stdio: ["ignore", "inherit", "pipe", "ipc", "pipe"],
