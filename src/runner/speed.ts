@@ -110,7 +110,7 @@ export async function runSpeed(opts: SpeedOptions): Promise<{ report: SpeedRepor
     for (const line of await device.beforeLogin()) say(line);
     if (slotToken)
       say(
-        `${profile.id}: keys go only into this run's own free slots: 2 generated and 1 imported for the measurements, and at most ${keyGenerations} key generations per key type to time them (flash wear; no raw loop for key generation, which would write outside the harness's slot guard)`,
+        `${profile.id}: keys go only into this run's own free slots: at most 2 generated and 1 imported for the measurements, and at most ${keyGenerations} key generations per key type to time them (flash wear; no raw loop for key generation, which would write outside the harness's slot guard)`,
       );
     for (let i = 0; i < sessions; i++)
       supervisors.push(
