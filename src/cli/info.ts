@@ -11,12 +11,7 @@ import { schemaJson } from "../suite/schema.js";
 import { deviceSchemaJson } from "../device/schema.js";
 import { readReport } from "../report/read.js";
 import { writeMarkdown } from "../report/markdown.js";
-import {
-  REPORT_SCHEMA_FILE,
-  SPEED_SCHEMA_FILE,
-  generateReportSchema,
-  generateSpeedSchema,
-} from "../report/schema.js";
+import { REPORT_SCHEMA_FILE, SPEED_SCHEMA_FILE, generateReportSchema, generateSpeedSchema } from "../report/schema.js";
 import { summaryTable } from "../report/summary.js";
 import { ROOT } from "../tool.js";
 import { explainCase } from "../report/explain.js";

@@ -165,8 +165,9 @@ program
   .description(
     "the matrix across reports (tokens), matched by case id: a short text summary, or with --html one self-contained page with filters and each cell's evidence",
   )
-  .argument("<reports...>", "report JSON files, one per token (column)")
+  .argument("[reports...]", "report JSON files, one per token (column)")
   .option("--html <file>", "write the matrix as one self-contained HTML file (works offline)")
+  .option("--speed <reports...>", "p11compat speed reports for the page's Speed view (ops/s per token, side by side)")
   .option(
     "--clients <reports...>",
     "reports of client profile runs for the page's Clients view (default: the client profiles in <reports>)",
@@ -210,7 +211,10 @@ program
   .option("-d, --device <name|file>", "device profile: a name from devices/ or a YAML file", "softhsm")
   .option("-m, --module <path>", "PKCS#11 module to load instead of the profile's")
   .option("--mechanism <CKM_...>", "only this mechanism (repeat for more; default: all measured ones)", collect)
-  .option("--sessions <n>", "also measure this many sessions at once, one worker process each (default and most: the profile's workers)")
+  .option(
+    "--sessions <n>",
+    "also measure this many sessions at once, one worker process each (default and most: the profile's workers)",
+  )
   .option("--seconds <s>", "seconds of measuring per operation and setting", "1")
   .option("-o, --out <dir>", "directory for the report", "reports")
   .option("--key-generations <n>", "YubiKey: key generations per key type to time (flash wear; default 2)")

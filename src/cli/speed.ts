@@ -45,7 +45,8 @@ export async function speedCommand(flags: SpeedFlags): Promise<void> {
     seconds,
     sessions: flags.sessions === undefined ? undefined : whole(flags.sessions, "--sessions", 1),
     mechanisms,
-    keyGenerations: flags.keyGenerations === undefined ? undefined : whole(flags.keyGenerations, "--key-generations", 1),
+    keyGenerations:
+      flags.keyGenerations === undefined ? undefined : whole(flags.keyGenerations, "--key-generations", 1),
     serial: flags.serial,
     allowOverwrite: flags.allowOverwrite,
     onPreflight: log,

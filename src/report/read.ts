@@ -48,7 +48,9 @@ export function checkReport(data: unknown, source: string): Report {
     );
   }
   if ((data as { kind?: unknown }).kind === "speed")
-    throw new ReportFileError(`${source} is a speed report (p11compat speed): give it to \`p11compat report\` with --speed`);
+    throw new ReportFileError(
+      `${source} is a speed report (p11compat speed): give it to \`p11compat report\` with --speed`,
+    );
   const version = (data as { schemaVersion?: unknown }).schemaVersion;
   if (version === undefined) throw new ReportFileError(`${source} is not a p11compat report (it has no schemaVersion)`);
   if (version !== 1) {
@@ -65,9 +67,7 @@ function valid(data: unknown, schema: object, source: string, schemaFile: string
   if (issues.length) {
     const lines = issues.slice(0, SHOWN).map((i) => `${source}: ${pointer(i.path)}: ${i.message}`);
     if (issues.length > SHOWN)
-      lines.push(
-        `${source}: and ${issues.length - SHOWN} more problem(s) (${schemaFile} says what a report holds)`,
-      );
+      lines.push(`${source}: and ${issues.length - SHOWN} more problem(s) (${schemaFile} says what a report holds)`);
     throw new ReportFileError(lines.join("\n"));
   }
   return data;

@@ -128,14 +128,17 @@ export async function runSpeed(opts: SpeedOptions): Promise<{ report: SpeedRepor
     const job = { mechanisms: opts.mechanisms, keyGenerations };
     const planTimeout = profile.timeouts.caseSeconds * 1000 * 4;
     const plans: SpeedPlanned[][] = [];
-    for (const s of supervisors) plans.push((await s.speed({ type: "speed-plan", job }, "speed-plan", planTimeout)).ops);
+    for (const s of supervisors)
+      plans.push((await s.speed({ type: "speed-plan", job }, "speed-plan", planTimeout)).ops);
     const opTimeout = opts.seconds * 2000 + profile.timeouts.caseSeconds * 1000;
     const results: SpeedResult[] = [];
     const planned = plans[0]!;
     const measure = async (subset: Supervisor[], id: string) =>
-      (await Promise.all(subset.map((s) => s.speed({ type: "speed", id, seconds: opts.seconds }, "speed-samples", opTimeout)))).map(
-        (r) => r.samples,
-      );
+      (
+        await Promise.all(
+          subset.map((s) => s.speed({ type: "speed", id, seconds: opts.seconds }, "speed-samples", opTimeout)),
+        )
+      ).map((r) => r.samples);
     for (const [i, p] of planned.entries()) {
       const { noRaw, ...rest } = p;
       void noRaw;

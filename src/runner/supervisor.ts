@@ -322,7 +322,9 @@ export class Supervisor {
       throw err;
     });
     if (reply.type === expect) return reply as Extract<FromWorker, { type: T }>;
-    throw new Error(reply.type === "fatal" ? `worker failed: ${reply.message}` : `unexpected worker reply ${reply.type}`);
+    throw new Error(
+      reply.type === "fatal" ? `worker failed: ${reply.message}` : `unexpected worker reply ${reply.type}`,
+    );
   }
 
   /** Asks the worker to destroy what the run created and finalize; returns what it could not clean. */

@@ -145,7 +145,10 @@ export class SpeedBench {
       const planned: SpeedPlanned = { ...p, status: "measured" };
       out.push(planned);
       if (!this.listed(p.mechanism)) {
-        Object.assign(planned, { status: "unsupported", message: `${p.mechanism} is not in the token's mechanism list` });
+        Object.assign(planned, {
+          status: "unsupported",
+          message: `${p.mechanism} is not in the token's mechanism list`,
+        });
         return;
       }
       try {
@@ -161,7 +164,12 @@ export class SpeedBench {
       const spec = KEYS[s.key].spec;
       const base = { mechanism: s.mechanism, key: name(spec), dataBytes: KIB };
       await add(
-        { ...base, id: `sign/${s.mechanism}/${name(spec)}/${KIB}`, op: "sign", checked: "signature verified by node:crypto" },
+        {
+          ...base,
+          id: `sign/${s.mechanism}/${name(spec)}/${KIB}`,
+          op: "sign",
+          checked: "signature verified by node:crypto",
+        },
         [s.key],
         ([k]) => this.sign(k!, s.mechanism),
       );
@@ -205,7 +213,13 @@ export class SpeedBench {
     for (const mech of DIGEST)
       for (const size of [KIB, MIB])
         await add(
-          { id: `digest/${mech}/${size}`, op: "digest", mechanism: mech, dataBytes: size, checked: "recomputed by node:crypto" },
+          {
+            id: `digest/${mech}/${size}`,
+            op: "digest",
+            mechanism: mech,
+            dataBytes: size,
+            checked: "recomputed by node:crypto",
+          },
           [],
           () => this.digest(mech, size),
         );
@@ -351,7 +365,7 @@ export class SpeedBench {
         const m = resolveMechanism({ name: mechName });
         const data = input(m);
         const t0 = performance.now();
-        lib.C_SignInit(this.ops, m.pk as never, signingHandle(key));
+        lib.C_SignInit(this.ops, m.pk, signingHandle(key));
         lib.C_Sign(this.ops, data, Buffer.alloc(1024));
         return us(t0);
       },
@@ -381,7 +395,7 @@ export class SpeedBench {
       raw: () => {
         const m = resolveMechanism({ name: mechName });
         const t0 = performance.now();
-        lib.C_VerifyInit(this.ops, m.pk as never, verifyingHandle(key));
+        lib.C_VerifyInit(this.ops, m.pk, verifyingHandle(key));
         lib.C_Verify(this.ops, data, sig);
         return us(t0);
       },
@@ -416,7 +430,7 @@ export class SpeedBench {
       raw: () => {
         const m = resolveMechanism({ name: mechName });
         const t0 = performance.now();
-        lib.C_EncryptInit(this.ops, m.pk as never, handle);
+        lib.C_EncryptInit(this.ops, m.pk, handle);
         lib.C_Encrypt(this.ops, plaintext, Buffer.alloc(size + 1024));
         return us(t0);
       },
@@ -442,13 +456,14 @@ export class SpeedBench {
         const t = us(t0);
         return {
           us: t,
-          check: () => (damaged(back).equals(plaintext) ? undefined : `the token decrypts to other data than node:crypto encrypted`),
+          check: () =>
+            damaged(back).equals(plaintext) ? undefined : `the token decrypts to other data than node:crypto encrypted`,
         };
       },
       raw: () => {
         const { m, ct } = input();
         const t0 = performance.now();
-        lib.C_DecryptInit(this.ops, m.pk as never, handle);
+        lib.C_DecryptInit(this.ops, m.pk, handle);
         lib.C_Decrypt(this.ops, ct, Buffer.alloc(size + 1024));
         return us(t0);
       },
@@ -466,7 +481,10 @@ export class SpeedBench {
         const t0 = performance.now();
         const d = tok.digest(this.ops, mech, [data]);
         const t = us(t0);
-        return { us: t, check: () => (damaged(d).equals(expected) ? undefined : `the token's ${mechName} digest differs`) };
+        return {
+          us: t,
+          check: () => (damaged(d).equals(expected) ? undefined : `the token's ${mechName} digest differs`),
+        };
       },
       raw: () => {
         const t0 = performance.now();
@@ -496,7 +514,12 @@ export class SpeedBench {
       maxOps,
       harness: async () => {
         tok.trace.reset();
-        const k = await this.store.obtain(`speed${n++}`, spec, { op: "key", spec: "k", source: "generate", fresh: true });
+        const k = await this.store.obtain(`speed${n++}`, spec, {
+          op: "key",
+          spec: "k",
+          source: "generate",
+          fresh: true,
+        });
         const entry = tok.trace.render().find((e) => e.fn === fn);
         return {
           us: (entry?.ms ?? NaN) * 1000,
