@@ -19,8 +19,9 @@ export interface LoopFigures {
   /** Operations whose call failed or whose result was wrong: counted here, never as operations. */
   errors: number;
   /**
-   * Operations per second: ops / the time inside their PKCS#11 calls (the check is outside the timing),
-   * the slowest 1 % left out (preempted calls); with several sessions, the sessions' rates added up.
+   * Operations per second from the median time inside an operation's PKCS#11 calls (1e6 / median µs;
+   * the check is outside the timing): a call preempted on a busy machine moves a mean, not a median.
+   * With several sessions, the sessions' rates added up.
    */
   opsPerSecond: number;
   latencyUs: Latency;
@@ -34,10 +35,7 @@ export interface SpeedFigures {
   harness: LoopFigures;
   /** A bare pkcs11js loop on the same operation, key and session, interleaved with the harness's. */
   raw?: LoopFigures;
-  /**
-   * The harness's speed relative to the raw loop, from the median latencies: raw median / harness
-   * median (1 = no cost; 0.97 = 3 % slower). Medians, because a preempted call moves a mean.
-   */
+  /** harness.opsPerSecond / raw.opsPerSecond (1 = the harness costs nothing; 0.97 = 3 % slower). */
   ratio?: number;
   /** The first wrong result or failed call, as a person can act on it. */
   firstError?: string;

@@ -26,7 +26,7 @@ export function speedTable(report: SpeedReport): string {
   const t = report.token;
   const lines = [
     `${report.device.profile}: ${t.token.label} (${t.token.manufacturer} ${t.token.model}), ${t.library.description} ${t.library.version}`,
-    `${report.settings.seconds} s per operation and setting; ops/s = operations / time inside their calls (checks outside the timing); ratio = raw pkcs11js median / harness median (1: the harness costs nothing)`,
+    `${report.settings.seconds} s per operation and setting; ops/s = 1 / median time inside an operation's calls (checks outside the timing), sessions added up; ratio = harness / raw pkcs11js ops/s (1: the harness costs nothing)`,
     "",
     "| operation | mechanism | key | data | sessions | ops/s | median µs | p99 µs | raw ops/s | raw median µs | ratio | errors |",
     "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -48,15 +48,13 @@ function quantile(sorted: Float64Array, q: number): number {
 const round = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : 0);
 
 /**
- * Operations per second of one session: operations over the time inside their calls, the slowest 1 %
- * left out (a call preempted on a busy machine says nothing about the token; the p99 still shows it).
+ * Operations per second of one session, from its median latency: a call preempted on a busy machine
+ * moves a mean (even a trimmed one, when the machine is busy enough) but not a median; the p99 shows
+ * the spread.
  */
 function rate(us: Float64Array): number {
-  const kept = Float64Array.from(us)
-    .sort()
-    .subarray(0, Math.max(1, Math.ceil(us.length * 0.99)));
-  const total = kept.reduce((a, b) => a + b, 0);
-  return us.length && total > 0 ? kept.length / (total / 1e6) : 0;
+  const median = quantile(Float64Array.from(us).sort(), 0.5);
+  return median > 0 ? 1e6 / median : 0;
 }
 
 /** Figures of one loop over one or several sessions: their rates add up; latencies over every operation. */
@@ -79,9 +77,8 @@ export function speedFigures(samples: SpeedSamples[]): SpeedFigures {
     sessions: samples.length,
     harness,
     ...(raw ? { raw } : {}),
-    // Medians: a preempted call (the machine is shared) moves a mean, not a median.
-    ...(raw && raw.latencyUs.median > 0 && harness.latencyUs.median > 0
-      ? { ratio: Math.round((raw.latencyUs.median / harness.latencyUs.median) * 1000) / 1000 }
+    ...(raw && raw.opsPerSecond > 0 && harness.opsPerSecond > 0
+      ? { ratio: Math.round((harness.opsPerSecond / raw.opsPerSecond) * 1000) / 1000 }
       : {}),
     ...(firstError ? { firstError } : {}),
   };

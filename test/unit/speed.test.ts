@@ -1,10 +1,11 @@
-// The arithmetic of `p11compat speed` figures: rates from the time inside the calls (the slowest 1 %
-// left out), sessions' rates added up, latencies over every operation, the ratio from the medians;
-// and the text table's rows.
+// The arithmetic of `p11compat speed` figures: rates from the median time inside the calls, sessions'
+// rates added up, latencies over every operation, the ratio of the rates; and the text table's rows.
 import { describe, expect, it } from "@jest/globals";
+import { readFileSync } from "node:fs";
 import { loopFigures, speedFigures } from "../../src/runner/speed.js";
 import { bytes, speedTable } from "../../src/report/speed.js";
 import type { SpeedReport } from "../../src/contract/speed.js";
+import { generateSpeedSchema, SPEED_SCHEMA_FILE } from "../../src/report/schema.js";
 
 const loop = (us: number[], errors = 0, firstError?: string) => ({
   us: Float64Array.from(us),
@@ -13,7 +14,7 @@ const loop = (us: number[], errors = 0, firstError?: string) => ({
 });
 
 describe("speed figures", () => {
-  it("rates a loop by its operations over the time inside them, leaving out the slowest 1 %", () => {
+  it("rates a loop by its median operation, so that preempted calls do not count", () => {
     // 99 operations of 100 µs and one preempted for 1 s: 10,000 ops/s, not ~99.
     const f = loopFigures([loop([...Array<number>(99).fill(100), 1e6])]);
     expect(f).toEqual({
@@ -95,4 +96,10 @@ describe("the speed table", () => {
     expect(lines).toContain("- a note");
     expect([bytes(32), bytes(1024), bytes(1 << 20), bytes(undefined)]).toEqual(["32 B", "1 KiB", "1 MiB", ""]);
   });
+});
+
+describe("schema/speed.schema.json", () => {
+  it("is what the types in src/contract/speed.ts generate (npm run schema rewrites it)", async () => {
+    expect(readFileSync(SPEED_SCHEMA_FILE, "utf8")).toBe(await generateSpeedSchema());
+  }, 30_000);
 });

@@ -16,7 +16,7 @@ function tip(r: SpeedResult, f: SpeedFigures): string {
   const h = f.harness;
   return [
     `${speedLabel(r)}, ${f.sessions} session${f.sessions === 1 ? "" : "s"}`,
-    `${figure(h.opsPerSecond)} ops/s, median ${figure(h.latencyUs.median)} µs, p99 ${figure(h.latencyUs.p99)} µs (${h.ops} operations)`,
+    `${figure(h.opsPerSecond)} ops/s (from the median), median ${figure(h.latencyUs.median)} µs, p99 ${figure(h.latencyUs.p99)} µs (${h.ops} operations)`,
     f.raw
       ? `raw pkcs11js: ${figure(f.raw.opsPerSecond)} ops/s, median ${figure(f.raw.latencyUs.median)} µs; ratio ${f.ratio ?? "?"}`
       : "no raw loop",
@@ -65,5 +65,5 @@ export function speedView(sources: SpeedSource[]): string {
     const what = [first.op, first.mechanism, first.key, bytes(first.dataBytes)].filter(Boolean).join(" · ");
     return `<section class="sp-op"><h3>${escapeHtml(what)}</h3>${bars}</section>`;
   });
-  return `<div class="legend">${legend}<span class="lg">operations per second through the harness, each result checked (hover a bar: latency, raw pkcs11js loop, ratio = raw median / harness median); ×N: N sessions at once</span></div><div class="sp-chart">${rows.join("")}</div>`;
+  return `<div class="legend">${legend}<span class="lg">operations per second through the harness, each result checked (hover a bar: latency, raw pkcs11js loop, ratio = harness / raw ops/s); ×N: N sessions at once</span></div><div class="sp-chart">${rows.join("")}</div>`;
 }
