@@ -5,6 +5,8 @@
 // back each operation's latencies; the runner (src/runner/speed.ts) turns them into figures.
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
+import v8 from "node:v8";
+import vm from "node:vm";
 import type { SpeedOp } from "../contract/speed.js";
 import type { KeySpec } from "../catalogue/keys.js";
 import { KEY_TYPES } from "../catalogue/keys.js";
@@ -80,6 +82,22 @@ const us = (t0: number) => (performance.now() - t0) * 1000;
 const bitsOf = (spec: KeySpec) => ("bits" in spec ? spec.bits : CURVES[spec.curve].bits);
 const name = (spec: KeySpec) =>
   spec.type === "EC" || spec.type === "EC_EDWARDS" ? spec.curve : `${spec.type}-${(spec as { bits: number }).bits}`;
+
+/**
+ * A full garbage collection, run outside the timing before each operation on large data: a 1 MiB
+ * operation allocates its output inside the call (pkcs11js needs the buffer), and a collection that
+ * the checks' garbage triggers there would land on whichever loop allocates next (seen: medians 30x
+ * apart on a busy machine). The worker is forked without --expose-gc; V8 can turn it on at run time.
+ */
+let collect: (() => void) | undefined;
+function collector(): () => void {
+  if (!collect) {
+    v8.setFlagsFromString("--expose-gc");
+    collect = vm.runInNewContext("gc") as () => void;
+  }
+  return collect;
+}
+const LARGE = 64 * KIB;
 
 // For the tests: every other result is damaged before its check, which must count it as an error.
 let tampered = 0;
@@ -269,7 +287,9 @@ export class SpeedBench {
       loop.errors++;
       loop.firstError ??= message;
     };
+    const gc = (bench.planned.dataBytes ?? 0) >= LARGE ? collector() : undefined;
     const oneHarness = async () => {
+      gc?.();
       try {
         const { us: t, check, after } = await bench.harness();
         try {
@@ -285,6 +305,7 @@ export class SpeedBench {
       }
     };
     const oneRaw = () => {
+      gc?.();
       try {
         raw.push(bench.raw!());
       } catch (err) {
