@@ -130,14 +130,15 @@ describe("a wrong result counts as an error, not as a fast operation", () => {
     const firstErrors: Record<string, string | undefined> = {};
     for (const r of measured(report)) {
       for (const f of r.figures) {
-        // Every other one damaged: as many errors as operations, give or take one per session.
+        // Every other one damaged: as many errors as operations, give or take one per session (a 1 MiB
+        // operation may run only once per session in so short a time).
         const h = f.harness;
-        expect([r.id, f.sessions, h.errors > 0, Math.abs(h.errors - h.ops) <= f.sessions]).toEqual([
+        expect([
           r.id,
           f.sessions,
-          true,
-          true,
-        ]);
+          h.errors > 0 || h.ops <= f.sessions,
+          Math.abs(h.errors - h.ops) <= f.sessions,
+        ]).toEqual([r.id, f.sessions, true, true]);
         // The raw loop is not checked, so nothing it does is damaged.
         expect(f.raw?.errors).toBe(0);
       }
