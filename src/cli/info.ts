@@ -11,7 +11,7 @@ import { schemaJson } from "../suite/schema.js";
 import { deviceSchemaJson } from "../device/schema.js";
 import { readReport } from "../report/read.js";
 import { writeMarkdown } from "../report/markdown.js";
-import { REPORT_SCHEMA_FILE, generateReportSchema } from "../report/schema.js";
+import { REPORT_SCHEMA_FILE, SPEED_SCHEMA_FILE, generateReportSchema, generateSpeedSchema } from "../report/schema.js";
 import { summaryTable } from "../report/summary.js";
 import { ROOT } from "../tool.js";
 import { explainCase } from "../report/explain.js";
@@ -79,13 +79,15 @@ export async function summaryCommand(file: string): Promise<void> {
 
 export async function schemaCommand(flags: { write?: boolean }): Promise<void> {
   // The report's schema is generated from its TypeScript types, which needs the dev dependencies: only to write it.
-  const report = flags.write
-    ? await generateReportSchema().catch((err: Error) => Promise.reject(new UsageError(err.message)))
-    : readFileSync(REPORT_SCHEMA_FILE, "utf8");
+  const generated = (make: () => Promise<string>, file: string) =>
+    flags.write
+      ? make().catch((err: Error) => Promise.reject(new UsageError(err.message)))
+      : readFileSync(file, "utf8");
   const files = {
     "suite.schema.json": schemaJson(),
     "device.schema.json": deviceSchemaJson(),
-    "report.schema.json": report,
+    "report.schema.json": await generated(generateReportSchema, REPORT_SCHEMA_FILE),
+    "speed.schema.json": await generated(generateSpeedSchema, SPEED_SCHEMA_FILE),
   };
   for (const [name, json] of Object.entries(files)) {
     if (flags.write) {

@@ -14,6 +14,7 @@ function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): (...args: 
   };
 }
 const info = () => import("./info.js");
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** --max-cases, for the commands that load suites. */
 const maxCases = [
@@ -182,8 +183,9 @@ program
   .description(
     "the matrix across reports (tokens), matched by case id: a short text summary, or with --html one self-contained page with filters and each cell's evidence",
   )
-  .argument("<reports...>", "report JSON files, one per token (column)")
+  .argument("[reports...]", "report JSON files, one per token (column)")
   .option("--html <file>", "write the matrix as one self-contained HTML file (works offline)")
+  .option("--speed <reports...>", "p11compat speed reports for the page's Speed view (ops/s per token, side by side)")
   .option(
     "--clients <reports...>",
     "reports of client profile runs for the page's Clients view (default: the client profiles in <reports>)",
@@ -218,6 +220,26 @@ program
   )
   .option("--write", "write schema/*.schema.json")
   .action(lazy(info, "schemaCommand"));
+
+program
+  .command("speed")
+  .description(
+    "how fast is this token: operations per second and latency (median, p99) per mechanism and key, each result checked, beside a raw pkcs11js loop on the same operation",
+  )
+  .option("-d, --device <name|file>", "device profile: a name from devices/ or a YAML file", "softhsm")
+  .option("-m, --module <path>", "PKCS#11 module to load instead of the profile's")
+  .option("--mechanism <CKM_...>", "only this mechanism (repeat for more; default: all measured ones)", collect)
+  .option(
+    "--sessions <n>",
+    "also measure this many sessions at once, one worker process each (default and most: the profile's workers)",
+  )
+  .option("--seconds <s>", "seconds of measuring per operation and setting", "1")
+  .option("-o, --out <dir>", "directory for the report", "reports")
+  .option("--key-generations <n>", "YubiKey: key generations per key type to time (flash wear; default 2)")
+  .option("--serial <n>", "use the token with this serial (as for run)")
+  .option("--allow-overwrite <slots>", "YubiKey: slots that may be written although occupied (as for run)")
+  .option("-q, --quiet", "no progress, only the notices, the table and the report's path")
+  .action(lazy(() => import("./speed.js"), "speedCommand"));
 
 program
   .command("bench")

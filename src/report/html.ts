@@ -1,5 +1,6 @@
 // The compatibility matrix across any number of reports (tokens) as one self-contained HTML page:
-// the cases and mechanisms views of the matrix (matrix.ts), and the Clients view. Pure apart from
+// the cases and mechanisms views of the matrix (matrix.ts), the Clients view, and the Speed view
+// (`p11compat speed` reports, html/speed.ts). Pure apart from
 // reading its stylesheet and script (html/assets.ts): reports in, a string out. The page embeds its
 // data as JSON and needs no network (it works from file://). Everything that comes from a report is
 // escaped (html/escape.ts), and the page's script (html/matrix.js) builds the evidence panel with
@@ -19,6 +20,7 @@ import { pageAssets } from "./html/assets.js";
 import { escapeHtml, jsonForScript } from "./html/escape.js";
 import { pageData } from "./html/page-data.js";
 import { casesTable, clientsView, mechanismsTable } from "./html/tables.js";
+import { speedView, type SpeedSource } from "./html/speed.js";
 
 export interface HtmlOptions {
   /** Where each report was read from (shown in the column's tooltip and in `p11compat explain` hints). */
@@ -27,13 +29,16 @@ export interface HtmlOptions {
   generatedAt?: string;
   /** Reports of client profiles for the Clients view (default: the client profiles in `reports`), and where each was read. */
   clientReports?: { report: Report; source?: string }[];
+  /** `p11compat speed` reports for the Speed view (ops/s per token, side by side). */
+  speed?: SpeedSource[];
 }
 
 const options = (values: string[], all: string) =>
   `<option value="">${escapeHtml(all)}</option>${values.map((v) => `<option value="${escapeHtml(v)}">${escapeHtml(v)}</option>`).join("")}`;
 
 export function renderHtml(reports: Report[], opts: HtmlOptions = {}): string {
-  if (!reports.length) throw new Error("renderHtml needs at least one report");
+  const speed = opts.speed ?? [];
+  if (!reports.length && !speed.length) throw new Error("renderHtml needs at least one report");
   const m = buildMatrix(reports, opts.sources);
   const assets = pageAssets();
   const generated = opts.generatedAt ?? new Date().toISOString();
@@ -48,7 +53,12 @@ export function renderHtml(reports: Report[], opts: HtmlOptions = {}): string {
     (c) => clientVerdicts(c.report, c.source),
   );
   const clients = perReport.some((vs) => vs.length) ? clientGrid(perReport) : undefined;
-  const title = `p11compat matrix: ${m.tokens.map((t) => `${t.profile} ${t.label}`).join(", ")}`;
+  const named = m.tokens.length
+    ? m.tokens.map((t) => `${t.profile} ${t.label}`)
+    : speed.map((s) => `${s.report.device.profile} ${s.report.token.token.label}`);
+  const title = `p11compat matrix: ${named.join(", ")}`;
+  const tool = m.tokens[0]?.tool ?? `${speed[0]!.report.tool.name} ${speed[0]!.report.tool.version}`;
+  const speedResults = new Set(speed.flatMap((s) => s.report.results.map((r) => r.id))).size;
   const outcomeFilter = CELL_OUTCOMES.map(
     (o) =>
       `<label class="chip o-${o}" title="${escapeHtml(OUTCOME_MEANING[o])}"><input type="checkbox" name="outcome" value="${o}" checked> ${OUTCOME_LABEL[o]}</label>`,
@@ -69,7 +79,7 @@ export function renderHtml(reports: Report[], opts: HtmlOptions = {}): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src '${assets.scriptHash}'; img-src data:">
-<meta name="generator" content="${escapeHtml(m.tokens[0]!.tool)}">
+<meta name="generator" content="${escapeHtml(tool)}">
 <title>${escapeHtml(title)}</title>
 <style>${assets.css}</style>
 </head>
@@ -81,6 +91,7 @@ export function renderHtml(reports: Report[], opts: HtmlOptions = {}): string {
 <button type="button" role="tab" id="tab-cases" data-view="cases" aria-selected="true">Cases <small>${m.cases.length}</small></button>
 <button type="button" role="tab" id="tab-mechs" data-view="mechs" aria-selected="false">Mechanisms <small>${m.mechanisms.length}</small></button>
 ${clients ? `<button type="button" role="tab" id="tab-clients" data-view="clients" aria-selected="false">Clients <small>${clients.rows.size}</small></button>` : ""}
+${speed.length ? `<button type="button" role="tab" id="tab-speed" data-view="speed" aria-selected="false">Speed <small>${speedResults}</small></button>` : ""}
 </nav>
 </header>
 <form class="toolbar" id="filters" autocomplete="off">
@@ -101,6 +112,7 @@ ${clients ? `<button type="button" role="tab" id="tab-clients" data-view="client
 <section class="view" id="view-cases" role="tabpanel" aria-labelledby="tab-cases"><div class="scroll">${casesTable(m)}</div></section>
 <section class="view" id="view-mechs" role="tabpanel" aria-labelledby="tab-mechs" hidden><div class="scroll">${mechanismsTable(m)}</div></section>
 ${clients ? `<section class="view" id="view-clients" role="tabpanel" aria-labelledby="tab-clients" hidden><div class="scroll">${clientsView(clients)}</div></section>` : ""}
+${speed.length ? `<section class="view" id="view-speed" role="tabpanel" aria-labelledby="tab-speed" hidden><div class="scroll">${speedView(speed)}</div></section>` : ""}
 </main>
 <aside id="panel" role="dialog" aria-modal="false" aria-labelledby="panel-title" hidden><button type="button" class="close" id="panel-close" aria-label="Close" title="Close (Esc)">×</button><div id="panel-body"></div></aside>
 </div>

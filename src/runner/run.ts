@@ -61,19 +61,19 @@ export interface RunOutcome {
   status: Report["status"];
 }
 
-/** <device>-<UTC time>.json, with -2, -3 ... when a run of the same second already wrote one (never overwritten). */
-function reportPathFor(outDir: string, device: string, startedAt: Date): string {
+/** <device>-<UTC time><suffix>.json, with -2, -3 ... when a run of the same second already wrote one (never overwritten). */
+export function reportPathFor(outDir: string, device: string, startedAt: Date, suffix = ""): string {
   const stamp = startedAt
     .toISOString()
     .replace(/[-:]/g, "")
     .replace(/\.\d+Z$/, "Z");
-  let file = path.join(outDir, `${device}-${stamp}.json`);
-  for (let n = 2; existsSync(file); n++) file = path.join(outDir, `${device}-${stamp}-${n}.json`);
+  let file = path.join(outDir, `${device}-${stamp}${suffix}.json`);
+  for (let n = 2; existsSync(file); n++) file = path.join(outDir, `${device}-${stamp}-${n}${suffix}.json`);
   return file;
 }
 
 /** How many workers a run uses: --workers, never more than the profile allows. */
-function workerCount(profile: DeviceProfile, requested?: number): number {
+export function workerCount(profile: DeviceProfile, requested?: number): number {
   return Math.min(requested ?? profile.workers, profile.workers);
 }
 

@@ -121,6 +121,11 @@ export class Supervisor {
 
   constructor(private readonly opts: SupervisorOptions) {}
 
+  /** Whether a worker is running (one that died or was killed is gone until the next start). */
+  get alive(): boolean {
+    return !!this.child;
+  }
+
   /**
    * Loads the module in a worker of its own and lists the tokens present, with (`objects`) what each
    * shows without a login. Nothing is written and no PIN is used; the worker exits afterwards.
@@ -306,6 +311,26 @@ export class Supervisor {
   private forgetAhead(): void {
     this.queued = undefined;
     this.early = [];
+  }
+
+  /**
+   * `p11compat speed`: one request to the worker (make the keys and plan; measure one operation).
+   * A worker that dies or hangs is killed and the request fails (the speed runner records it).
+   */
+  async speed<T extends "speed-plan" | "speed-samples">(
+    msg: Extract<ToWorker, { type: "speed-plan" | "speed" }>,
+    expect: T,
+    timeoutMs: number,
+  ): Promise<Extract<FromWorker, { type: T }>> {
+    const reply = await this.request(msg, timeoutMs).catch((err: Error) => {
+      this.kill();
+      this.lost++;
+      throw err;
+    });
+    if (reply.type === expect) return reply as Extract<FromWorker, { type: T }>;
+    throw new Error(
+      reply.type === "fatal" ? `worker failed: ${reply.message}` : `unexpected worker reply ${reply.type}`,
+    );
   }
 
   /** Asks the worker to destroy what the run created and finalize; returns what it could not clean. */

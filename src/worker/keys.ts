@@ -414,7 +414,7 @@ const USAGE = new Set(
 );
 const isUsage = (a: Attr) => USAGE.has(a.type);
 
-function keyPairTemplates(spec: KeySpec): { mechanism: string; pub: Attr[]; priv: Attr[] } {
+export function keyPairTemplates(spec: KeySpec): { mechanism: string; pub: Attr[]; priv: Attr[] } {
   switch (spec.type) {
     case "RSA": {
       const e = BigInt(spec.publicExponent ?? 65537).toString(16);

@@ -6,6 +6,7 @@ import { TokenSession } from "./session.js";
 import { KeyStore, nodeKeyIn, type NodeKeyCache } from "./keys.js";
 import { executeCase } from "./execute.js";
 import { doctor } from "./doctor.js";
+import { SpeedBench } from "./speed.js";
 import { Pkcs11Token, type MechanismInfo } from "../pkcs11/token.js";
 import { CALL_LOG_ENV, CallLogWriter, SHUTDOWN, START } from "./call-log.js";
 
@@ -22,6 +23,7 @@ const callLog = process.env[CALL_LOG_ENV] ? new CallLogWriter(Number(process.env
 
 let session: TokenSession | undefined;
 let store: KeyStore | undefined;
+let speed: SpeedBench | undefined;
 const nodeKeys: NodeKeyCache = new Map();
 let queue = Promise.resolve();
 
@@ -100,6 +102,17 @@ async function handle(msg: Exclude<ToWorker, { type: "prefetch" }>): Promise<voi
       }
       // A session that could not be restored would fail every later case: let a fresh worker take over.
       if (session.broken) setImmediate(() => process.exit(3));
+      return;
+    }
+    case "speed-plan": {
+      if (!session || !store) throw new Error("speed before init");
+      speed = new SpeedBench(session, store);
+      send({ type: "speed-plan", ops: await speed.plan(msg.job) });
+      return;
+    }
+    case "speed": {
+      if (!speed) throw new Error("speed measurement before its plan");
+      send({ type: "speed-samples", samples: await speed.measure(msg.id, msg.seconds) });
       return;
     }
     case "shutdown": {

@@ -282,7 +282,9 @@
     el("#view-mechs").hidden = v !== "mechs";
     const clients = document.querySelector("#view-clients");
     if (clients instanceof HTMLElement) clients.hidden = v !== "clients";
-    el("#filters").hidden = v === "clients";
+    const speed = document.querySelector("#view-speed");
+    if (speed instanceof HTMLElement) speed.hidden = v !== "speed";
+    el("#filters").hidden = v === "clients" || v === "speed";
     all(".for-cases").forEach(function (e) {
       e.hidden = v !== "cases";
     });
