@@ -240,6 +240,10 @@ export function diagnose(
       else if (unchanged.length > 1 && unchanged.length < optional.length && attempt(unchanged).ok)
         removal = minimalSubset(unchanged, (r) => attempt(r).ok);
       else removal = peel(items, single, again, attempt);
+      // Every attribute alone changed nothing and the token says an attribute is not one it takes: add
+      // them back one by one (each attribute ykcs11 does not accept at all in Parsec's templates).
+      const notTaken = !again.ok && again.ckr.name === "CKR_ATTRIBUTE_TYPE_INVALID";
+      if (!removal && unchanged.length === items.length && notTaken) removal = addBack(items, attempt);
       if (!removal) {
         // No single change tells anything (a token with one code for every fault, or several faults
         // at once): search removals and value changes together, then keep only what is needed.
