@@ -9,8 +9,11 @@ const flag = (name: string) => code(name);
 const trim = (s: string) => s.replace(/\0/g, "").trim();
 const slotId = (slot: Buffer) => (slot.length >= 8 ? slot.readBigUInt64LE(0) : BigInt(slot.readUInt32LE(0)));
 
+let finalizeModule = (): void => undefined;
+
 function initialise(req: InitTokenRequest): { slot: string } {
   const token = new Pkcs11Token(req.modulePath);
+  finalizeModule = () => token.finalize();
   token.load(req.libraryParameters);
   const { lib } = token;
   try {
@@ -77,8 +80,9 @@ function initialise(req: InitTokenRequest): { slot: string } {
         `the token in slot ${slotId(slot)} is not ready: ${[...wanted.map((f) => `${f} is not set`), ...pending.map((f) => `${f} is set`)].join(", ")}`,
       );
     return { slot: String(slotId(slot)) };
-  } finally {
-    token.finalize();
+  } catch (err) {
+    finalizeModule();
+    throw err;
   }
 }
 
@@ -89,6 +93,10 @@ process.once("message", (req: InitTokenRequest) => {
   } catch (err) {
     reply = { ok: false, message: (err as Error).message };
   }
-  process.send!(reply, () => process.exit(0));
+  // C_Finalize after the reply: a module that hangs in it costs the parent's short wait, not the set-up.
+  process.send!(reply, () => {
+    if (reply.ok) finalizeModule();
+    process.exit(0);
+  });
 });
 process.on("disconnect", () => process.exit(1));

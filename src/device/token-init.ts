@@ -71,7 +71,7 @@ export async function initToken(
       factorySoPin: step.factorySoPin,
     } satisfies InitTokenRequest);
   });
-  // It finalizes the module before it replies, then exits by itself.
+  // It replies, then finalizes the module and exits by itself; a module hanging in C_Finalize is killed.
   await Promise.race([closed, new Promise((r) => setTimeout(r, 5000).unref())]);
   if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   if (!reply.ok) throw new DeviceError(`setup step ${what} failed: ${reply.message}`);
