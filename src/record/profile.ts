@@ -135,7 +135,7 @@ export function toProfile(calls: RecordedCall[], meta: RecordMeta): Converted {
   const keys: Record<string, Json> = {};
   const cases: CaseDraft[] = [];
   const notReplayed: Record<string, number> = {};
-  const skip = (fn: string, why: string) => {
+  const notReplayedCall = (fn: string, why: string) => {
     const k = `${fn}: ${why}`;
     notReplayed[k] = (notReplayed[k] ?? 0) + 1;
   };
@@ -212,7 +212,7 @@ export function toProfile(calls: RecordedCall[], meta: RecordMeta): Converted {
             ? "USER"
             : undefined;
         if (!user) {
-          skip(call.fn, `userType ${call.args.userType ?? "?"} (a login step logs in CKU_USER or CKU_SO)`);
+          notReplayedCall(call.fn, `userType ${call.args.userType ?? "?"} (a login step logs in CKU_USER or CKU_SO)`);
           break;
         }
         loginDraft ??= draft("login", `C_Login(CKU_${user}) as the client logs in`);
@@ -237,7 +237,7 @@ export function toProfile(calls: RecordedCall[], meta: RecordMeta): Converted {
         const secret = template(call.templates.pTemplate, `${varyingAt}.pTemplate`, meta.varying);
         const spec = keySpecOf(call.fn, mech, pub, secret);
         if (!spec) {
-          skip(call.fn, `${mech} with this template (no key type p11compat makes)`);
+          notReplayedCall(call.fn, `${mech} with this template (no key type p11compat makes)`);
           break;
         }
         const name = `key${++keyCount}`;
@@ -273,7 +273,7 @@ export function toProfile(calls: RecordedCall[], meta: RecordMeta): Converted {
           const op = call.fn.replace(/^C_|Init$/g, "").toLowerCase();
           const target = owner.get(call.args.hKey ?? "");
           if (target?.kind === "key") add(target.draft, call, { op, key: target.name, mechanism: mechanismOf(call) });
-          else skip(call.fn, "a key the client did not make in this run");
+          else notReplayedCall(call.fn, "a key the client did not make in this run");
           init = undefined;
         }
         break;
@@ -288,12 +288,12 @@ export function toProfile(calls: RecordedCall[], meta: RecordMeta): Converted {
         const single = FINAL[call.fn] ?? call.fn;
         const { init: initFn, op } = CRYPTO[single]!;
         if (!init || init.fn !== initFn) {
-          skip(call.fn, "no matching Init call recorded");
+          notReplayedCall(call.fn, "no matching Init call recorded");
           break;
         }
         const target = owner.get(init.args.hKey ?? "");
         if (target?.kind !== "key") {
-          skip(call.fn, "a key the client did not make in this run");
+          notReplayedCall(call.fn, "a key the client did not make in this run");
         } else {
           const step: Step = { op, key: target.name, mechanism: mechanismOf(init) };
           const len = call.lengths[DATA_ARG[op]!];
@@ -346,7 +346,7 @@ export function toProfile(calls: RecordedCall[], meta: RecordMeta): Converted {
         const target = owner.get(call.args.hObject ?? "");
         if (target?.kind === "object") add(target.draft, call, { op: "destroy", object: target.name });
         else
-          skip(
+          notReplayedCall(
             call.fn,
             target
               ? "a key made by a key step (the harness destroys those itself)"
@@ -355,10 +355,10 @@ export function toProfile(calls: RecordedCall[], meta: RecordMeta): Converted {
         break;
       }
       case "C_GetAttributeValue":
-        skip(call.fn, "reads (the key steps read the public key back themselves)");
+        notReplayedCall(call.fn, "reads (the key steps read the public key back themselves)");
         break;
       default:
-        skip(call.fn, "not in the step vocabulary yet");
+        notReplayedCall(call.fn, "not in the step vocabulary yet");
     }
   }
   flushFind();

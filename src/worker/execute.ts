@@ -106,16 +106,9 @@ function describeFailure(
     const c = classifyTokenError(err, { mechanism: state.mechanism, step: "" });
     return { outcome: c.outcome, message: c.message, function: err.fn, ckr: err.ckr, attribute: err.detail };
   }
-  // CKR_OK with a length beyond the buffer: the module's fault, whatever a later check would blame.
-  if (err instanceof OutputLengthFault)
-    return {
-      outcome: "fail",
-      message: err.message,
-      function: err.fn,
-      ckr: { name: "CKR_OK", code: 0 },
-      attribute: err.attribute,
-    };
-  if (err instanceof VerificationFailure)
+  // CKR_OK with a length beyond the buffer (the module's fault, whatever a later check would blame),
+  // or a result node:crypto refutes.
+  if (err instanceof OutputLengthFault || err instanceof VerificationFailure)
     return {
       outcome: "fail",
       message: err.message,

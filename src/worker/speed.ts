@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import v8 from "node:v8";
 import vm from "node:vm";
-import type { SpeedOp } from "../contract/speed.js";
+import type { SpeedResult } from "../contract/speed.js";
 import type { KeySpec } from "../catalogue/keys.js";
 import { KEY_TYPES } from "../catalogue/keys.js";
 import { CURVES } from "../catalogue/curves.js";
@@ -31,18 +31,13 @@ export interface SpeedJob {
 }
 
 /** An operation as planned in the worker: whether it can be measured, and how its results are checked. */
-export interface SpeedPlanned {
-  id: string;
-  op: SpeedOp;
-  mechanism: string;
-  key?: string;
-  dataBytes?: number;
-  status: "measured" | "unsupported" | "error";
-  message?: string;
-  checked: string;
+export type SpeedPlanned = Pick<
+  SpeedResult,
+  "id" | "op" | "mechanism" | "key" | "dataBytes" | "status" | "message" | "checked"
+> & {
   /** No raw loop, and why (a raw key generation would write outside the slot guard). */
   noRaw?: string;
-}
+};
 
 /** One loop's latencies (microseconds, each operation whose result was right) and its failures. */
 export interface LoopSamples {
